@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+// infc: an infrastructure-from-code compiler and its local runtime.
+// No package dependencies by design: Foundation, Dispatch, Glibc and the system libsqlite3 only.
+import PackageDescription
+
+let package = Package(
+    name: "infc",
+    products: [
+        .executable(name: "infc", targets: ["infc"]),
+    ],
+    targets: [
+        // The system SQLite, through a module map (libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // Pure compiler: no files, no printing, no clock, no exit.
+        .target(name: "InfcCompiler", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        // The local runtime: interpreter, HTTP, queues, workflows, SQLite state.
+        .target(name: "InfcRuntime", dependencies: ["InfcCompiler", "CSQLite"]),
+        // The only code that knows JSON-RPC and LSP.
+        .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
+        // argv, file IO, exit codes.
+        .executableTarget(name: "infc", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer"]),
+        .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
+        .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// infc: the command-line driver (argv, file IO, exit codes).
+print("infc")
