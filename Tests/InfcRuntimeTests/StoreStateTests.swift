@@ -1,0 +1,106 @@
+// Runtime state tests: documents, objects and key rules, schedules, invocation counters.
+import InfcCompiler
+import Testing
+@testable import InfcRuntime
+
+@Suite struct StoreStateTests {
+    @Test func documentsPutGetDeleteAndScanInKeyOrder() throws {
+        let temp = TemporaryState()
+        let store = try temp.open()
+        try store.putDocument(table: "orders", key: "b", value: ["total": 2])
+        try store.putDocument(table: "orders", key: "a", value: ["total": 1, "items": ["x", nil]])
+        try store.putDocument(table: "orders", key: "c", value: "three")
+        try store.putDocument(table: "users", key: "a", value: true)
+        #expect(try store.document(table: "orders", key: "a") == ["total": 1, "items": ["x", nil]])
+        #expect(try store.document(table: "orders", key: "zz") == nil)
+
+        try store.putDocument(table: "orders", key: "b", value: ["total": 20])
+        #expect(try store.document(table: "orders", key: "b") == ["total": 20])
+
+        #expect(try store.scanDocuments(table: "orders").map(\.key) == ["a", "b", "c"])
+        #expect(try store.scanDocuments(table: "orders").map(\.value)[2] == "three")
+        #expect(try store.scanDocuments(table: "orders", after: "a", limit: 1).map(\.key) == ["b"])
+
+        #expect(try store.deleteDocument(table: "orders", key: "b"))
+        #expect(try !store.deleteDocument(table: "orders", key: "b"))
+        #expect(try store.scanDocuments(table: "orders").map(\.key) == ["a", "c"])
+        #expect(try store.scanDocuments(table: "users").map(\.key) == ["a"])
+        #expect(try store.scanDocuments(table: "empty").isEmpty)
+    }
+
+    @Test func objectsPutGetListByPrefixAndDelete() throws {
+        let temp = TemporaryState()
+        let store = try temp.open()
+        try store.putObject(bucket: "files", key: "img/b.png", data: [1, 2, 3])
+        try store.putObject(bucket: "files", key: "img/a.png", data: [])
+        try store.putObject(bucket: "files", key: "imgs", text: "x")
+        try store.putObject(bucket: "files", key: "notes/ü.txt", text: "grüß")
+        try store.putObject(bucket: "other", key: "img/c.png", data: [9])
+
+        #expect(try store.object(bucket: "files", key: "img/b.png") == [1, 2, 3])
+        #expect(try store.object(bucket: "files", key: "img/a.png") == [])
+        #expect(try store.objectText(bucket: "files", key: "notes/ü.txt") == "grüß")
+        #expect(try store.object(bucket: "files", key: "missing") == nil)
+
+        #expect(try store.listObjects(bucket: "files").map(\.key) == ["img/a.png", "img/b.png", "imgs", "notes/ü.txt"])
+        #expect(try store.listObjects(bucket: "files", prefix: "img/") == [
+            ObjectSummary(key: "img/a.png", size: 0), ObjectSummary(key: "img/b.png", size: 3),
+        ])
+        #expect(try store.listObjects(bucket: "files", prefix: "img").map(\.key) == ["img/a.png", "img/b.png", "imgs"])
+        #expect(try store.listObjects(bucket: "files", prefix: "notes/ü").map(\.key) == ["notes/ü.txt"])
+        #expect(try store.listObjects(bucket: "files", prefix: "zzz").isEmpty)
+
+        #expect(try store.deleteObject(bucket: "files", key: "imgs"))
+        #expect(try !store.deleteObject(bucket: "files", key: "imgs"))
+        #expect(try store.listObjects(bucket: "files", prefix: "").count == 3)
+    }
+
+    @Test(arguments: [
+        "", String(repeating: "k", count: 1025), "a\u{0}b", "/etc/passwd", "..", "../x", "a/../b", "a/..",
+        "a\\b",
+    ])
+    func objectKeyValidationRefuses(_ key: String) throws {
+        let temp = TemporaryState()
+        let store = try temp.open()
+        #expect {
+            try store.putObject(bucket: "b", key: key, data: [1])
+        } throws: { error in
+            guard let error = error as? StoreError, case .invalidKey(let refused, _) = error else { return false }
+            return refused == key && !error.description.contains("\n")
+        }
+        #expect(throws: StoreError.self) { try store.object(bucket: "b", key: key) }
+        #expect(throws: StoreError.self) { try store.deleteObject(bucket: "b", key: key) }
+    }
+
+    @Test(arguments: ["a", "a/b/c.txt", "..a", "a..", "a/.../b", "./a", String(repeating: "é", count: 512), "a b"])
+    func objectKeyValidationAccepts(_ key: String) throws {
+        try StateStore.validateObjectKey(key)
+    }
+
+    @Test func schedulesRememberTheirLastFire() throws {
+        let temp = TemporaryState()
+        do {
+            let store = try temp.open()
+            #expect(try store.lastFire("nightly") == nil)
+            try store.setLastFire("nightly", 1000.5)
+            try store.setLastFire("nightly", 2000.25)
+            store.close()
+        }
+        let reopened = try temp.open()
+        #expect(try reopened.lastFire("nightly") == 2000.25)
+        #expect(try reopened.lastFire("hourly") == nil)
+    }
+
+    @Test func invocationCountersAccumulate() throws {
+        let temp = TemporaryState()
+        let store = try temp.open()
+        try store.recordInvocation("createOrder")
+        try store.recordInvocation("createOrder", failed: true)
+        try store.recordInvocation("ship")
+        try store.recordInvocations(["ship": InvocationCount(invocations: 10, failures: 2)])
+        #expect(try store.invocationCounts() == [
+            "createOrder": InvocationCount(invocations: 2, failures: 1),
+            "ship": InvocationCount(invocations: 11, failures: 2),
+        ])
+    }
+}
