@@ -222,10 +222,15 @@ public final class SQLiteDatabase: @unchecked Sendable {
     private func prepared(_ db: OpaquePointer, _ sql: String) throws(StoreError) -> OpaquePointer {
         if let statement = statements[sql] { return statement }
         var statement: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
-        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+        var rest = ""
+        let rc = sql.withCString { text in
+            var tail: UnsafePointer<CChar>?
+            let rc = sqlite3_prepare_v3(db, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+            if let tail { rest = String(cString: tail) }  // `tail` points into `text`: read it here
+            return rc
+        }
         guard rc == SQLITE_OK, let statement else { throw Self.failure(db, sql) }
-        if let tail, !String(cString: tail).allSatisfy({ $0.isWhitespace || $0 == ";" }) {
+        if !rest.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
             sqlite3_finalize(statement)
             throw .sqlite(code: SQLITE_MISUSE, message: "one statement expected; use execute for several", sql: sql)
         }
