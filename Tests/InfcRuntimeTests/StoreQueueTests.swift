@@ -137,14 +137,19 @@ import Testing
         #expect(received.map(\.id) == [b, a, late])
     }
 
+    /// Four threads over two connections to the same file: claims are atomic both within a
+    /// connection (the lock) and across connections (BEGIN IMMEDIATE and the busy timeout).
     @Test func concurrentReceiversNeverShareAClaim() throws {
         let temp = TemporaryState()
         let store = try temp.open()
+        let second = try temp.open()
         for i in 0..<500 { try store.enqueue("work", body: .int(i), trace: "t\(i)", now: t0) }
+        let stores = [store, second]
 
         let received = Locked<[Int64]>([])
         let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            let store = stores[worker % 2]
             do {
                 while true {
                     // A window far longer than the test: no claim may expire and be handed out again.
