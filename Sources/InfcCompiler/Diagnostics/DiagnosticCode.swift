@@ -65,8 +65,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Comparable {
     case unreachableCode = "W0504"
     case possibleAsyncCycle = "W0505"
     case routeUsesLimitedService = "W0506"
-    case missingApp = "W0507"
-    case unusedPathParameter = "W0508"
+    case unusedPathParameter = "W0507"
 
     public var severity: Severity { rawValue.hasPrefix("W") ? .warning : .error }
 

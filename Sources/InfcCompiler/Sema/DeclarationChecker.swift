@@ -1,0 +1,279 @@
+// Sema stage: checks of declarations themselves — the app and its settings, services (URL,
+// limit, rate), handler parameters and attributes, route methods and paths (duplicates and
+// conflicts), `on` topics and `every` schedules.
+
+extension Resolver {
+    static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    /// A route must answer within API Gateway's 29 seconds.
+    static let maxRouteTimeoutMs: Int64 = 29_000
+    static let minScheduleMs: Int64 = 60_000
+
+    func checkDeclarations() {
+        var firstApp: SourceRange?
+        var routes: [String: (Int, SourceRange, String)] = [:]  // "METHOD shape" -> first
+        for (i, decl) in program.declarations.enumerated() {
+            switch decl.kind {
+            case .app(let app):
+                if let firstApp {
+                    report(.duplicateApp, "a program declares its app only once", app.name.range,
+                           secondary: [Label(firstApp, "the app is declared here")], help: "remove this `app` declaration")
+                    continue
+                }
+                firstApp = app.name.range
+                checkApp(app)
+            case .service(let s):
+                checkService(s)
+            case .handler(let h):
+                checkHandler(h, declaration: i, routes: &routes)
+            case .resource, .invalid:
+                break
+            }
+        }
+    }
+
+    // MARK: app
+
+    private static let appSettings = ["max_resources", "granularity", "account_concurrency", "unreserved_concurrency"]
+
+    private func checkApp(_ app: AppDecl) {
+        if !app.name.name.isEmpty {
+            model.app.name = app.name.name
+            model.app.nameRange = app.name.range
+        }
+        var seen: [String: SourceRange] = [:]
+        for setting in app.settings {
+            let key = setting.key.name
+            if let first = seen[key] {
+                report(.duplicateAttribute, "setting `\(key)` is given twice", setting.key.range,
+                       secondary: [Label(first, "first given here")], help: "keep one of them")
+                continue
+            }
+            seen[key] = setting.key.range
+            switch key {
+            case "max_resources":
+                if let n = wholeNumber(setting.value, min: 1, what: "`max_resources`") {
+                    model.app.maxResources = n
+                    model.app.maxResourcesRange = setting.value.range
+                }
+            case "account_concurrency":
+                if let n = wholeNumber(setting.value, min: 1, what: "`account_concurrency`") { model.app.accountConcurrency = n }
+            case "unreserved_concurrency":
+                if let n = wholeNumber(setting.value, min: 0, what: "`unreserved_concurrency`") { model.app.unreservedConcurrency = n }
+            case "granularity":
+                guard case .string(let parts) = setting.value.kind, parts.count <= 1,
+                      let text = parts.first.flatMap({ if case .text(let t) = $0 { t } else { nil } }) ?? (parts.isEmpty ? "" : nil),
+                      text == "grouped" || text == "per-handler" else {
+                    report(.invalidAppSetting, "`granularity` must be \"per-handler\" or \"grouped\"", setting.value.range,
+                           help: "\"grouped\" lets handlers with identical permissions and limits share one function")
+                    continue
+                }
+                model.app.grouped = text == "grouped"
+            default:
+                let suggestion = Spelling.closest(to: key, in: Resolver.appSettings)
+                report(.unknownAppSetting, "unknown app setting `\(key)`", setting.key.range,
+                       help: suggestion.map { "did you mean `\($0)`?" } ?? "settings are \(Resolver.appSettings.map { "`\($0)`" }.joined(separator: ", "))",
+                       fixIts: suggestion.map { [FixIt("replace with `\($0)`", [TextEdit(setting.key.range, $0)])] } ?? [])
+            }
+        }
+        if model.app.unreservedConcurrency >= model.app.accountConcurrency {
+            report(.invalidAppSetting, "`unreserved_concurrency` must be below `account_concurrency` (\(model.app.accountConcurrency))",
+                   app.name.range)
+        }
+    }
+
+    private func wholeNumber(_ e: Expr, min: Int, what: String) -> Int? {
+        if case .number(let n) = e.kind, n.rounded() == n, n >= Double(min), n < 1e9 { return Int(n) }
+        report(.invalidAppSetting, "\(what) must be a whole number of at least \(min)", e.range)
+        return nil
+    }
+
+    // MARK: services
+
+    private func checkService(_ s: ServiceDecl) {
+        if !s.url.isEmpty || s.urlRange.length > 0 {
+            let lower = s.url.lowercased()
+            let scheme = lower.hasPrefix("https://") ? 8 : lower.hasPrefix("http://") ? 7 : 0
+            let host = s.url.dropFirst(scheme).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            if scheme == 0 || host.isEmpty || host.contains(" ") || s.url.contains(" ") {
+                report(.invalidServiceURL, "`\(s.url)` is not a valid service URL", s.urlRange,
+                       help: "write an absolute http or https URL, such as \"https://api.example.com\"")
+            }
+        }
+        if let limit = s.limit, limit.value < 1 {
+            report(.invalidAttributeValue, "a service's `limit` must be at least 1", limit.range,
+                   help: "`limit N` caps concurrent calls to the service across the whole app")
+        }
+    }
+
+    // MARK: handlers
+
+    private func allowedAttributes(_ trigger: HandlerDecl.Trigger) -> [String] {
+        if case .route = trigger { return ["limit", "timeout"] }
+        return ["limit", "timeout", "retry", "backoff"]
+    }
+
+    private func checkHandler(_ h: HandlerDecl, declaration: Int, routes: inout [String: (Int, SourceRange, String)]) {
+        switch h.trigger {
+        case .fn:
+            break
+        case .route(let method, let path, let pathRange):
+            if h.params.count > 1 {
+                report(.wrongParameterCount, "a route takes one parameter, the request", h.paramsRange,
+                       help: "write `(req)` and read `req.body`, `req.params`, `req.query` and `req.headers`")
+            }
+            var methodOK = true
+            if !method.name.isEmpty && !Resolver.methods.contains(method.name) {
+                methodOK = false
+                let upper = method.name.uppercased()
+                let fix = Resolver.methods.contains(upper) ? upper : Spelling.closest(to: upper, in: Resolver.methods)
+                report(.invalidHTTPMethod, "`\(method.name)` is not an HTTP method infc routes", method.range,
+                       help: "use one of \(Resolver.methods.joined(separator: ", "))",
+                       fixIts: fix.map { [FixIt("replace with `\($0)`", [TextEdit(method.range, $0)])] } ?? [])
+            }
+            switch RoutePath.parse(path) {
+            case .failure(let e):
+                if pathRange.length > 0 {
+                    report(.invalidRoutePath, "invalid route path \"\(path)\": \(e.message)", pathRange,
+                           help: "paths look like \"/orders\" or \"/orders/:id\"",
+                           fixIts: !path.hasPrefix("/") ? [FixIt("add a leading `/`", [TextEdit(SourceRange(pathRange.start + 1, pathRange.start + 1), "/")])] : [])
+                }
+            case .success(let routePath):
+                model.routePaths[declaration] = routePath
+                guard methodOK else { break }
+                let key = "\(method.name) \(routePath.shape)"
+                if let (first, firstRange, firstPath) = routes[key] {
+                    _ = first
+                    if firstPath == path {
+                        report(.duplicateRoute, "route \(method.name) \(path) is declared twice", pathRange,
+                               secondary: [Label(firstRange, "first declared here")], help: "remove one of them, or change its path")
+                    } else {
+                        report(.conflictingRoute, "route \(method.name) \(path) conflicts with \(method.name) \(firstPath)", pathRange,
+                               secondary: [Label(firstRange, "this route matches the same requests")],
+                               notes: ["both paths have the shape \(routePath.shape), so a request could match either"],
+                               help: "use the same parameter names, or give one a distinct literal segment")
+                    }
+                } else {
+                    routes[key] = (declaration, pathRange, path)
+                }
+            }
+        case .on(let topic):
+            if h.params.count > 1 {
+                report(.wrongParameterCount, "an `on` handler takes one parameter, the message", h.paramsRange,
+                       help: "write `on \(topic.name) (event) { … }`")
+            }
+            if topic.name.isEmpty { break }
+            guard let d = model.globals[topic.name] else {
+                let topics = program.declarations.compactMap { decl -> String? in
+                    if case .resource(let r) = decl.kind, r.kind == .topic { return r.name.name }
+                    return nil
+                }
+                let suggestion = Spelling.closest(to: topic.name, in: topics)
+                report(.undefinedName, "cannot find topic `\(topic.name)`", topic.range, label: "not declared",
+                       help: suggestion.map { "did you mean `\($0)`?" } ?? "declare it: `topic \(topic.name)`",
+                       fixIts: suggestion.map { [FixIt("replace with `\($0)`", [TextEdit(topic.range, $0)])] } ?? [])
+                break
+            }
+            useGlobalSubscription(d, at: topic.range)
+            if case .resource(let r) = program.declarations[d].kind, r.kind == .topic {
+                model.subscriptions[declaration] = d
+            } else {
+                report(.notATopic, "`\(topic.name)` is not a topic", topic.range,
+                       secondary: program.declarations[d].declaredName.map { [Label($0.range, "declared here")] } ?? [],
+                       help: "`on` subscribes to a topic; declare one with `topic NAME` and `publish` to it")
+            }
+        case .every(let schedule):
+            switch schedule {
+            case .interval(let ms, let range):
+                if range.length > 0 && ms < Resolver.minScheduleMs {
+                    report(.scheduleTooFrequent, "a schedule can run at most once a minute", range,
+                           notes: ["cloud schedulers fire at one-minute granularity"],
+                           help: "use `every 1m` or longer; for faster work, loop inside a workflow",
+                           fixIts: [FixIt("use `1m`", [TextEdit(range, "1m")])])
+                }
+            case .cron(let text, let range):
+                switch CronExpression.parse(text) {
+                case .success(let cron): model.cronSchedules[declaration] = cron
+                case .failure(let e):
+                    report(.invalidCron, "invalid cron schedule \"\(text)\": \(e.message)", range,
+                           help: "cron has 5 fields in UTC: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1-5\"")
+                }
+            }
+        }
+        checkAttributes(h, declaration: declaration)
+    }
+
+    private func useGlobalSubscription(_ d: Int, at range: SourceRange) {
+        // An `on` handler is a use of its topic.
+        model.occurrences.append(Occurrence(range: range, symbol: .declaration(d), isDefinition: false))
+        markUsed(d)
+    }
+
+    private func checkAttributes(_ h: HandlerDecl, declaration: Int) {
+        var attrs = HandlerAttributes()
+        var seen: [String: SourceRange] = [:]
+        let allowed = allowedAttributes(h.trigger)
+        let all = ["limit", "timeout", "retry", "backoff"]
+        for a in h.attributes {
+            let name = a.name.name
+            guard all.contains(name) else {
+                let suggestion = Spelling.closest(to: name, in: all)
+                report(.unknownAttribute, "unknown attribute `\(name)`", a.name.range,
+                       help: suggestion.map { "did you mean `\($0)`?" } ?? "attributes are `limit N`, `timeout D`, `retry N` and `backoff D`",
+                       fixIts: suggestion.map { [FixIt("replace with `\($0)`", [TextEdit(a.name.range, $0)])] } ?? [])
+                continue
+            }
+            if let first = seen[name] {
+                report(.duplicateAttribute, "attribute `\(name)` is given twice", a.range,
+                       secondary: [Label(first, "first given here")], help: "keep one of them",
+                       fixIts: [FixIt("remove the duplicate", [TextEdit(a.range, "")])])
+                continue
+            }
+            seen[name] = a.range
+            guard allowed.contains(name) else {
+                report(.misplacedAttribute, "a route cannot have `\(name)`", a.range,
+                       notes: ["a route answers its caller directly; only `async` work is retried"],
+                       help: "move the work into a fn with `\(name)` and start it with `async`",
+                       fixIts: [FixIt("remove `\(a.name.name)`", [TextEdit(a.range, "")])])
+                continue
+            }
+            switch name {
+            case "limit":
+                if let n = integer(a.value), n >= 1, n <= 100_000 { attrs.limit = (n, a.range) } else {
+                    report(.invalidAttributeValue, "`limit` must be a whole number of at least 1", a.value.range,
+                           help: "`limit N` caps how many executions run at once")
+                }
+            case "retry":
+                if let n = integer(a.value), n >= 0, n <= 100 { attrs.retry = (n, a.range) } else {
+                    report(.invalidAttributeValue, "`retry` must be a whole number from 0 to 100", a.value.range,
+                           help: "`retry N` retries a failed execution N times")
+                }
+            case "timeout", "backoff":
+                guard case .duration(let ms) = a.value.kind, ms > 0 else {
+                    report(.invalidAttributeValue, "`\(name)` must be a positive duration", a.value.range,
+                           help: "write a duration such as `30s`, `5m` or `2h`")
+                    continue
+                }
+                if name == "backoff" {
+                    attrs.backoffMs = (ms, a.range)
+                } else {
+                    if case .route = h.trigger, ms > Resolver.maxRouteTimeoutMs {
+                        report(.routeTimeoutTooLong, "a route's timeout cannot exceed 29s", a.value.range,
+                               notes: ["HTTP APIs close requests after 29 seconds"],
+                               help: "answer quickly and move long work into a fn started with `async`",
+                               fixIts: [FixIt("use `29s`", [TextEdit(a.value.range, "29s")])])
+                        continue
+                    }
+                    attrs.timeoutMs = (ms, a.range)
+                }
+            default:
+                break
+            }
+        }
+        model.attributes[declaration] = attrs
+    }
+
+    private func integer(_ e: Expr) -> Int? {
+        if case .number(let n) = e.kind, n.rounded() == n, abs(n) < 1e9 { return Int(n) }
+        return nil
+    }
+}

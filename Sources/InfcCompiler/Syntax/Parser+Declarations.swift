@@ -1,0 +1,298 @@
+// Syntax stage: declarations — app, resources, services and handlers (fn, route, on, every),
+// with their parameter lists and attributes. Recovery point: the next declaration word that
+// starts a line.
+
+extension Parser {
+    func parseDeclarations() -> [Declaration] {
+        var decls: [Declaration] = []
+        while kind != .eof {
+            if eat(.semicolon) { continue }
+            let before = index
+            decls.append(parseDeclaration())
+            if index == before { advance() }  // always make progress
+        }
+        return decls
+    }
+
+    func parseDeclaration() -> Declaration {
+        let start = current.range.start
+        let id = makeID()
+        let kind: Declaration.Kind
+        if self.kind == .keyword(.fn) {
+            kind = parseFn()
+        } else if self.kind == .identifier {
+            switch text(current) {
+            case "app": kind = parseApp()
+            case "table": kind = parseResource(.table)
+            case "bucket": kind = parseResource(.bucket)
+            case "topic": kind = parseResource(.topic)
+            case "secret": kind = parseResource(.secret)
+            case "service": kind = parseService()
+            case "route": kind = parseRoute()
+            case "on": kind = parseOn()
+            case "every": kind = parseEvery()
+            default: kind = invalidDeclaration()
+            }
+        } else {
+            kind = invalidDeclaration()
+        }
+        return Declaration(id: id, range: range(from: start), kind: kind)
+    }
+
+    private func invalidDeclaration() -> Declaration.Kind {
+        var help = "a program is a list of declarations: app, table, bucket, topic, secret, service, fn, route, on, every"
+        if case .keyword(let k) = kind, [.let, .var, .if, .for, .while, .return, .sleep].contains(k) {
+            help = "statements belong inside a `fn` or handler body"
+        } else if kind == .identifier, let suggestion = Spelling.closest(to: text(current), in: Array(Parser.declarationWords) + ["fn"]) {
+            help = "did you mean `\(suggestion)`?"
+        }
+        if kind != .invalid {
+            expected("a declaration", code: .expectedDeclaration, help: help)
+        }
+        advance()
+        recover(toLineStart: false, stopAtDeclarations: true)
+        // Skip stray closers at top level too.
+        while kind == .rightBrace || kind == .rightParen || kind == .rightBracket { advance() }
+        return .invalid
+    }
+
+    /// `NAME` after a declaration word; reports and returns a placeholder when missing.
+    private func declaredName(_ what: String) -> Identifier {
+        if let name = identifier() { return name }
+        expected("a name for the \(what)")
+        return Identifier("", SourceRange(previousEnd, previousEnd))
+    }
+
+    // MARK: app, resources, services
+
+    private func parseApp() -> Declaration.Kind {
+        advance()
+        let name = declaredName("app")
+        var settings: [Setting] = []
+        if current.atLineStart == false && eat(.leftBrace) {
+            while kind != .rightBrace && kind != .eof {
+                if eat(.comma) || eat(.semicolon) { continue }
+                guard let key = identifier() else {
+                    expected("a setting name such as `max_resources`")
+                    recover(toLineStart: true)
+                    continue
+                }
+                guard expect(.colon) else {
+                    recover(toLineStart: true)
+                    continue
+                }
+                settings.append(Setting(key: key, value: parseExpression()))
+            }
+            expect(.rightBrace)
+        }
+        return .app(AppDecl(name: name, settings: settings))
+    }
+
+    private func parseResource(_ resourceKind: ResourceKind) -> Declaration.Kind {
+        let kindRange = advance().range
+        let name = declaredName(resourceKind.rawValue)
+        return .resource(ResourceDecl(kind: resourceKind, kindRange: kindRange, name: name))
+    }
+
+    private func parseService() -> Declaration.Kind {
+        advance()
+        let name = declaredName("service")
+        var url = ""
+        var urlRange = SourceRange(previousEnd, previousEnd)
+        if kind == .string && !current.atLineStart {
+            let lit = parsePlainString()
+            url = lit.text
+            urlRange = lit.range
+        } else {
+            expected("the service's base URL as a string", help: "write `service \(name.name) \"https://api.example.com\"`")
+        }
+        var limit: IntegerClause?
+        var rate: RateClause?
+        while kind == .identifier && !current.atLineStart {
+            let word = text(current)
+            let wordStart = current.range.start
+            if word == "limit" {
+                advance()
+                if limit != nil { error(.duplicateAttribute, "`limit` is given twice", range(from: wordStart)) }
+                limit = parseIntegerClause(after: "limit", start: wordStart)
+            } else if word == "rate" {
+                advance()
+                if rate != nil { error(.duplicateAttribute, "`rate` is given twice", range(from: wordStart)) }
+                rate = parseRate(start: wordStart)
+            } else {
+                let suggestion = Spelling.closest(to: word, in: ["limit", "rate"])
+                error(.unknownAttribute, "unknown service setting `\(word)`", current.range,
+                      help: suggestion.map { "did you mean `\($0)`?" } ?? "a service takes `limit N` and `rate N/s`")
+                advance()
+                if !current.atLineStart && (kind == .integer || kind == .duration) { advance() }
+            }
+        }
+        return .service(ServiceDecl(name: name, url: url, urlRange: urlRange, limit: limit, rate: rate))
+    }
+
+    private func parseIntegerClause(after word: String, start: Int) -> IntegerClause? {
+        guard kind == .integer && !current.atLineStart else {
+            expected("a whole number after `\(word)`")
+            return nil
+        }
+        let t = advance()
+        guard let v = Int(text(t)) else {
+            error(.invalidNumber, "`\(text(t))` is too large", t.range)
+            return nil
+        }
+        return IntegerClause(value: v, range: range(from: start))
+    }
+
+    /// `rate N/s`, `rate N/m`, `rate N/h`.
+    private func parseRate(start: Int) -> RateClause? {
+        guard kind == .integer && !current.atLineStart else {
+            expected("a rate such as `50/s`")
+            return nil
+        }
+        let countToken = advance()
+        guard eat(.slash), kind == .identifier, !current.atLineStart else {
+            error(.invalidRate, "a rate needs a period, as in `\(text(countToken))/s`", range(from: start),
+                  help: "write requests per second, minute or hour: `50/s`, `600/m`, `1000/h`")
+            return nil
+        }
+        let unitToken = advance()
+        let unit = text(unitToken)
+        let seconds: Int
+        switch unit {
+        case "s": seconds = 1
+        case "m": seconds = 60
+        case "h": seconds = 3600
+        default:
+            error(.invalidRate, "unknown rate period `\(unit)`", unitToken.range, help: "use `/s`, `/m` or `/h`")
+            return nil
+        }
+        guard let count = Int(text(countToken)), count > 0 else {
+            error(.invalidRate, "a rate must be at least 1 request per period", range(from: start))
+            return nil
+        }
+        return RateClause(count: count, perSeconds: seconds, range: range(from: start))
+    }
+
+    // MARK: Handlers
+
+    private func parseFn() -> Declaration.Kind {
+        let start = advance().range.start
+        let name = declaredName("function")
+        return .handler(parseHandlerRest(trigger: .fn(name: name), start: start, what: "`fn \(name.name)`"))
+    }
+
+    private func parseRoute() -> Declaration.Kind {
+        let start = advance().range.start
+        let method: Identifier
+        if let m = identifier() {
+            method = m
+        } else {
+            expected("an HTTP method such as GET or POST")
+            method = Identifier("", SourceRange(previousEnd, previousEnd))
+        }
+        var path = ""
+        var pathRange = SourceRange(previousEnd, previousEnd)
+        if kind == .string {
+            let lit = parsePlainString()
+            path = lit.text
+            pathRange = lit.range
+        } else {
+            expected("the route's path as a string, such as \"/orders/:id\"")
+        }
+        return .handler(parseHandlerRest(trigger: .route(method: method, path: path, pathRange: pathRange),
+                                         start: start, what: "this route"))
+    }
+
+    private func parseOn() -> Declaration.Kind {
+        let start = advance().range.start
+        let topic = declaredName("topic to subscribe to")
+        return .handler(parseHandlerRest(trigger: .on(topic: topic), start: start, what: "this handler"))
+    }
+
+    private func parseEvery() -> Declaration.Kind {
+        let start = advance().range.start
+        let schedule: Schedule
+        switch kind {
+        case .duration:
+            let t = advance()
+            let ms = Lexer.durationMilliseconds(text(t)) ?? Int64.max
+            schedule = .interval(milliseconds: ms, range: t.range)
+        case .string:
+            let lit = parsePlainString()
+            schedule = .cron(lit.text, range: lit.range)
+        default:
+            expected("a duration such as `1h` or a cron string such as \"0 9 * * 1\"")
+            schedule = .interval(milliseconds: 0, range: SourceRange(previousEnd, previousEnd))
+        }
+        return .handler(parseHandlerRest(trigger: .every(schedule), start: start, what: "this schedule", takesParameters: false))
+    }
+
+    /// `(params) attrs { body }`, shared by every handler kind.
+    private func parseHandlerRest(trigger: HandlerDecl.Trigger, start: Int, what: String,
+                                  takesParameters: Bool = true) -> HandlerDecl {
+        var params: [Identifier] = []
+        var paramsRange = SourceRange(previousEnd, previousEnd)
+        if kind == .leftParen {
+            let open = advance().range.start
+            while kind != .rightParen && kind != .eof && kind != .leftBrace {
+                if let p = identifier() {
+                    params.append(p)
+                } else {
+                    expected("a parameter name")
+                    if kind != .comma && kind != .rightParen { advance() }
+                }
+                if !eat(.comma) { break }
+            }
+            expect(.rightParen)
+            paramsRange = range(from: open)
+            if !takesParameters {
+                error(.wrongParameterCount, "a schedule takes no parameters", paramsRange,
+                      help: "remove the parameter list", fixIts: [FixIt("remove the parameter list", [TextEdit(paramsRange, "")])])
+            }
+        } else if takesParameters {
+            if case .fn = trigger {
+                expected("`(` to start the parameter list", fixIts: [FixIt("insert `()`", [TextEdit(SourceRange(previousEnd, previousEnd), "()")])])
+            }
+        }
+        var attributes: [Attribute] = []
+        while kind == .identifier {
+            let nameToken = advance()
+            let name = Identifier(text(nameToken), nameToken.range)
+            let value: Expr
+            if kind == .leftBrace || current.atLineStart {
+                expected("a value for `\(name.name)`")
+                value = expr(.invalid, SourceRange(previousEnd, previousEnd))
+            } else {
+                value = parseUnary()
+            }
+            attributes.append(Attribute(name: name, value: value, range: range(from: nameToken.range.start)))
+        }
+        let headerRange = range(from: start)
+        let body: Block
+        if kind == .leftBrace {
+            body = parseBlock()
+        } else {
+            expected("`{` to start the body of \(what)")
+            recover(toLineStart: false, stopAtDeclarations: true)
+            body = Block(statements: [], range: SourceRange(previousEnd, previousEnd))
+        }
+        return HandlerDecl(trigger: trigger, params: params, paramsRange: paramsRange, attributes: attributes,
+                           body: body, headerRange: headerRange)
+    }
+
+    /// A string literal that must not interpolate (URLs, paths, cron strings).
+    func parsePlainString() -> (text: String, range: SourceRange) {
+        let tokenIndex = index
+        let t = advance()
+        var out = ""
+        for part in strings[tokenIndex] ?? [] {
+            switch part {
+            case .text(let s, _): out += s
+            case .interpolation(let r):
+                error(.expectedToken, "interpolation is not allowed here", SourceRange(r.start - 1, r.end + 1),
+                      help: "write the text literally; escape braces as `\\{` and `\\}`")
+            }
+        }
+        return (out, t.range)
+    }
+}

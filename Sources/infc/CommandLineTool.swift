@@ -1,0 +1,88 @@
+// infc driver: command dispatch, common flags and the one-line error convention.
+import Foundation
+import InfcCompiler
+
+/// Exit codes: 0 ok, 1 diagnostics (errors), 2 usage or IO.
+enum ExitCode {
+    static let ok: Int32 = 0
+    static let diagnostics: Int32 = 1
+    static let usage: Int32 = 2
+}
+
+/// A failure the user can act on: printed as one line, `infc: error: …`, never a stack trace.
+struct CLIError: Error {
+    var message: String
+    var code: Int32 = ExitCode.usage
+    init(_ message: String, code: Int32 = ExitCode.usage) {
+        self.message = message
+        self.code = code
+    }
+}
+
+struct CommandLineTool {
+    var arguments: [String]
+
+    func run() -> Int32 {
+        guard let command = arguments.first else {
+            print(Help.overview)
+            return ExitCode.ok
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "check": return try CheckCommand(arguments: rest).run()
+            case "dump": return try DumpCommand(arguments: rest).run()
+            case "new": return try NewCommand(arguments: rest).run()
+            case "version", "--version", "-V":
+                print("infc \(Version.current)")
+                return ExitCode.ok
+            case "help", "--help", "-h":
+                if let topic = rest.first {
+                    guard let text = Help.command(topic) else { throw CLIError("unknown command '\(topic)'; run 'infc help' for the list") }
+                    print(text)
+                } else {
+                    print(Help.overview)
+                }
+                return ExitCode.ok
+            default:
+                let known = Help.commands.map(\.name)
+                let hint = Spelling.closest(to: command, in: known).map { "did you mean 'infc \($0)'? " } ?? ""
+                throw CLIError("unknown command '\(command)'; \(hint)run 'infc help' for the list")
+            }
+        } catch let e as CLIError {
+            Terminal.error(e.message)
+            return e.code
+        } catch {
+            Terminal.error("\(error)")
+            return ExitCode.usage
+        }
+    }
+}
+
+enum Version {
+    static let current = "0.1.0"
+}
+
+/// Writing to the terminal: stderr for errors, colour only where it helps.
+enum Terminal {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("infc: error: \(message)\n".utf8))
+    }
+
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("infc: warning: \(message)\n".utf8))
+    }
+
+    static func stderr(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Whether to colour output: `--color always|never|auto` (auto: a TTY and no NO_COLOR).
+    static func useColor(_ mode: String, fd: Int32 = 1) -> Bool {
+        switch mode {
+        case "always": return true
+        case "never": return false
+        default: return isatty(fd) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        }
+    }
+}
