@@ -42,7 +42,8 @@ final class HTTPConnection {
         while true {
             // 1. The head: wait (idle) for a first byte, then for the whole head within the limit.
             let idleDeadline = firstRequest ? acceptDeadline : Socket.deadline(after: limits.idleTimeout)
-            var headDeadline: Int64? = firstRequest ? acceptDeadline : nil
+            var headDeadline: Int64? = firstRequest ? acceptDeadline
+                : start < end ? Socket.deadline(after: limits.headerReadTimeout) : nil  // Pipelined bytes.
             var scanned = 0  // Bytes after `start` already searched for the end of the head.
             var headEnd = 0
             while true {
@@ -53,6 +54,9 @@ final class HTTPConnection {
                 }
                 if let found = buffer.withUnsafeBufferPointer({ HTTPParser.findHeadEnd($0, from: start + scanned, to: end) }) {
                     headEnd = found
+                    if headEnd - start > limits.maxHeaderBytes {
+                        return fail(431, "request line and headers exceed \(limits.maxHeaderBytes) bytes")
+                    }
                     break
                 }
                 if end - start >= limits.maxHeaderBytes {

@@ -19,7 +19,7 @@ final class ConnectionSlot: Sendable {
 /// on the connection's thread, synchronously, once per request, in order.
 ///
 /// Call `stop(drainTimeout:)` before dropping the server: its threads keep it alive.
-public final class HTTPServer: @unchecked Sendable {
+public final class HTTPServer: Sendable {
     /// The only address the runtime ever listens on.
     public static let host = "127.0.0.1"
 
