@@ -1,0 +1,225 @@
+// Runtime HTTP: the HTTP/1.1 server — listens on 127.0.0.1 only, accepts on one thread and
+// serves each connection on its own thread; stops by draining in-flight requests.
+
+import Glibc
+import Synchronization
+
+/// The server's record of one open connection, shared with its thread.
+final class ConnectionSlot: Sendable {
+    let fd: Int32
+    /// True while the connection waits for the first byte of a request (safe to close on stop).
+    let idle = Atomic<Bool>(false)
+    init(fd: Int32) { self.fd = fd }
+}
+
+/// An HTTP/1.1 server on POSIX sockets, bound to 127.0.0.1 only.
+///
+/// Threading: one accept thread, plus one thread per connection (blocking reads with `poll`
+/// deadlines), so a slow or broken client only ever occupies its own thread. The handler runs
+/// on the connection's thread, synchronously, once per request, in order.
+///
+/// Call `stop(drainTimeout:)` before dropping the server: its threads keep it alive.
+public final class HTTPServer: Sendable {
+    /// The only address the runtime ever listens on.
+    public static let host = "127.0.0.1"
+
+    public let limits: HTTPLimits
+    private let requestedPort: Int
+    private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    private let stopping = Atomic<Bool>(false)
+    private let state = Mutex(State())
+
+    private struct State {
+        var phase = Phase.new
+        var port = 0
+        var wakeWriteFD: Int32 = -1
+        var acceptLoopDone = false
+        var connections: [ObjectIdentifier: ConnectionSlot] = [:]
+    }
+
+    private enum Phase { case new, running, stopped }
+
+    /// - Parameters:
+    ///   - port: the TCP port on 127.0.0.1; 0 picks a free ephemeral port.
+    ///   - handler: called once per request, on the connection's thread.
+    public init(port: Int, limits: HTTPLimits = HTTPLimits(), handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+        self.requestedPort = port
+        self.limits = limits
+        self.handler = handler
+    }
+
+    /// The bound port once started, else nil.
+    public var port: Int? {
+        state.withLock { $0.phase == .running ? $0.port : nil }
+    }
+
+    /// Connections currently open.
+    public var openConnections: Int {
+        state.withLock { $0.connections.count }
+    }
+
+    /// Binds 127.0.0.1:`port`, starts accepting, and returns the bound port.
+    /// Throws a `RuntimeStartError` with a one-line message saying what to do.
+    @discardableResult
+    public func start() throws -> Int {
+        guard (0...65535).contains(requestedPort) else {
+            throw RuntimeStartError("port \(requestedPort) is not a TCP port; pass --port N with 0 ≤ N ≤ 65535")
+        }
+        guard state.withLock({ $0.phase == .new }) else {
+            throw RuntimeStartError("the HTTP server was already started")
+        }
+        signal(SIGPIPE, SIG_IGN)
+        let listenFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard listenFD >= 0 else { throw RuntimeStartError("cannot create a socket: \(String(cString: strerror(errno)))") }
+        Socket.setInt(listenFD, SOL_SOCKET, SO_REUSEADDR, 1)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(requestedPort).bigEndian)
+        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian  // 127.0.0.1, never any other.
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listenFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound != 0 {
+            let code = errno
+            close(listenFD)
+            switch code {
+            case EADDRINUSE: throw RuntimeStartError("port \(requestedPort) is in use; pass --port N or --port 0")
+            case EACCES: throw RuntimeStartError("port \(requestedPort) needs privileges; pass --port N above 1023 or --port 0")
+            default: throw RuntimeStartError("cannot listen on \(Self.host):\(requestedPort): \(String(cString: strerror(code)))")
+            }
+        }
+        guard listen(listenFD, 1024) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(listenFD)
+            throw RuntimeStartError("cannot listen on \(Self.host):\(requestedPort): \(message)")
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: actual.sin_port))
+        var wake: [Int32] = [-1, -1]
+        guard pipe(&wake) == 0 else {
+            close(listenFD)
+            throw RuntimeStartError("cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        state.withLock {
+            $0.phase = .running
+            $0.port = port
+            $0.wakeWriteFD = wake[1]
+        }
+        let wakeReadFD = wake[0]
+        for fd in [listenFD, wake[0], wake[1]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard ThreadLauncher.spawn(stackBytes: 512 * 1024, { self.acceptLoop(listenFD: listenFD, wakeFD: wakeReadFD) }) else {
+            close(listenFD)
+            close(wake[0])
+            close(wake[1])
+            state.withLock { $0.phase = .stopped }
+            throw RuntimeStartError("cannot start the HTTP accept thread")
+        }
+        return port
+    }
+
+    /// Stops accepting, closes idle keep-alive connections, and lets in-flight requests finish
+    /// (their responses carry `Connection: close`). After `drainTimeout`, remaining connections
+    /// are shut down. Returns true when every connection ended within the timeout.
+    @discardableResult
+    public func stop(drainTimeout: Duration = .seconds(5)) -> Bool {
+        let wakeFD: Int32? = state.withLock {
+            guard $0.phase == .running else { return nil }
+            $0.phase = .stopped
+            return $0.wakeWriteFD
+        }
+        guard let wakeFD else { return true }
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        var byte: UInt8 = 1
+        _ = write(wakeFD, &byte, 1)
+        state.withLock {
+            for slot in $0.connections.values where slot.idle.load(ordering: .sequentiallyConsistent) {
+                shutdown(slot.fd, Int32(SHUT_RD))
+            }
+        }
+        let deadline = Socket.deadline(after: drainTimeout)
+        let drained = waitForAllThreads(until: deadline)
+        if !drained {
+            state.withLock {
+                for slot in $0.connections.values { shutdown(slot.fd, Int32(SHUT_RDWR)) }
+            }
+            _ = waitForAllThreads(until: Socket.deadline(after: .seconds(1)))
+        }
+        close(wakeFD)
+        return drained
+    }
+
+    private func waitForAllThreads(until deadline: Int64) -> Bool {
+        while true {
+            if state.withLock({ $0.connections.isEmpty && $0.acceptLoopDone }) { return true }
+            if Socket.now() >= deadline { return false }
+            usleep(5_000)
+        }
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
+
+    private func acceptLoop(listenFD: Int32, wakeFD: Int32) {
+        defer {
+            close(listenFD)
+            close(wakeFD)
+            state.withLock { $0.acceptLoopDone = true }
+        }
+        var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+        while !isStopping {
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 && errno != EINTR { return }
+            if fds[1].revents != 0 || isStopping { return }
+            guard fds[0].revents != 0 else { continue }
+            let fd = accept(listenFD, nil, nil)
+            if fd < 0 {
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM { usleep(10_000) }
+                continue
+            }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            admit(fd)
+        }
+    }
+
+    private static let refusal: [UInt8] = {
+        var writer = ResponseWriter()
+        var bytes: [UInt8] = []
+        writer.append(.error(status: 503, message: "too many open connections; try again shortly"),
+                      headOnly: false, connection: .close, to: &bytes)
+        return bytes
+    }()
+
+    private func admit(_ fd: Int32) {
+        let slot = ConnectionSlot(fd: fd)
+        let id = ObjectIdentifier(slot)
+        let admitted = state.withLock {
+            guard $0.connections.count < limits.maxConnections else { return false }
+            $0.connections[id] = slot
+            return true
+        }
+        guard admitted else { return Socket.refuse(fd, with: Self.refusal) }
+        Socket.setInt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        Socket.setTimeout(fd, SO_SNDTIMEO, limits.writeTimeout)
+        let started = ThreadLauncher.spawn(stackBytes: limits.threadStackBytes) {
+            let connection = HTTPConnection(fd: fd, limits: self.limits, slot: slot, handler: self.handler) { [self] in
+                self.isStopping
+            }
+            _ = connection.run()
+            self.release(id: id, fd: fd)
+        }
+        if !started {
+            state.withLock { _ = $0.connections.removeValue(forKey: id) }
+            Socket.refuse(fd, with: Self.refusal)
+        }
+    }
+
+    /// Forgets the connection, then closes it (in that order, so `stop` never touches a
+    /// descriptor number that was closed and reused).
+    private func release(id: ObjectIdentifier, fd: Int32) {
+        state.withLock { _ = $0.connections.removeValue(forKey: id) }
+        close(fd)
+    }
+}

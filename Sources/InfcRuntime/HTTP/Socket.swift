@@ -1,0 +1,129 @@
+// Runtime HTTP: thin wrappers over POSIX sockets, poll, the monotonic clock and pthreads.
+// Everything Glibc-specific in the HTTP server lives here.
+
+import Glibc
+
+/// Low-level socket operations with deadlines. Deadlines are monotonic nanoseconds.
+enum Socket {
+    enum ReadResult: Equatable { case bytes(Int), eof, timeout, failed }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        let (s, atto) = d.components
+        let (scaled, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? Int64.max / 4 : scaled + atto / 1_000_000_000
+    }
+
+    static func deadline(after d: Duration) -> Int64 { now() + nanoseconds(d) }
+
+    /// Waits until `fd` is readable or the deadline passes, then reads up to `count` bytes.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, deadline: Int64) -> ReadResult {
+        while true {
+            let remaining = deadline - now()
+            if remaining <= 0 { return .timeout }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let millis = Int32(clamping: (remaining + 999_999) / 1_000_000)
+            let ready = poll(&pfd, 1, millis)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return .failed
+            }
+            if ready == 0 { continue }  // Re-check the deadline (poll may wake a little early).
+            let n = recv(fd, buffer, count, 0)
+            if n > 0 { return .bytes(n) }
+            if n == 0 { return .eof }
+            if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
+            return .failed
+        }
+    }
+
+    /// Sends every byte; false when the peer is gone or the send timeout (SO_SNDTIMEO) fires.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard var p = bytes.baseAddress else { return true }
+        var left = bytes.count
+        while left > 0 {
+            let n = send(fd, p, left, Int32(MSG_NOSIGNAL))
+            if n > 0 {
+                p += n
+                left -= n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+
+    static func setInt(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
+        var v = value
+        _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    static func setTimeout(_ fd: Int32, _ name: Int32, _ d: Duration) {
+        let ns = nanoseconds(d)
+        var tv = timeval(tv_sec: Int(ns / 1_000_000_000), tv_usec: Int(ns % 1_000_000_000 / 1000))
+        _ = setsockopt(fd, SOL_SOCKET, name, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Before closing after a response: half-close our side, then read and drop whatever the
+    /// client still sends (until it closes or `linger` passes), so that the response is not
+    /// lost to a reset. The caller closes the descriptor.
+    static func lingeringDrain(_ fd: Int32, linger: Duration) {
+        shutdown(fd, Int32(SHUT_WR))
+        let deadline = deadline(after: linger)
+        var scratch = [UInt8](repeating: 0, count: 16 * 1024)
+        scratch.withUnsafeMutableBytes { buf in
+            while case .bytes = read(fd, into: buf.baseAddress!, count: buf.count, deadline: deadline) {}
+        }
+    }
+
+    /// A non-blocking best effort for connections refused at accept time: drop what the
+    /// client already sent, send `bytes`, half-close and close.
+    static func refuse(_ fd: Int32, with bytes: [UInt8]) {
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        scratch.withUnsafeMutableBytes { buf in
+            while recv(fd, buf.baseAddress!, buf.count, Int32(MSG_DONTWAIT)) > 0 {}
+        }
+        bytes.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        shutdown(fd, Int32(SHUT_WR))
+        scratch.withUnsafeMutableBytes { buf in
+            while recv(fd, buf.baseAddress!, buf.count, Int32(MSG_DONTWAIT)) > 0 {}
+        }
+        close(fd)
+    }
+}
+
+/// Starts detached pthreads with an explicit stack size (Foundation's Thread is not needed).
+enum ThreadLauncher {
+    private final class Body {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    /// Returns false when the system refuses a new thread.
+    static func spawn(stackBytes: Int, _ body: @escaping @Sendable () -> Void) -> Bool {
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        pthread_attr_setstacksize(&attr, max(stackBytes, 256 * 1024))
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attr, { raw in
+            let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+            body.run()
+            return nil
+        }, context)
+        if rc != 0 {
+            Unmanaged<Body>.fromOpaque(context).release()
+            return false
+        }
+        return true
+    }
+}
