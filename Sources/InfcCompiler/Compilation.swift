@@ -11,6 +11,9 @@ public struct Compilation: Sendable {
     public let file: SourceFile
     public let program: Program
     public let model: SemanticModel
+    /// The inferred plan. Built even when the program has errors (best effort), so that hover
+    /// and explain keep working while the user types.
+    public let plan: Plan
     /// Every diagnostic of every stage, in source order.
     public let diagnostics: [Diagnostic]
 
@@ -22,6 +25,9 @@ public struct Compilation: Sendable {
         bag.add(contentsOf: parsed.diagnostics)
         let (model, resolveDiagnostics) = Resolver.resolve(parsed.program, file: file)
         bag.add(contentsOf: resolveDiagnostics)
-        return Compilation(file: file, program: parsed.program, model: model, diagnostics: bag.sorted)
+        let (plan, planDiagnostics) = Inference.infer(parsed.program, file: file, model: model, options: options)
+        // Plan diagnostics on a program that does not resolve would only repeat its errors.
+        if !bag.hasErrors { bag.add(contentsOf: planDiagnostics) }
+        return Compilation(file: file, program: parsed.program, model: model, plan: plan, diagnostics: bag.sorted)
     }
 }

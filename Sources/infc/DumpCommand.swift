@@ -16,6 +16,9 @@ struct DumpCommand {
         case "ast":
             let parsed = Parser.parse(file)
             print(ASTPrinter.print(parsed.program, file: file), terminator: "")
+        case "plan":
+            let c = Compilation.compile(file)
+            print(ManifestEmitter.emit(c).prettyPrinted(), terminator: "")
         default:
             throw CLIError("unknown stage '\(stage)'; dump shows tokens, ast or plan")
         }

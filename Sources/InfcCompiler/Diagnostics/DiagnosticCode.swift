@@ -56,7 +56,6 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Comparable {
     case workflowInRoute = "E0402"
     case unsatisfiableLimits = "E0403"
     case overBudget = "E0404"
-    case workflowResultInRoute = "E0405"
 
     // Warnings (W05xx)
     case unusedVariable = "W0501"

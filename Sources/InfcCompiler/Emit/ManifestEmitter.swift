@@ -1,0 +1,170 @@
+// Emit stage: the manifest (SPEC §6) — the only contract between compiler and runtime.
+// Deterministic: the same source gives byte-identical JSON (ordered keys, sorted lists, no
+// clock, no absolute paths). Secrets appear by name only. Format: docs/manifest.md and
+// templates/manifest.schema.json.
+
+public enum ManifestEmitter {
+    public static let format = "infc-manifest"
+    public static let version = 1
+
+    /// The build directory's files: `manifest.json` and the program under `code/`.
+    public static func files(for c: Compilation) -> [(path: String, bytes: [UInt8])] {
+        let manifest = emit(c).prettyPrinted()
+        return [("manifest.json", Array(manifest.utf8)), (codePath(c), c.file.bytes)]
+    }
+
+    public static func codePath(_ c: Compilation) -> String { "code/" + c.file.fileName }
+
+    public static func emit(_ c: Compilation) -> JSON {
+        let plan = c.plan
+        let keys = HandlerKey.keys(for: c.program, file: c.file)
+        func line(_ r: SourceRange) -> JSON { .int(c.file.location(of: r.start).line) }
+        func handlerRef(_ d: Int) -> JSON {
+            let decl = c.program.declarations[d]
+            return ["key": .string(keys[d]?.text ?? ""), "line": line(decl.handler?.headerRange ?? decl.range)]
+        }
+        func permissions(_ ps: [Permission]) -> JSON {
+            .array(ps.map { ["resource": .string($0.resource), "type": .string($0.type.rawValue), "action": .string($0.action.rawValue)] })
+        }
+        func reasons(_ rs: [Reason]) -> JSON {
+            .array(rs.map { ["text": .string($0.text), "line": line($0.range)] })
+        }
+
+        var root = JSONObject()
+        root["format"] = .string(format)
+        root["version"] = .int(version)
+        root["app"] = .string(plan.app)
+        root["source"] = ["path": .string(codePath(c)), "sha256": .string(SHA256.hex(c.file.bytes)), "bytes": .int(c.file.bytes.count)]
+        root["granularity"] = .string(plan.grouped ? "grouped" : "per-handler")
+        root["budget"] = budget(plan.budget)
+
+        root["functions"] = .array(plan.functions.map { f in
+            var o = JSONObject()
+            o["name"] = .string(f.name)
+            o["handlers"] = .array(f.handlers.sorted().map(handlerRef))
+            o["triggers"] = .array(f.triggers.map(trigger))
+            o["limit"] = f.limit.map { .int($0) } ?? .null
+            o["limitReasons"] = reasons(f.limitReasons)
+            o["timeoutMs"] = .int(Int(f.timeoutMs))
+            o["retries"] = .int(f.retries)
+            o["backoffMs"] = .int(Int(f.backoffMs))
+            o["permissions"] = permissions(f.permissions)
+            if let s = f.serviceCall { o["serviceCall"] = .string(s) }
+            o["line"] = line(f.range)
+            return .object(o)
+        })
+        root["queues"] = .array(plan.queues.map { q in
+            var o = JSONObject()
+            o["name"] = .string(q.name)
+            o["deadLetterQueue"] = .string(q.deadLetterQueue)
+            o["consumer"] = .string(q.consumer)
+            switch q.source {
+            case .async(let fn): o["source"] = ["type": "async", "fn": .string(fn)]
+            case .topic(let t): o["source"] = ["type": "topic", "topic": .string(t)]
+            }
+            o["maxReceiveCount"] = .int(q.maxReceiveCount)
+            o["backoffMs"] = .int(Int(q.backoffMs))
+            o["visibilityTimeoutMs"] = .int(Int(q.visibilityTimeoutMs))
+            o["reasons"] = reasons(q.reasons)
+            return .object(o)
+        })
+        root["topics"] = .array(plan.topics.map { t in
+            ["name": .string(t),
+             "subscriptions": .array(plan.subscriptions.filter { $0.topic == t }.map { s in
+                 ["target": .string(s.target), "handler": handlerRef(s.handler), "queue": s.queue.map { .string($0) } ?? .null]
+             })]
+        })
+        root["schedules"] = .array(plan.schedules.map { s in
+            var o = JSONObject()
+            o["name"] = .string(s.name)
+            switch s.expression {
+            case .rate(let ms): o["rateMs"] = .int(Int(ms))
+            case .cron(let expr): o["cron"] = .string(expr)
+            }
+            o["target"] = .string(s.target)
+            o["targetType"] = .string(s.targetIsWorkflow ? "workflow" : "function")
+            o["handler"] = handlerRef(s.handler)
+            return .object(o)
+        })
+        root["routes"] = .array(plan.routes.map { r in
+            ["method": .string(r.method), "path": .string(r.path), "function": .string(r.function), "handler": handlerRef(r.handler)]
+        })
+        root["workflows"] = .array(plan.workflows.map { w in
+            var o = JSONObject()
+            o["name"] = .string(w.name)
+            o["entry"] = handlerRef(w.handler)
+            o["reasons"] = reasons(w.reasons)
+            o["retries"] = .int(w.retries)
+            o["backoffMs"] = .int(Int(w.backoffMs))
+            o["timeoutMs"] = w.timeoutMs.map { .int(Int($0)) } ?? .null
+            o["startedBy"] = .array(w.startedBy.map { .string($0) })
+            o["permissions"] = permissions(w.permissions)
+            o["states"] = states(w.states, line: line)
+            return .object(o)
+        })
+        root["tables"] = .array(plan.tables.map { .string($0) })
+        root["buckets"] = .array(plan.buckets.map { .string($0) })
+        root["secrets"] = .array(plan.secrets.map { ["name": .string($0), "env": .string("INFC_SECRET_" + $0.uppercased())] })
+        root["services"] = .array(plan.services.map { s in
+            ["name": .string(s.name), "url": .string(s.url), "urlEnv": .string("INFC_SERVICE_\(s.name.uppercased())_URL"),
+             "limit": s.limit.map { .int($0) } ?? .null, "ratePerSecond": s.ratePerSecond.map { .number($0) } ?? .null,
+             "users": .array(s.users.map { .string($0) })]
+        })
+        return .object(root)
+    }
+
+    static func budget(_ b: Budget) -> JSON {
+        ["cap": .int(b.cap), "total": .int(b.total),
+         "byType": .object(JSONObject(b.byType.map { ($0.type, .int($0.count)) })),
+         "byConstruct": .array(b.byConstruct.map { ["construct": .string($0.construct.rawValue), "instances": .int($0.instances), "resources": .int($0.resources)] })]
+    }
+
+    static func trigger(_ t: FunctionTrigger) -> JSON {
+        switch t {
+        case .route(let m, let p): return ["type": "route", "method": .string(m), "path": .string(p)]
+        case .queue(let q): return ["type": "queue", "queue": .string(q)]
+        case .topic(let t): return ["type": "topic", "topic": .string(t)]
+        case .schedule(let s): return ["type": "schedule", "schedule": .string(s + "-schedule")]
+        case .workflowTask: return ["type": "workflow-task"]
+        case .workflowStarter(let w): return ["type": "workflow-starter", "workflow": .string(w)]
+        }
+    }
+
+    static func states(_ list: [WorkflowState], line: (SourceRange) -> JSON) -> JSON {
+        .array(list.map { s in
+            var o = JSONObject()
+            o["name"] = .string(s.name)
+            switch s.kind {
+            case .task(let fn, let function):
+                o["type"] = "task"; o["fn"] = .string(fn); o["function"] = .string(function)
+            case .childWorkflow(let w):
+                o["type"] = "workflow"; o["workflow"] = .string(w)
+            case .integration(let r, let kind, let op):
+                o["type"] = "integration"; o["resource"] = .string(r); o["resourceType"] = .string(kind.rawValue)
+                o["operation"] = .string(op.rawValue); o["action"] = .string(op.action(on: kind).rawValue)
+            case .serviceCall(let service, let function):
+                o["type"] = "service-call"; o["service"] = .string(service); o["function"] = .string(function)
+            case .wait(let ms):
+                o["type"] = "wait"; o["ms"] = ms.map { .int(Int($0)) } ?? .null
+            case .choice(let t, let e):
+                o["type"] = "choice"; o["then"] = states(t, line: line); o["else"] = states(e, line: line)
+            case .parallel(let branches):
+                o["type"] = "parallel"; o["branches"] = .array(branches.map { states($0, line: line) })
+            case .map(let body):
+                o["type"] = "map"; o["body"] = states(body, line: line)
+            case .loop(let body):
+                o["type"] = "loop"; o["body"] = states(body, line: line)
+            case .tryCatch(let body, let handler):
+                o["type"] = "try"; o["body"] = states(body, line: line); o["catch"] = states(handler, line: line)
+            case .send(let q):
+                o["type"] = "send"; o["queue"] = .string(q)
+            case .start(let w):
+                o["type"] = "start"; o["workflow"] = .string(w)
+            case .succeed: o["type"] = "succeed"
+            case .fail: o["type"] = "fail"
+            }
+            o["line"] = line(s.range)
+            return .object(o)
+        })
+    }
+}

@@ -1,0 +1,111 @@
+// Infer stage: the resource budget (SPEC §4). One expansion table maps each construct of the
+// plan to the CloudFormation resources a single stack holds for it; the cloud emitter will use
+// the same table, so the count equals the template's resource count.
+
+public struct Budget: Sendable {
+    /// A construct of the plan and what it expands to.
+    public enum Construct: String, Sendable, CaseIterable {
+        case httpAPI = "http-api"
+        case route
+        case function
+        case queue
+        case topic
+        case subscription
+        case queueSubscription = "queue-subscription"
+        case schedule
+        case workflowSchedule = "workflow-schedule"
+        case workflow
+        case table
+        case bucket
+        case secret
+
+        /// The expansion table: the single source of truth (docs/budget.md prints it).
+        public var resources: [String] {
+            switch self {
+            case .httpAPI: return ["AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"]
+            case .route: return ["AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Permission"]
+            case .function: return ["AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Logs::LogGroup"]
+            case .queue: return ["AWS::SQS::Queue", "AWS::SQS::Queue", "AWS::Lambda::EventSourceMapping"]
+            case .topic: return ["AWS::SNS::Topic"]
+            case .subscription: return ["AWS::SNS::Subscription", "AWS::Lambda::Permission"]
+            case .queueSubscription: return ["AWS::SNS::Subscription", "AWS::SQS::QueuePolicy"]
+            case .schedule: return ["AWS::Events::Rule", "AWS::Lambda::Permission"]
+            case .workflowSchedule: return ["AWS::Events::Rule", "AWS::IAM::Role"]
+            case .workflow: return ["AWS::StepFunctions::StateMachine", "AWS::IAM::Role", "AWS::Logs::LogGroup"]
+            case .table: return ["AWS::DynamoDB::Table"]
+            case .bucket: return ["AWS::S3::Bucket"]
+            case .secret: return ["AWS::SecretsManager::Secret"]
+            }
+        }
+
+        public var summary: String {
+            switch self {
+            case .httpAPI: return "the HTTP API and its stage, once when the app has routes"
+            case .route: return "each route: route, integration, invoke permission"
+            case .function: return "each function: function, role, log group"
+            case .queue: return "each inferred queue: queue, dead-letter queue, event source mapping"
+            case .topic: return "each topic"
+            case .subscription: return "a topic subscriber without a limit: subscription, invoke permission"
+            case .queueSubscription: return "a limited topic subscriber: subscription to its queue, queue policy"
+            case .schedule: return "each schedule of a function: rule, invoke permission"
+            case .workflowSchedule: return "each schedule of a workflow: rule, role that starts it"
+            case .workflow: return "each workflow: state machine, role, log group"
+            case .table: return "each table"
+            case .bucket: return "each bucket"
+            case .secret: return "each secret (services are external and cost nothing)"
+            }
+        }
+    }
+
+    /// What one handler or declaration adds to the count.
+    public struct Contribution: Sendable {
+        public var label: String
+        public var range: SourceRange
+        public var count: Int
+    }
+
+    public var cap = 200
+    public var total = 0
+    /// CloudFormation resource type → count, sorted by type.
+    public var byType: [(type: String, count: Int)] = []
+    /// Construct → (instances, resources).
+    public var byConstruct: [(construct: Construct, instances: Int, resources: Int)] = []
+    public var contributors: [Contribution] = []
+
+    public var isOver: Bool { total > cap }
+
+    /// Counts a plan. `ranges` gives a source range per unit name, for the contributors list.
+    static func count(_ plan: Plan, declarationRanges: [String: (String, SourceRange)] = [:]) -> Budget {
+        var instances: [Construct: Int] = [:]
+        var perUnit: [String: Int] = [:]
+        func add(_ c: Construct, _ unit: String?, _ n: Int = 1) {
+            instances[c, default: 0] += n
+            if let unit { perUnit[unit, default: 0] += c.resources.count * n }
+        }
+        if !plan.routes.isEmpty { add(.httpAPI, nil) }
+        for r in plan.routes { add(.route, r.function) }
+        for f in plan.functions { add(.function, f.name) }
+        for q in plan.queues { add(.queue, q.consumer) }
+        for _ in plan.topics { add(.topic, nil) }
+        for s in plan.subscriptions { add(s.queue == nil ? .subscription : .queueSubscription, s.target) }
+        for s in plan.schedules { add(s.targetIsWorkflow ? .workflowSchedule : .schedule, s.target) }
+        for w in plan.workflows { add(.workflow, w.name) }
+        for _ in plan.tables { add(.table, nil) }
+        for _ in plan.buckets { add(.bucket, nil) }
+        for _ in plan.secrets { add(.secret, nil) }
+        var b = Budget()
+        var types: [String: Int] = [:]
+        for c in Construct.allCases {
+            guard let n = instances[c], n > 0 else { continue }
+            b.byConstruct.append((c, n, n * c.resources.count))
+            for t in c.resources { types[t, default: 0] += n }
+        }
+        b.byType = types.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        b.total = b.byConstruct.reduce(0) { $0 + $1.resources }
+        b.contributors = perUnit.map { name, count in
+            let info = declarationRanges[name]
+            return Contribution(label: info?.0 ?? name, range: info?.1 ?? .zero, count: count)
+        }.sorted { ($1.count, $0.label) < ($0.count, $1.label) }
+        return b
+    }
+}

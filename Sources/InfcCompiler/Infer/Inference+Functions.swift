@@ -1,0 +1,252 @@
+// Infer stage: functions and their permissions (SPEC §3.1, §3.5), queues (§3.2) and
+// concurrency limits (§3.3), including the allocation of shared service limits.
+
+extension Inference {
+    // MARK: Names
+
+    /// The deployed name of a handler or fn: `post_orders`, `on_order_events`, `every_1d`, `charge`.
+    func unitName(_ d: Int) -> String {
+        if let n = unitNames[d] { return n }
+        return "unit_\(d)"
+    }
+
+    func assignNames(_ units: Units) {
+        var used: Set<String> = []
+        var cronCount = 0
+        func claim(_ base: String) -> String {
+            var name = base.isEmpty ? "handler" : base
+            var n = 2
+            while used.contains(name) { name = "\(base)_\(n)"; n += 1 }
+            used.insert(name)
+            return name
+        }
+        // fns keep their own names; handlers take what is left.
+        for (i, d) in program.declarations.enumerated() {
+            if let name = d.handler?.fnName { unitNames[i] = claim(name) }
+        }
+        for (i, d) in program.declarations.enumerated() {
+            guard let h = d.handler else { continue }
+            switch h.trigger {
+            case .fn: continue
+            case .route(let m, let p, _):
+                let segments = p.split(separator: "/").map { s in
+                    String(s.drop { $0 == ":" }).map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+                }
+                unitNames[i] = claim(([m.name.lowercased()] + (segments.isEmpty ? ["root"] : segments)).joined(separator: "_"))
+            case .on(let t): unitNames[i] = claim("on_\(t.name)")
+            case .every(.interval(_, let r)): unitNames[i] = claim("every_\(file.text(r))")
+            case .every(.cron):
+                cronCount += 1
+                unitNames[i] = claim("cron_\(cronCount)")
+            }
+        }
+    }
+
+    func resourceName(_ d: Int) -> String { program.declarations[d].declaredName?.name ?? "" }
+
+    func queueName(_ fn: String) -> String { "\(fn)-queue" }
+    func deadLetterName(_ fn: String) -> String { "\(fn)-dlq" }
+
+    // MARK: Units → functions and workflows
+
+    func buildUnits(_ units: Units) {
+        assignNames(units)
+        self.units = units
+        let workflowSet = Set(units.workflows)
+        for (i, d) in program.declarations.enumerated() {
+            guard d.handler != nil else { continue }
+            if workflowSet.contains(i) {
+                plan.roles[i] = .workflow(unitName(i))
+            } else if units.functions.contains(i) || units.taskFns.contains(i) {
+                plan.roles[i] = .function(unitName(i))
+            } else if isCalledSynchronously(i) {
+                plan.roles[i] = .inlined
+            } else {
+                plan.roles[i] = .unused
+            }
+        }
+        var deployed = units.functions
+        for t in units.taskFns.sorted() where !deployed.contains(t) { deployed.append(t) }
+        for d in deployed.sorted() where !workflowSet.contains(d) {
+            plan.functions.append(makeFunction(d))
+        }
+        for d in units.workflows.sorted() {
+            var builder = WorkflowBuilder(inference: self, declaration: d)
+            plan.workflows.append(builder.build())
+        }
+    }
+
+    func isCalledSynchronously(_ d: Int) -> Bool {
+        facts.values.contains { $0.syncCalls.contains { $0.value == d } }
+    }
+
+    func isAsyncTarget(_ d: Int) -> Bool { units.asyncTargets.contains(d) }
+
+    private func makeFunction(_ d: Int) -> PlanFunction {
+        let h = handler(d)!
+        let attrs = attributes(d)
+        let name = unitName(d)
+        var triggers: [FunctionTrigger] = []
+        let isRouteHandler = isRoute(d)
+        switch h.trigger {
+        case .route(let m, let p, _): triggers.append(.route(method: m.name, path: p))
+        case .on(let t): triggers.append(.topic(t.name))
+        case .every: triggers.append(.schedule(name))
+        case .fn:
+            if isAsyncTarget(d) { triggers.append(.queue(queueName(name))) }
+            if units.taskFns.contains(d) { triggers.append(.workflowTask) }
+        }
+        let (limit, limitReasons) = ownLimit(d)
+        return PlanFunction(name: name, handlers: [d], triggers: triggers, limit: limit, limitReasons: limitReasons,
+                            timeoutMs: attrs.timeoutMs?.value ?? Inference.defaultTimeoutMs,
+                            retries: isRouteHandler ? 0 : attrs.retry?.value ?? Inference.defaultRetries,
+                            backoffMs: attrs.backoffMs?.value ?? Inference.defaultBackoffMs,
+                            grants: functionGrants(d), range: h.headerRange, serviceCall: nil)
+    }
+
+    /// A function's own limit: the smallest of its `limit` and the limits of the services its code uses.
+    func ownLimit(_ d: Int) -> (Int?, [Reason]) {
+        var limit: Int?
+        var reasons: [Reason] = []
+        if let l = attributes(d).limit {
+            limit = l.value
+            reasons.append(Reason("`limit \(l.value)` at \(file.describe(l.range))", l.range))
+        }
+        var seen: Set<Int> = []
+        for op in closure(d).operations where op.value.kind == .service && seen.insert(op.value.declaration).inserted {
+            guard case .service(let s) = program.declarations[op.value.declaration].kind, let sl = s.limit else { continue }
+            let r = Reason("uses \(s.name.name) (limit \(sl.value), \(file.describe(sl.range))) at \(file.describe(op.range))", op.range)
+            if limit == nil || sl.value < limit! {
+                limit = sl.value
+                reasons.insert(r, at: 0)
+            } else {
+                reasons.append(r)
+            }
+        }
+        return (limit, reasons)
+    }
+
+    /// The exact (resource, action) pairs a function's code reaches, with the lines that need them.
+    func functionGrants(_ d: Int) -> [Grant] {
+        var grants: [Permission: [Reason]] = [:]
+        let c = closure(d)
+        for op in c.operations {
+            let p = permission(for: op.value)
+            grants[p, default: []].append(Reason("\(file.text(op.range).prefix(60)) at \(file.describe(op.range))", op.range))
+        }
+        for a in c.asyncCalls {
+            let p = asyncPermission(a.value)
+            grants[p, default: []].append(Reason("async at \(file.describe(a.range))", a.range))
+        }
+        return grants.map { Grant(permission: $0.key, reasons: $0.value) }.sorted { $0.permission < $1.permission }
+    }
+
+    func permission(for op: OperationUse) -> Permission {
+        let type: Permission.ResourceType
+        switch op.kind {
+        case .table: type = .table
+        case .bucket: type = .bucket
+        case .topic: type = .topic
+        case .secret: type = .secret
+        case .service: type = .service
+        }
+        return Permission(resource: resourceName(op.declaration), type: type, action: op.action)
+    }
+
+    /// `send` on the target's queue, or `start` on the target workflow.
+    func asyncPermission(_ target: Int) -> Permission {
+        if units.workflows.contains(target) {
+            return Permission(resource: unitName(target), type: .workflow, action: .start)
+        }
+        return Permission(resource: queueName(unitName(target)), type: .queue, action: .send)
+    }
+
+    // MARK: Queues
+
+    func buildQueues() {
+        for d in units.asyncTargets.sorted() where !units.workflows.contains(d) {
+            let name = unitName(d)
+            guard let f = plan.function(named: name) else { continue }
+            var reasons: [Reason] = []
+            for (caller, fact) in facts.sorted(by: { $0.key < $1.key }) {
+                for a in fact.asyncCalls where a.value == d {
+                    reasons.append(Reason("`async \(name)(…)` in \(unitLabel(caller)) at \(file.describe(a.range))", a.range))
+                }
+            }
+            plan.queues.append(PlanQueue(name: queueName(name), deadLetterQueue: deadLetterName(name), consumer: name,
+                                         source: .async(fn: name), maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs,
+                                         visibilityTimeoutMs: 6 * f.timeoutMs, reasons: reasons))
+        }
+    }
+
+    /// "route POST /orders", "fn charge", "on order_events" for messages.
+    func unitLabel(_ d: Int) -> String { keys[d]?.text ?? unitName(d) }
+
+    // MARK: Limits
+
+    /// Shares each limited service's capacity among the functions that use it (sum ≤ limit, each
+    /// ≥ 1), then checks the account's reserved concurrency.
+    func allocateLimits() {
+        for (si, service) in plan.services.enumerated() {
+            let users = plan.functions.indices.filter { i in
+                plan.functions[i].permissions.contains { $0.type == .service && $0.resource == service.name }
+            }
+            let workflowUsers = plan.workflows.filter { $0.permissions.contains { $0.type == .service && $0.resource == service.name } }
+            plan.services[si].users = (users.map { plan.functions[$0].name } + workflowUsers.map(\.name)).sorted()
+            guard let cap = service.limit, !users.isEmpty else { continue }
+            let desired = users.map { min(plan.functions[$0].limit ?? cap, cap) }
+            guard desired.reduce(0, +) > cap else { continue }
+            let declRange = serviceLimitRange(service.name)
+            if users.count > cap {
+                let names = users.map { "`\(plan.functions[$0].name)`" }.joined(separator: ", ")
+                diagnostics.append(Diagnostic(.unsatisfiableLimits,
+                    "\(users.count) functions share service `\(service.name)`, whose limit is \(cap)", at: Label(declRange, "limit \(cap)"),
+                    secondary: users.map { Label(plan.functions[$0].range, "uses \(service.name)") },
+                    notes: ["each function needs at least 1 reserved execution: \(names)"],
+                    help: "raise the service's limit to at least \(users.count), or call it from fewer functions (for example through one fn started with `async`)"))
+                continue
+            }
+            // Round-robin in name order, each user from 1 up to what it asks for.
+            let order = users.sorted { plan.functions[$0].name < plan.functions[$1].name }
+            var given = [Int: Int](uniqueKeysWithValues: users.map { ($0, 1) })
+            var remaining = cap - users.count
+            var progress = true
+            while remaining > 0 && progress {
+                progress = false
+                for u in order where remaining > 0 {
+                    let want = desired[users.firstIndex(of: u)!]
+                    if given[u]! < want {
+                        given[u]! += 1
+                        remaining -= 1
+                        progress = true
+                    }
+                }
+            }
+            let others = order.map { plan.functions[$0].name }
+            for u in users {
+                plan.functions[u].limit = given[u]!
+                plan.functions[u].limitReasons.insert(Reason(
+                    "shares \(service.name)'s limit of \(cap) with \(others.filter { $0 != plan.functions[u].name }.joined(separator: ", ")): reserved \(given[u]!)",
+                    declRange), at: 0)
+            }
+        }
+        let reserved = plan.functions.compactMap(\.limit).reduce(0, +)
+        let available = model.app.accountConcurrency - model.app.unreservedConcurrency
+        if reserved > available {
+            let biggest = plan.functions.filter { $0.limit != nil }.sorted { ($0.limit!, $1.name) > ($1.limit!, $0.name) }.prefix(3)
+            diagnostics.append(Diagnostic(.unsatisfiableLimits,
+                "reserved concurrency \(reserved) exceeds the \(available) the account can reserve",
+                at: Label(model.app.nameRange ?? SourceRange(0, 0)),
+                secondary: biggest.map { Label($0.range, "limit \($0.limit!)") },
+                notes: ["the account allows \(model.app.accountConcurrency) concurrent executions and keeps \(model.app.unreservedConcurrency) unreserved"],
+                help: "lower some `limit`s, or raise `account_concurrency` in `app { }` if your account allows more"))
+        }
+    }
+
+    func serviceLimitRange(_ name: String) -> SourceRange {
+        for d in program.declarations {
+            if case .service(let s) = d.kind, s.name.name == name { return s.limit?.range ?? s.name.range }
+        }
+        return .zero
+    }
+}

@@ -1,0 +1,158 @@
+// Infer stage: what triggers each unit — routes, topic subscriptions (with a queue in front of
+// a limited subscriber), schedules, workflow starts — and `granularity: "grouped"`, which
+// lets handlers with identical permissions and limits share one function.
+
+extension Inference {
+    func buildTriggers() {
+        for (i, d) in program.declarations.enumerated() {
+            guard let h = d.handler else { continue }
+            let name = unitName(i)
+            let isWF = units.workflows.contains(i)
+            switch h.trigger {
+            case .route(let m, let p, _):
+                plan.routes.append(PlanRoute(method: m.name, path: p, function: name, handler: i))
+            case .on(let t):
+                guard model.subscriptions[i] != nil else { continue }
+                if isWF {
+                    // A topic cannot start a workflow itself: a small function does it.
+                    let starter = "start_\(name)"
+                    plan.functions.append(PlanFunction(
+                        name: starter, handlers: [], triggers: [.workflowStarter(name)], limit: nil, limitReasons: [],
+                        timeoutMs: Inference.defaultTimeoutMs, retries: Inference.defaultRetries, backoffMs: Inference.defaultBackoffMs,
+                        grants: [Grant(permission: Permission(resource: name, type: .workflow, action: .start),
+                                       reasons: [Reason("`on \(t.name)` starts workflow \(name) at \(file.describe(h.headerRange))", h.headerRange)])],
+                        range: h.headerRange, serviceCall: nil))
+                    plan.subscriptions.append(PlanSubscription(topic: t.name, target: starter, targetIsWorkflow: false, queue: nil, handler: i))
+                    continue
+                }
+                var queue: String?
+                if let fi = plan.functions.firstIndex(where: { $0.name == name }), let limit = plan.functions[fi].limit {
+                    let f = plan.functions[fi]
+                    let q = queueName(name)
+                    queue = q
+                    plan.functions[fi].triggers = [.queue(q)]
+                    plan.queues.append(PlanQueue(
+                        name: q, deadLetterQueue: deadLetterName(name), consumer: name, source: .topic(t.name),
+                        maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs, visibilityTimeoutMs: 6 * f.timeoutMs,
+                        reasons: [Reason("`on \(t.name)` has limit \(limit): bursts wait in a queue instead of failing", h.headerRange)]))
+                }
+                plan.subscriptions.append(PlanSubscription(topic: t.name, target: name, targetIsWorkflow: false, queue: queue, handler: i))
+            case .every(let schedule):
+                let expression: PlanSchedule.ScheduleExpression
+                switch schedule {
+                case .interval(let ms, _): expression = .rate(milliseconds: ms)
+                case .cron(let c, _): expression = .cron(c)
+                }
+                plan.schedules.append(PlanSchedule(name: "\(name)-schedule", expression: expression, target: name,
+                                                   targetIsWorkflow: isWF, handler: i))
+            case .fn:
+                break
+            }
+        }
+        // Who starts each workflow.
+        for wi in plan.workflows.indices {
+            let wf = plan.workflows[wi].name
+            var starters: [String] = []
+            for f in plan.functions where f.permissions.contains(Permission(resource: wf, type: .workflow, action: .start)) {
+                starters.append(f.name)
+            }
+            for w in plan.workflows where w.permissions.contains(Permission(resource: wf, type: .workflow, action: .start)) {
+                starters.append(w.name)
+            }
+            for s in plan.schedules where s.target == wf { starters.append(s.name) }
+            plan.workflows[wi].startedBy = starters.sorted()
+        }
+    }
+
+    // MARK: Grouping
+
+    /// Handlers whose permissions, limits, timeouts and retries are identical: candidates to share
+    /// one function. Keyed and ordered deterministically.
+    func groupingCandidates() -> [[String]] {
+        var groups: [String: [String]] = [:]
+        for f in plan.functions where f.serviceCall == nil && !f.handlers.isEmpty {
+            let key = f.permissions.map { "\($0.type.rawValue):\($0.resource):\($0.action.rawValue)" }.joined(separator: ",")
+                + "|\(f.limit.map(String.init) ?? "-")|\(f.timeoutMs)|\(f.retries)|\(f.backoffMs)"
+            groups[key, default: []].append(f.name)
+        }
+        return groups.values.filter { $0.count > 1 }.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+    }
+
+    func groupFunctions() {
+        plan.grouped = true
+        var rename: [String: String] = [:]
+        for (k, members) in groupingCandidates().enumerated() {
+            let groupName = "group_\(k + 1)"
+            var merged: PlanFunction?
+            for m in members {
+                guard let f = plan.function(named: m) else { continue }
+                rename[m] = groupName
+                if merged == nil {
+                    merged = f
+                    merged!.name = groupName
+                } else {
+                    merged!.handlers += f.handlers
+                    merged!.triggers += f.triggers
+                    for g in f.grants {
+                        if let gi = merged!.grants.firstIndex(where: { $0.permission == g.permission }) {
+                            merged!.grants[gi].reasons += g.reasons
+                        }
+                    }
+                }
+            }
+            plan.functions.removeAll { members.contains($0.name) }
+            if let merged { plan.functions.append(merged) }
+        }
+        guard !rename.isEmpty else { return }
+        func r(_ n: String) -> String { rename[n] ?? n }
+        for i in plan.queues.indices { plan.queues[i].consumer = r(plan.queues[i].consumer) }
+        for i in plan.routes.indices { plan.routes[i].function = r(plan.routes[i].function) }
+        for i in plan.subscriptions.indices where !plan.subscriptions[i].targetIsWorkflow {
+            plan.subscriptions[i].target = r(plan.subscriptions[i].target)
+        }
+        for i in plan.schedules.indices where !plan.schedules[i].targetIsWorkflow {
+            plan.schedules[i].target = r(plan.schedules[i].target)
+        }
+        for i in plan.services.indices { plan.services[i].users = Array(Set(plan.services[i].users.map(r))).sorted() }
+        for (d, role) in plan.roles { if case .function(let n) = role { plan.roles[d] = .function(r(n)) } }
+        for i in plan.workflows.indices {
+            plan.workflows[i].states = plan.workflows[i].states.map { renameTasks($0, r) }
+            plan.workflows[i].startedBy = Array(Set(plan.workflows[i].startedBy.map(r))).sorted()
+            plan.workflows[i].grants = plan.workflows[i].grants.map { g in
+                var g = g
+                if g.permission.type == .function { g.permission.resource = r(g.permission.resource) }
+                return g
+            }
+        }
+    }
+
+    private func renameTasks(_ s: WorkflowState, _ r: (String) -> String) -> WorkflowState {
+        var s = s
+        func all(_ list: [WorkflowState]) -> [WorkflowState] { list.map { renameTasks($0, r) } }
+        switch s.kind {
+        case .task(let fn, let function): s.kind = .task(fn: fn, function: r(function))
+        case .choice(let t, let o): s.kind = .choice(then: all(t), otherwise: all(o))
+        case .parallel(let b): s.kind = .parallel(branches: b.map(all))
+        case .map(let b): s.kind = .map(body: all(b))
+        case .loop(let b): s.kind = .loop(body: all(b))
+        case .tryCatch(let b, let h): s.kind = .tryCatch(body: all(b), handler: all(h))
+        default: break
+        }
+        return s
+    }
+
+    /// Every list in a stable order, so the manifest, graph and explain output are deterministic.
+    func sortPlan() {
+        plan.functions.sort { $0.name < $1.name }
+        plan.queues.sort { $0.name < $1.name }
+        plan.workflows.sort { $0.name < $1.name }
+        plan.subscriptions.sort { ($0.topic, $0.target) < ($1.topic, $1.target) }
+        plan.schedules.sort { $0.name < $1.name }
+        plan.routes.sort { ($0.path, $0.method) < ($1.path, $1.method) }
+        plan.tables.sort()
+        plan.buckets.sort()
+        plan.topics.sort()
+        plan.secrets.sort()
+        plan.services.sort { $0.name < $1.name }
+    }
+}

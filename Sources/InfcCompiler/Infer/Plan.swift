@@ -1,0 +1,234 @@
+// Infer stage: the plan — what the program becomes. Every inferred fact keeps the source
+// range that caused it (`Reason`), so explain, hover and diagnostics can point at the line.
+
+/// Why something was inferred: a sentence and the range that caused it.
+public struct Reason: Hashable, Sendable {
+    public var text: String
+    public var range: SourceRange
+    public init(_ text: String, _ range: SourceRange) {
+        self.text = text
+        self.range = range
+    }
+}
+
+/// A (resource, action) pair a function or workflow may perform.
+public struct Permission: Hashable, Sendable, Comparable {
+    public enum ResourceType: String, Sendable, Comparable {
+        case table, bucket, topic, secret, service, queue, workflow, function
+        public static func < (a: ResourceType, b: ResourceType) -> Bool { a.rawValue < b.rawValue }
+    }
+    public var resource: String
+    public var type: ResourceType
+    public var action: Action
+
+    public static func < (a: Permission, b: Permission) -> Bool {
+        (a.type, a.resource, a.action) < (b.type, b.resource, b.action)
+    }
+}
+
+/// A permission with the lines that need it.
+public struct Grant: Sendable {
+    public var permission: Permission
+    public var reasons: [Reason]
+}
+
+/// How a function is triggered.
+public enum FunctionTrigger: Hashable, Sendable {
+    case route(method: String, path: String)
+    case queue(String)
+    case topic(String)
+    case schedule(String)
+    /// A task step of the named workflow(s).
+    case workflowTask
+    /// Starts a workflow when its topic delivers (a topic cannot start a workflow directly).
+    case workflowStarter(String)
+}
+
+/// The stable key of a handler: how the manifest names the code a function runs.
+public struct HandlerKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var text: String
+    public var description: String { text }
+    public static func < (a: HandlerKey, b: HandlerKey) -> Bool { a.text < b.text }
+
+    /// Keys for every handler declaration, by declaration index: `fn charge`,
+    /// `route POST /orders`, `on order_events`, `every 1d`, with `#2`… for repeats.
+    public static func keys(for program: Program, file: SourceFile) -> [Int: HandlerKey] {
+        var out: [Int: HandlerKey] = [:]
+        var seen: [String: Int] = [:]
+        for (i, d) in program.declarations.enumerated() {
+            guard let h = d.handler else { continue }
+            let base: String
+            switch h.trigger {
+            case .fn(let name): base = "fn \(name.name)"
+            case .route(let m, let p, _): base = "route \(m.name) \(p)"
+            case .on(let t): base = "on \(t.name)"
+            case .every(.interval(_, let r)): base = "every \(file.text(r))"
+            case .every(.cron(let c, _)): base = "every \"\(c)\""
+            }
+            seen[base, default: 0] += 1
+            let n = seen[base]!
+            out[i] = HandlerKey(text: n == 1 ? base : "\(base) #\(n)")
+        }
+        return out
+    }
+}
+
+public struct PlanFunction: Sendable {
+    public var name: String
+    /// Handler declarations whose code this function runs (several when grouped).
+    public var handlers: [Int]
+    public var triggers: [FunctionTrigger]
+    public var limit: Int?
+    public var limitReasons: [Reason]
+    public var timeoutMs: Int64
+    public var retries: Int
+    public var backoffMs: Int64
+    public var grants: [Grant]
+    public var range: SourceRange
+    /// For a limited-service call inside a workflow: the service it calls.
+    public var serviceCall: String?
+
+    public var permissions: [Permission] { grants.map(\.permission) }
+}
+
+public struct PlanQueue: Sendable {
+    public var name: String
+    public var deadLetterQueue: String
+    /// The function that consumes it.
+    public var consumer: String
+    /// `fn` for an async target, `topic` for a limited topic subscriber.
+    public var source: Source
+    public var maxReceiveCount: Int
+    public var backoffMs: Int64
+    public var visibilityTimeoutMs: Int64
+    public var reasons: [Reason]
+
+    public enum Source: Hashable, Sendable {
+        case async(fn: String)
+        case topic(String)
+    }
+}
+
+public struct PlanSubscription: Sendable {
+    public var topic: String
+    /// The function, or the workflow, that receives the messages.
+    public var target: String
+    public var targetIsWorkflow: Bool
+    /// The queue between topic and function, when the subscriber has a limit.
+    public var queue: String?
+    public var handler: Int
+}
+
+public struct PlanSchedule: Sendable {
+    public var name: String
+    public var expression: ScheduleExpression
+    public var target: String
+    public var targetIsWorkflow: Bool
+    public var handler: Int
+
+    public enum ScheduleExpression: Hashable, Sendable {
+        case rate(milliseconds: Int64)
+        case cron(String)
+    }
+}
+
+public struct PlanRoute: Sendable {
+    public var method: String
+    public var path: String
+    public var function: String
+    public var handler: Int
+}
+
+public struct PlanService: Sendable {
+    public var name: String
+    public var url: String
+    public var limit: Int?
+    public var ratePerSecond: Double?
+    public var rateText: String?
+    /// Functions (and workflows) that call it.
+    public var users: [String]
+}
+
+public struct PlanWorkflow: Sendable {
+    public var name: String
+    public var handler: Int
+    public var states: [WorkflowState]
+    public var grants: [Grant]
+    /// Why it is a workflow (sleep, parallel, long timeout).
+    public var reasons: [Reason]
+    public var retries: Int
+    public var backoffMs: Int64
+    public var timeoutMs: Int64?
+    /// Who starts it: functions, workflows, schedules, topics.
+    public var startedBy: [String]
+    public var range: SourceRange
+    public var permissions: [Permission] { grants.map(\.permission) }
+}
+
+/// A state of a workflow's state graph.
+public struct WorkflowState: Sendable {
+    public var name: String
+    public var kind: Kind
+    public var range: SourceRange
+
+    public indirect enum Kind: Sendable {
+        /// Runs a fn as its own function.
+        case task(fn: String, function: String)
+        /// Runs another workflow and waits for its result.
+        case childWorkflow(String)
+        /// A resource operation the workflow service performs itself.
+        case integration(resource: String, type: ResourceKind, operation: ResourceOperation)
+        /// A call to a limited service, through a small function held to its limit.
+        case serviceCall(service: String, function: String)
+        /// A wait that holds no compute.
+        case wait(milliseconds: Int64?)
+        case choice(then: [WorkflowState], otherwise: [WorkflowState])
+        case parallel(branches: [[WorkflowState]])
+        /// Runs the body once per item of a list.
+        case map(body: [WorkflowState])
+        /// A `while` loop over steps: a choice with a back edge.
+        case loop(body: [WorkflowState])
+        case tryCatch(body: [WorkflowState], handler: [WorkflowState])
+        /// `async` inside a workflow: a message to a queue or a workflow start.
+        case send(queue: String)
+        case start(workflow: String)
+        case succeed
+        case fail
+    }
+}
+
+/// The plan of a whole program.
+public struct Plan: Sendable {
+    public var app: String
+    public var functions: [PlanFunction] = []
+    public var queues: [PlanQueue] = []
+    public var workflows: [PlanWorkflow] = []
+    public var topics: [String] = []
+    public var subscriptions: [PlanSubscription] = []
+    public var schedules: [PlanSchedule] = []
+    public var routes: [PlanRoute] = []
+    public var tables: [String] = []
+    public var buckets: [String] = []
+    public var secrets: [String] = []
+    public var services: [PlanService] = []
+    /// What each handler declaration became.
+    public var roles: [Int: HandlerRole] = [:]
+    public var budget = Budget()
+    public var grouped = false
+
+    public func function(named name: String) -> PlanFunction? { functions.first { $0.name == name } }
+    public func workflow(named name: String) -> PlanWorkflow? { workflows.first { $0.name == name } }
+    public func queue(named name: String) -> PlanQueue? { queues.first { $0.name == name } }
+}
+
+/// What one handler or fn declaration became.
+public enum HandlerRole: Hashable, Sendable {
+    /// Deployed as (part of) this function.
+    case function(String)
+    /// A workflow of this name.
+    case workflow(String)
+    /// Only called synchronously: its code runs inside each caller.
+    case inlined
+    /// Never called.
+    case unused
+}

@@ -1,0 +1,256 @@
+// Infer stage: the checks that need the plan (SPEC §5) — async cycles through queues,
+// workflow starts and topics; routes that would become workflows or synchronously use a
+// limited service; and the resource budget.
+
+extension Inference {
+    /// An edge of the async graph: `from` makes `to` run later, because of `site`.
+    struct AsyncEdge {
+        var from: Int
+        var to: Int
+        var range: SourceRange
+        var conditional: Bool
+        var label: String
+    }
+
+    func checkPlan() {
+        checkRoutes()
+        checkCycles()
+    }
+
+    // MARK: Routes
+
+    private func checkRoutes() {
+        for (i, d) in program.declarations.enumerated() {
+            guard let h = d.handler, case .route(let m, let p, _) = h.trigger, let f = facts[i] else { continue }
+            var reported: Set<Int> = []
+            for call in f.syncCalls where reported.insert(call.value).inserted {
+                let callee = call.value
+                let calleeName = unitName(callee)
+                if isWorkflow(callee) {
+                    let why = workflowReasons(callee).first
+                    diagnostics.append(Diagnostic(.workflowInRoute,
+                        "route \(m.name) \(p) calls `\(calleeName)` synchronously, but `\(calleeName)` is a workflow",
+                        at: Label(call.range, "the route would wait for the whole workflow"),
+                        secondary: why.map { [Label($0.range, "this makes `\(calleeName)` a workflow")] } ?? [],
+                        notes: ["a route must answer within 29 seconds; a workflow can run for days"],
+                        help: "start it in the background with `async \(file.text(call.range))` and answer with 202",
+                        fixIts: [FixIt("start it with `async`", [TextEdit(SourceRange(call.range.start, call.range.start), "async ")])]))
+                    continue
+                }
+                for op in closure(callee).operations where isLimitedService(op.value) {
+                    diagnostics.append(Diagnostic(.routeUsesLimitedService,
+                        "route \(m.name) \(p) calls limited service `\(resourceName(op.value.declaration))` synchronously through `\(calleeName)`",
+                        at: Label(call.range), secondary: [Label(op.range, "the limited call")],
+                        notes: ["bursts of requests will be throttled by the service's limit or rate"],
+                        help: "start `\(calleeName)` with `async` so requests queue instead of failing",
+                        fixIts: [FixIt("start it with `async`", [TextEdit(SourceRange(call.range.start, call.range.start), "async ")])]))
+                    break
+                }
+            }
+            for op in f.operations where isLimitedService(op.value) {
+                diagnostics.append(Diagnostic(.routeUsesLimitedService,
+                    "route \(m.name) \(p) calls limited service `\(resourceName(op.value.declaration))` synchronously",
+                    at: Label(op.range), secondary: [Label(serviceLimitRange(resourceName(op.value.declaration)), "limited here")],
+                    notes: ["bursts of requests will be throttled by the service's limit or rate"],
+                    help: "move the call into a fn and start it with `async`, answering 202"))
+            }
+            for par in f.parallelCalls {
+                diagnostics.append(Diagnostic(.workflowInRoute, "a route cannot run fns in `parallel`", at: Label(par),
+                    notes: ["`parallel` over fn calls makes a workflow, and a route must answer within 29 seconds"],
+                    help: "move the parallel work into a fn and start it with `async`"))
+            }
+        }
+    }
+
+    func isLimitedService(_ op: OperationUse) -> Bool {
+        guard op.kind == .service, case .service(let s) = program.declarations[op.declaration].kind else { return false }
+        return s.limit != nil || s.rate != nil
+    }
+
+    // MARK: Async cycles
+
+    func asyncEdges() -> [AsyncEdge] {
+        var edges: [AsyncEdge] = []
+        let deployed = units.functions + units.workflows + Array(units.taskFns)
+        var subscribers: [Int: [Int]] = [:]
+        for (h, topic) in model.subscriptions.sorted(by: { $0.key < $1.key }) { subscribers[topic, default: []].append(h) }
+        for u in Set(deployed).sorted() {
+            let wf = units.workflows.contains(u)
+            let c = closure(u)
+            let asyncs = wf ? (facts[u]?.asyncCalls ?? []) : c.asyncCalls
+            for a in asyncs {
+                let how = units.workflows.contains(a.value) ? "starts workflow" : "sends to the queue of"
+                edges.append(AsyncEdge(from: u, to: a.value, range: a.range, conditional: a.conditional,
+                                       label: "\(how) `\(unitName(a.value))`"))
+            }
+            let ops = wf ? (facts[u]?.operations ?? []) : c.operations
+            for op in ops where op.value.kind == .topic && op.value.operation == .publish {
+                for s in subscribers[op.value.declaration] ?? [] {
+                    edges.append(AsyncEdge(from: u, to: s, range: op.range, conditional: op.conditional,
+                                           label: "publishes to `\(resourceName(op.value.declaration))`, delivered to \(unitLabel(s))"))
+                }
+            }
+            if wf {
+                for call in facts[u]?.syncCalls ?? [] where units.taskFns.contains(call.value) || units.workflows.contains(call.value) {
+                    edges.append(AsyncEdge(from: u, to: call.value, range: call.range, conditional: call.conditional,
+                                           label: "runs `\(unitName(call.value))` as a step"))
+                }
+            }
+        }
+        return edges
+    }
+
+    private func checkCycles() {
+        let edges = asyncEdges()
+        var reportedNodes: Set<Int> = []
+        // Unconditional cycles first (errors), then the rest (warnings).
+        for unconditionalOnly in [true, false] {
+            let usable = edges.filter { !unconditionalOnly || !$0.conditional }
+            for scc in Inference.stronglyConnected(usable) {
+                guard !scc.contains(where: reportedNodes.contains), let cycle = Inference.cycle(in: scc, edges: usable) else { continue }
+                reportedNodes.formUnion(scc)
+                let names = cycle.map { unitName($0.from) } + [unitName(cycle[0].from)]
+                let first = cycle[0]
+                diagnostics.append(Diagnostic(unconditionalOnly ? .asyncCycle : .possibleAsyncCycle,
+                    unconditionalOnly
+                        ? "async cycle: \(names.joined(separator: " → ")) runs forever"
+                        : "possible async cycle: \(names.joined(separator: " → "))",
+                    at: Label(first.range, first.label),
+                    secondary: cycle.dropFirst().map { Label($0.range, $0.label) },
+                    notes: [unconditionalOnly
+                        ? "every step of the cycle is unconditional: each message makes another, an infinite loop that bills forever"
+                        : "a condition may break the cycle; make sure it always ends"],
+                    help: unconditionalOnly
+                        ? "break the cycle: guard one of the steps with a condition that ends it, or call the work synchronously"
+                        : "if the cycle is intended, bound it (for example with a counter carried in the message)"))
+            }
+        }
+    }
+
+    /// Tarjan's strongly connected components (iterative), keeping those that contain a cycle.
+    static func stronglyConnected(_ edges: [AsyncEdge]) -> [[Int]] {
+        var adjacency: [Int: [Int]] = [:]
+        for e in edges { adjacency[e.from, default: []].append(e.to) }
+        let nodes = Set(edges.flatMap { [$0.from, $0.to] }).sorted()
+        var index = 0
+        var indices: [Int: Int] = [:], low: [Int: Int] = [:]
+        var onStack: Set<Int> = [], stack: [Int] = []
+        var result: [[Int]] = []
+        for start in nodes where indices[start] == nil {
+            var work: [(node: Int, next: Int)] = [(start, 0)]
+            indices[start] = index; low[start] = index; index += 1
+            stack.append(start); onStack.insert(start)
+            while var frame = work.popLast() {
+                let succ = adjacency[frame.node] ?? []
+                if frame.next < succ.count {
+                    let w = succ[frame.next]
+                    frame.next += 1
+                    work.append(frame)
+                    if indices[w] == nil {
+                        indices[w] = index; low[w] = index; index += 1
+                        stack.append(w); onStack.insert(w)
+                        work.append((w, 0))
+                    } else if onStack.contains(w) {
+                        low[frame.node] = min(low[frame.node]!, indices[w]!)
+                    }
+                    continue
+                }
+                if let parent = work.last { low[parent.node] = min(low[parent.node]!, low[frame.node]!) }
+                if low[frame.node] == indices[frame.node] {
+                    var component: [Int] = []
+                    while let w = stack.popLast() {
+                        onStack.remove(w)
+                        component.append(w)
+                        if w == frame.node { break }
+                    }
+                    let selfLoop = component.count == 1 && (adjacency[component[0]] ?? []).contains(component[0])
+                    if component.count > 1 || selfLoop { result.append(component.sorted()) }
+                }
+            }
+        }
+        return result.sorted { $0[0] < $1[0] }
+    }
+
+    /// A shortest cycle through the smallest node of `scc`, as its edges.
+    static func cycle(in scc: [Int], edges: [AsyncEdge]) -> [AsyncEdge]? {
+        let members = Set(scc)
+        let start = scc[0]
+        var previous: [Int: AsyncEdge] = [:]
+        var frontier = [start]
+        var seen: Set<Int> = []
+        while !frontier.isEmpty {
+            var next: [Int] = []
+            for n in frontier {
+                for e in edges where e.from == n && members.contains(e.to) {
+                    if e.to == start {
+                        var path = [e]
+                        var cur = n
+                        while cur != start, let p = previous[cur] { path.insert(p, at: 0); cur = p.from }
+                        return path
+                    }
+                    if seen.insert(e.to).inserted {
+                        previous[e.to] = e
+                        next.append(e.to)
+                    }
+                }
+            }
+            frontier = next
+        }
+        return nil
+    }
+
+    // MARK: Budget
+
+    func checkBudget() {
+        var ranges: [String: (String, SourceRange)] = [:]
+        for (d, role) in plan.roles {
+            let range = program.declarations[d].handler?.headerRange ?? program.declarations[d].range
+            switch role {
+            case .function(let n) where ranges[n] == nil, .workflow(let n) where ranges[n] == nil:
+                ranges[n] = ("\(unitLabel(d)) (line \(file.location(of: range.start).line))", range)
+            default: break
+            }
+        }
+        for f in plan.functions where ranges[f.name] == nil {
+            ranges[f.name] = ("\(f.name) (line \(file.location(of: f.range.start).line))", f.range)
+        }
+        plan.budget = Budget.count(plan, declarationRanges: ranges)
+        plan.budget.cap = options.maxResources ?? model.app.maxResources
+        let b = plan.budget
+        guard b.isOver else { return }
+        var notes = ["by kind: " + b.byType.map { "\($0.count) \($0.type)" }.joined(separator: ", ")]
+        let top = b.contributors.prefix(5)
+        notes.append("largest contributors: " + top.map { "\($0.label) +\($0.count)" }.joined(separator: "; "))
+        var help: [String] = []
+        let candidates = groupingCandidates()
+        if !candidates.isEmpty && !plan.grouped {
+            let saved = candidates.reduce(0) { $0 + ($1.count - 1) * Budget.Construct.function.resources.count }
+            help.append("\(candidates.count) group\(candidates.count == 1 ? "" : "s") of handlers have identical permissions and limits (e.g. \(candidates[0].prefix(3).joined(separator: ", "))); `app \(model.app.name) { granularity: \"grouped\" }` shares one function per group and saves \(saved) resources")
+        }
+        let unused = unusedDeclarations()
+        if !unused.isEmpty {
+            help.append("remove unused declarations: \(unused.map(\.0).joined(separator: ", ")) (saves \(unused.reduce(0) { $0 + $1.1 }))")
+        }
+        if help.isEmpty { help.append("split the app in two, or raise the cap with `max_resources` if your target allows more") }
+        let at = model.app.maxResourcesRange ?? model.app.nameRange ?? SourceRange(0, 0)
+        diagnostics.append(Diagnostic(.overBudget,
+            "the plan needs \(b.total) resources, over the budget of \(b.cap)",
+            at: Label(at, "budget \(b.cap)"),
+            secondary: top.filter { $0.range != .zero }.map { Label($0.range, "+\($0.count) resources") },
+            notes: notes, help: help.joined(separator: "; or ")))
+    }
+
+    /// Declared resources no code uses, with what each costs.
+    func unusedDeclarations() -> [(String, Int)] {
+        var used: Set<String> = []
+        for f in plan.functions { for p in f.permissions { used.insert(p.resource) } }
+        for w in plan.workflows { for p in w.permissions { used.insert(p.resource) } }
+        for s in plan.subscriptions { used.insert(s.topic) }
+        var out: [(String, Int)] = []
+        for t in plan.tables where !used.contains(t) { out.append((t, 1)) }
+        for t in plan.buckets where !used.contains(t) { out.append((t, 1)) }
+        for t in plan.topics where !used.contains(t) { out.append((t, 1)) }
+        for t in plan.secrets where !used.contains(t) { out.append((t, 1)) }
+        return out
+    }
+}
