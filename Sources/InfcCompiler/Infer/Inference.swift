@@ -15,6 +15,8 @@ public final class Inference {
 
     /// Default function timeout, retries and backoff (SPEC §3.2).
     public static let defaultTimeoutMs: Int64 = 30_000
+    /// A route answers within API Gateway's 29 seconds.
+    public static let defaultRouteTimeoutMs: Int64 = 29_000
     public static let defaultRetries = 2
     public static let defaultBackoffMs: Int64 = 1_000
     /// A timeout above this makes a fn a workflow (the function service's maximum).
