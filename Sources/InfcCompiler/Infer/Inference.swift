@@ -101,6 +101,12 @@ public final class Inference {
         if let t = attributes(d).timeoutMs, t.value > Inference.maxFunctionTimeoutMs {
             reasons.append(Reason("its timeout (\(file.text(t.range))) exceeds a function's 15m at \(file.describe(t.range))", t.range))
         }
+        // A long timeout is the fn's own; whoever calls it synchronously waits as long.
+        for x in c.declarations where x != d {
+            if let t = attributes(x).timeoutMs, t.value > Inference.maxFunctionTimeoutMs {
+                reasons.append(Reason("calls `\(unitName(x))` (\(file.text(t.range)), a workflow) synchronously", t.range))
+            }
+        }
         return reasons
     }
 
