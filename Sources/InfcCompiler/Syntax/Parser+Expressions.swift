@@ -199,6 +199,8 @@ extension Parser {
         var seen: [String: SourceRange] = [:]
         while kind != .rightBrace && kind != .eof {
             if eat(.comma) { continue }
+            // A stray closer ends the literal; `expect` below reports the missing `}`.
+            if kind == .rightParen || kind == .rightBracket { break }
             let key: String
             let keyRange: SourceRange
             if kind == .string {
