@@ -44,6 +44,8 @@
 //   fn names, innermost first. Runtime error codes: type-error, division-by-zero, overflow,
 //   index-error, invalid-argument, parse-error, invalid-program (code the compiler rejected),
 //   plus whatever the host raises (e.g. access-denied).
+// - Known limit: values nested tens of thousands of levels deep (built by a loop such as
+//   `x = [x]`) are not refused; comparing, serialising or freeing them recurses in Swift.
 
 import InfcCompiler
 
