@@ -31,6 +31,8 @@ struct CommandLineTool {
         do {
             switch command {
             case "check": return try CheckCommand(arguments: rest).run()
+            case "build": return try BuildCommand(arguments: rest).run()
+            case "explain": return try ExplainCommand(arguments: rest).run()
             case "dump": return try DumpCommand(arguments: rest).run()
             case "new": return try NewCommand(arguments: rest).run()
             case "version", "--version", "-V":

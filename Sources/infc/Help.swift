@@ -25,6 +25,16 @@ enum Help {
                   --format json   one JSON object per file: diagnostics with ranges, codes, notes and fix-its
                   --format gcc    file:line:col: severity: message [code], for editor problem matchers
                 """),
+        Command(name: "build", summary: "check, then write the build directory the runtime runs",
+                usage: "infc build FILE [-o DIR] [--max-resources N] [-q]",
+                details: """
+                Writes DIR (default build/): manifest.json (the plan: functions, queues, workflows, limits,
+                permissions, budget) and code/FILE. Building the same source twice gives identical files.
+                Prints what was inferred and the resource count against the cap. Exit 1 on errors.
+                """),
+        Command(name: "explain", summary: "the inferred plan in words: what each handler became and why",
+                usage: "infc explain FILE [--max-resources N]",
+                details: "Per handler: function, queue, workflow, limit and permissions, each with the line that caused it."),
         Command(name: "new", summary: "create a new app from a template",
                 usage: "infc new NAME [--template api|worker|workflow]",
                 details: "Creates the directory NAME with app.inf and a README. Refuses to overwrite an existing directory."),

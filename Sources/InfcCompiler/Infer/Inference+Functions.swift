@@ -98,7 +98,7 @@ extension Inference {
         }
         let (limit, limitReasons) = ownLimit(d)
         return PlanFunction(name: name, handlers: [d], triggers: triggers, limit: limit, limitReasons: limitReasons,
-                            timeoutMs: attrs.timeoutMs?.value ?? Inference.defaultTimeoutMs,
+                            timeoutMs: attrs.timeoutMs?.value ?? (isRouteHandler ? Inference.defaultRouteTimeoutMs : Inference.defaultTimeoutMs),
                             retries: isRouteHandler ? 0 : attrs.retry?.value ?? Inference.defaultRetries,
                             backoffMs: attrs.backoffMs?.value ?? Inference.defaultBackoffMs,
                             grants: functionGrants(d), range: h.headerRange, serviceCall: nil)

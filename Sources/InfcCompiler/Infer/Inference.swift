@@ -15,6 +15,8 @@ public final class Inference {
 
     /// Default function timeout, retries and backoff (SPEC §3.2).
     public static let defaultTimeoutMs: Int64 = 30_000
+    /// A route answers within API Gateway's 29 seconds.
+    public static let defaultRouteTimeoutMs: Int64 = 29_000
     public static let defaultRetries = 2
     public static let defaultBackoffMs: Int64 = 1_000
     /// A timeout above this makes a fn a workflow (the function service's maximum).
@@ -98,6 +100,12 @@ public final class Inference {
         for p in c.parallelCalls { reasons.append(Reason("runs fns in `parallel` at \(file.describe(p))", p)) }
         if let t = attributes(d).timeoutMs, t.value > Inference.maxFunctionTimeoutMs {
             reasons.append(Reason("its timeout (\(file.text(t.range))) exceeds a function's 15m at \(file.describe(t.range))", t.range))
+        }
+        // A long timeout is the fn's own; whoever calls it synchronously waits as long.
+        for x in c.declarations where x != d {
+            if let t = attributes(x).timeoutMs, t.value > Inference.maxFunctionTimeoutMs {
+                reasons.append(Reason("calls `\(unitName(x))` (\(file.text(t.range)), a workflow) synchronously", t.range))
+            }
         }
         return reasons
     }

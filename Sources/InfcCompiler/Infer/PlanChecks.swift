@@ -225,7 +225,7 @@ extension Inference {
         let candidates = groupingCandidates()
         if !candidates.isEmpty && !plan.grouped {
             let saved = candidates.reduce(0) { $0 + ($1.count - 1) * Budget.Construct.function.resources.count }
-            help.append("\(candidates.count) group\(candidates.count == 1 ? "" : "s") of handlers have identical permissions and limits (e.g. \(candidates[0].prefix(3).joined(separator: ", "))); `app \(model.app.name) { granularity: \"grouped\" }` shares one function per group and saves \(saved) resources")
+            help.append("\(candidates.count) group\(candidates.count == 1 ? " of handlers has" : "s of handlers have") identical permissions and limits (e.g. \(candidates[0].prefix(3).joined(separator: ", "))); `app \(model.app.name) { granularity: \"grouped\" }` shares one function per group and saves \(saved) resources")
         }
         let unused = unusedDeclarations()
         if !unused.isEmpty {

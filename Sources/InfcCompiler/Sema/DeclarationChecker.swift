@@ -53,7 +53,7 @@ extension Resolver {
             case "max_resources":
                 if let n = wholeNumber(setting.value, min: 1, what: "`max_resources`") {
                     model.app.maxResources = n
-                    model.app.maxResourcesRange = setting.value.range
+                    model.app.maxResourcesRange = setting.key.range.union(setting.value.range)
                 }
             case "account_concurrency":
                 if let n = wholeNumber(setting.value, min: 1, what: "`account_concurrency`") { model.app.accountConcurrency = n }

@@ -389,7 +389,7 @@ public final class Resolver {
             resolveExpr(call)
             if case .call(let callee, _) = call.kind, let target = model.calls[call.id] {
                 if case .fn = target { return }
-                report(.asyncTarget, "`async` can only start a fn", callee.range,
+                report(.asyncTarget, "`async` can only start a fn", e.range,
                        help: "declare the work as `fn name(…) { … }` and write `async name(…)`")
             }
         }

@@ -181,6 +181,16 @@ public struct Lexer {
             i += 1
             while i < end && Lexer.isDigit(bytes[i]) { i += 1 }
         }
+        if isDecimal && i + 1 < end && bytes[i] == UInt8(ascii: ".") && Lexer.isDigit(bytes[i + 1]) {
+            while i + 1 < end && bytes[i] == UInt8(ascii: ".") && Lexer.isDigit(bytes[i + 1]) {
+                i += 1
+                while i < end && Lexer.isDigit(bytes[i]) { i += 1 }
+            }
+            report(.invalidNumber, "invalid number `\(String(decoding: bytes[start..<i], as: UTF8.self))`", SourceRange(start, i),
+                   help: "a number has at most one decimal point; write versions as strings, e.g. \"1.2.3\"")
+            emit(.invalid, from: start)
+            return
+        }
         guard i < end, Lexer.isIdentifierStart(bytes[i]) else {
             emit(isDecimal ? .decimal : .integer, from: start)
             return
@@ -195,8 +205,8 @@ public struct Lexer {
                 report(.invalidNumber, "invalid number `\(String(decoding: bytes[start..<i], as: UTF8.self))`", range,
                        help: "numbers are written as 42 or 3.14")
             } else {
-                report(.invalidDuration, "unknown duration unit `\(unit)`", SourceRange(unitStart, i),
-                       help: "durations use ms, s, m, h or d, as in 250ms, 30s, 5m, 2h, 1d")
+                report(.invalidDuration, "unknown duration unit `\(unit)` in `\(String(decoding: bytes[start..<i], as: UTF8.self))`", range,
+                       help: unit == "w" ? "durations use ms, s, m, h or d: write weeks as days, e.g. 7d" : "durations use ms, s, m, h or d, as in 250ms, 30s, 5m, 2h, 1d")
             }
             emit(.invalid, from: start)
         } else if isDecimal {

@@ -163,7 +163,8 @@ extension Parser {
         case "m": seconds = 60
         case "h": seconds = 3600
         default:
-            error(.invalidRate, "unknown rate period `\(unit)`", unitToken.range, help: "use `/s`, `/m` or `/h`")
+            error(.invalidRate, "unknown rate period `/\(unit)` in `\(text(countToken))/\(unit)`", SourceRange(countToken.range.start, unitToken.range.end),
+                  help: "write requests per second, minute or hour: `/s`, `/m` or `/h`")
             return nil
         }
         guard let count = Int(text(countToken)), count > 0 else {
