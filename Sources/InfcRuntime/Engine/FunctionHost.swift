@@ -46,7 +46,7 @@ final class FunctionHost: InterpreterHost {
     }
 
     func runParallel(_ branches: [@Sendable () throws(RuntimeError) -> Void]) throws(RuntimeError) {
-        try FunctionHost.runConcurrently(branches.map { branch in { () throws(RuntimeError) in try branch() } })
+        try FunctionHost.runConcurrently(count: branches.count) { i throws(RuntimeError) in try branches[i]() }
     }
 
     func uuid() -> String { Identifiers.uuid() }
@@ -75,15 +75,15 @@ final class FunctionHost: InterpreterHost {
 
     /// Runs every branch on its own thread, waits for all of them, and rethrows the error of
     /// the first branch (in program order) that failed.
-    static func runConcurrently(_ branches: [@Sendable () throws(RuntimeError) -> Void]) throws(RuntimeError) {
-        if branches.isEmpty { return }
+    static func runConcurrently(count: Int, _ branch: @escaping @Sendable (Int) throws(RuntimeError) -> Void) throws(RuntimeError) {
+        if count == 0 { return }
         let errors = Mutex<[Int: RuntimeError]>([:])
         let running = InFlight()
-        for (i, branch) in branches.enumerated() {
+        for i in 0..<count {
             running.enter()
             let started = Threads.spawn {
                 do throws(RuntimeError) {
-                    try branch()
+                    try branch(i)
                 } catch {
                     errors.withLock { $0[i] = error }
                 }

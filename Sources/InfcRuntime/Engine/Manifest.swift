@@ -154,11 +154,13 @@ public struct Manifest: Sendable {
             sourceSHA256: try source.string("sha256"),
             functions: try root.array("functions").map { f throws(RuntimeStartError) in
                 let triggers = try f.array("triggers")
+                var starts: String?
+                for t in triggers where starts == nil { starts = try t.optionalString("workflow") }
                 return ManifestFunction(
                     name: try f.string("name"),
                     handlers: try f.array("handlers").map { h throws(RuntimeStartError) in try h.string("key") },
                     triggerTypes: try triggers.map { t throws(RuntimeStartError) in try t.string("type") },
-                    startsWorkflow: try triggers.compactMap { t throws(RuntimeStartError) in try t.optionalString("workflow") }.first,
+                    startsWorkflow: starts,
                     limit: try f.optionalInt("limit"),
                     timeoutMs: try f.int("timeoutMs"),
                     retries: try f.int("retries"),

@@ -171,7 +171,7 @@ final class QueueWorker: Sendable {
     private func startWorkflow(_ workflow: String, starter: String?, message: QueueMessage, arguments: [JSON],
                                parent: String?) -> String? {
         let id = "\(plan.queue)-\(message.id)"
-        let run = { [self] () throws(RuntimeError) -> JSON in
+        let run = { @Sendable [self] () throws(RuntimeError) -> JSON in
             .string(try runtime.startExecution(workflow: workflow, arguments: arguments, trace: message.trace, parent: parent,
                                                trigger: starter.map { "started by \($0)" } ?? "schedule \(plan.queue)", id: id))
         }

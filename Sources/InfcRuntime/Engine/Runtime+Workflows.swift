@@ -80,7 +80,7 @@ extension Runtime {
             journal = try store.journal(execution: id)
         } catch {
             logger.warning("cannot resume workflow execution \(id): \(error)")
-            try? store.markSleeping(id, until: started + 5, now: started)
+            _ = try? store.markSleeping(id, until: started + 5, now: started)
             return
         }
         recorder.began(record(execution, outcome: "running", durationMs: nil, error: nil))
@@ -103,7 +103,7 @@ extension Runtime {
         case .failure(let error):
             if let failure = host.storeFailure {
                 logger.warning("workflow execution \(id) could not write its journal (\(failure)); retrying in 5 s")
-                try? store.markSleeping(id, until: clock.now() + 5, now: clock.now())
+                _ = try? store.markSleeping(id, until: clock.now() + 5, now: clock.now())
                 recorder.finished(record(execution, outcome: "sleeping", durationMs: nil, error: nil), counted: false)
             } else if let wakeAt = host.suspendedUntil {
                 suspend(execution, until: wakeAt, waitingOn: host.waitingOn, segmentStart: started)

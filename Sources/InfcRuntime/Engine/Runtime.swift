@@ -207,7 +207,7 @@ public final class Runtime: Sendable {
     /// and one record. The caller holds the function's concurrency permit.
     func invoke(_ request: InvocationRequest) -> InvocationResult {
         invokeNative(function: request.function, deployment: request.deployment, trigger: request.trigger,
-                     trace: request.trace, parent: request.parent, cancelled: request.cancelled) { [self] host throws(RuntimeError) in
+                     trace: request.trace, parent: request.parent, cancelled: request.cancelled) { host throws(RuntimeError) in
             try request.deployment.interpreter.run(declaration: request.declaration, arguments: request.arguments, host: host)
         }
     }
@@ -313,8 +313,6 @@ struct ActiveDeployment: Sendable {
         self.router = router
     }
 }
-
-extension Router: @unchecked Sendable where Value: Sendable {}
 
 /// Per-function concurrency limits, kept across swaps (a semaphore per limited function).
 final class FunctionLimits: Sendable {

@@ -93,6 +93,7 @@ final class WorkflowHost: InterpreterHost {
         if kind == .service, let function = serviceFunction(for: resource) {
             return try step(retrying: true) { key throws(RuntimeError) in
                 try runtime.authorize(principal, resource: function.name, type: "function", action: "invoke")
+                let runtime = runtime
                 return try runStep(function, trigger: "step \(key) of \(workflow.name)") { context throws(RuntimeError) in
                     try runtime.perform(operation, on: resource, kind: kind, arguments: arguments,
                                         principal: .function(function), context: context)
@@ -190,16 +191,12 @@ final class WorkflowHost: InterpreterHost {
         let key = context.next()
         try checkHalted()
         let contexts = branches.indices.map { StepContext(prefix: "\(key).p\($0 + 1).") }
-        let wrapped: [@Sendable () throws(RuntimeError) -> Void] = branches.enumerated().map { i, branch in
-            let context = contexts[i]
-            return { () throws(RuntimeError) in
-                StepContextSlot.set(context)
-                defer { StepContextSlot.set(nil) }
-                try branch()
-            }
-        }
         do throws(RuntimeError) {
-            try FunctionHost.runConcurrently(wrapped)
+            try FunctionHost.runConcurrently(count: branches.count) { i throws(RuntimeError) in
+                StepContextSlot.set(contexts[i])
+                defer { StepContextSlot.set(nil) }
+                try branches[i]()
+            }
         } catch {
             if halted.load(ordering: .sequentiallyConsistent) { throw RuntimeError.cancelled() }
             throw error
