@@ -41,7 +41,7 @@ struct DevCommand {
         } catch {
             throw CLIError(error.message)
         }
-        print("infc dev: watching \(path) (rebuilds on save)")
+        FileHandle.standardOutput.write(Data("infc dev: watching \(path) (rebuilds on save)\n".utf8))
         Thread.detachNewThread {
             while true {
                 watcher.waitForChange(every: Self.pollInterval)

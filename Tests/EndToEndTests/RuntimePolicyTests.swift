@@ -59,8 +59,14 @@ extension RuntimeE2E {
                 manifest = .object(root)
             }
             let shown = "visible-only-to-the-program-77"
-            let runtime = try InfcProcess.run(app, environment: ["INFC_SECRET_SHOWN": shown])
+            let runtime = try InfcProcess.run(app, environment: ["INFC_SECRET_SHOWN": shown], extra: ["--log-format", "json"])
             defer { runtime.kill() }
+
+            // One runtime per state directory.
+            let second = try InfcProcess.once(["run", app.buildDirectory, "--port", "0", "--state", app.stateDirectory],
+                                              directory: app.directory)
+            #expect(second.status == 2)
+            #expect(second.output.contains("another infc runtime is using the state"))
 
             let denied = try runtime.post("/items", json: #"{"id": "x1"}"#)
             #expect(denied.status == 500)
@@ -74,8 +80,9 @@ extension RuntimeE2E {
             #expect(missing.json?["error"]?.stringValue?.contains("INFC_SECRET_API_TOKEN") == true)
             #expect(try runtime.get("/caught").json?["caught"] == "missing-secret")
 
-            let ok = try runtime.get("/shown")
+            let ok = try runtime.get("/shown", headers: [("X-Trace-Id", "client-trace-42")])
             #expect(ok.json?["length"] == .int(shown.count))
+            #expect(ok.header("X-Trace-Id") == "client-trace-42")
 
             let started = Date()
             let spin = try runtime.get("/spin")
@@ -89,8 +96,15 @@ extension RuntimeE2E {
 
             usleep(300_000)
             #expect(!runtime.output.contains(shown), "a secret value reached the output")
-            #expect(runtime.output.contains("the value is ‹secret›"))
-            #expect(runtime.output.contains("timeout"))
+            // --log-format json: one object per line, one line per invocation.
+            let lines = runtime.output.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+            let spinLine = lines.first { $0["function"] == "get_spin" }
+            #expect(spinLine?["outcome"] == "timeout")
+            #expect(spinLine?["trigger"] == "route GET /spin")
+            #expect(spinLine?["durationMs"]?.doubleValue ?? 0 >= 900)
+            #expect(lines.contains { $0["function"] == "get_shown" && $0["trace"] == "client-trace-42" && $0["outcome"] == "ok" })
+            #expect(lines.contains { $0["log"]?.stringValue?.contains("‹secret›") == true && $0["trace"] == "client-trace-42" })
+            #expect(lines.first { $0["function"] == "post_items" }?["outcome"] == "error")
         }
 
         @Test(.timeLimit(.minutes(1))) func refusesBuildsItCannotTrust() throws {

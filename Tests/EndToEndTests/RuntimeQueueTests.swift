@@ -46,16 +46,36 @@ extension RuntimeE2E {
             }
 
             route GET "/spans" (req) { return spans.scan() }
+
+            route GET "/code/:code" (req) {
+              try {
+                return slow.get("/code/{req.params.code}")
+              } catch e {
+                return { caught: e.status, body: e.body, code: e.code }
+              }
+            }
+
+            service rated "http://127.0.0.1:9" rate 10/s
+
+            route POST "/rated" (req) {
+              for i in range(req.body.n) { async ping(i) }
+              return { status: 202 }
+            }
+
+            fn ping(i) { rated.post("/ping", { i: i }) }
             """
 
         static func start(stubDelayMs: UInt32) throws -> (TestApp, StubServer, InfcProcess) {
-            let stub = try StubServer { _, _, _ in
+            let stub = try StubServer { _, path, _ in
+                if path.hasPrefix("/code/"), let code = Int(path.dropFirst(6)) {
+                    return (code, "{\"reason\":\"because\"}")
+                }
                 usleep(stubDelayMs * 1000)
                 return (200, "{\"ok\":true}")
             }
             let app = try TestApp(source, name: "jobs")
             try app.build()
-            let runtime = try InfcProcess.run(app, environment: ["INFC_SERVICE_SLOW_URL": stub.url])
+            let runtime = try InfcProcess.run(app, environment: ["INFC_SERVICE_SLOW_URL": stub.url, "INFC_SERVICE_RATED_URL": stub.url])
             return (app, stub, runtime)
         }
 
@@ -144,6 +164,25 @@ extension RuntimeE2E {
             #expect(overlap >= 2, "deliveries should run in parallel (saw \(overlap))")
             #expect(stub.peakConcurrency <= 3)
         }
+    }
+}
+
+extension RuntimeE2E.Queues {
+    @Test(.timeLimit(.minutes(1))) func serviceErrorsAreCatchableAndRatesHold() throws {
+        let (_, stub, runtime) = try Self.start(stubDelayMs: 0)
+        defer { runtime.kill(); stub.stop() }
+        let caught = try runtime.get("/code/503").json
+        #expect(caught?["caught"] == 503)
+        #expect(caught?["body"] == ["reason": "because"])
+        #expect(caught?["code"] == "service-error")
+        #expect(try runtime.get("/code/200").json == ["reason": "because"])
+
+        // rate 10/s: 25 calls (a burst of 10, then 10 a second) take at least 1.5 s.
+        let started = Date()
+        #expect(try runtime.post("/rated", json: #"{"n": 25}"#).status == 202)
+        #expect(eventually(timeout: 15) { stub.received.filter { $0.path == "/ping" }.count == 25 })
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed >= 1.4, "25 calls at 10/s finished in \(elapsed) s")
     }
 }
 

@@ -100,6 +100,12 @@ final class WorkflowHost: InterpreterHost {
                 }
             }
         }
+        if kind == .secret {
+            // Not a step: a secret's value must never be written to the journal (or anywhere in
+            // the database), and reading it again on replay gives the same answer.
+            return try runtime.perform(operation, on: resource, kind: kind, arguments: arguments, principal: principal,
+                                       context: operationContext(deadline: runtime.clock.now() + Self.integrationTimeout))
+        }
         return try step(retrying: kind == .service) { _ throws(RuntimeError) in
             let stepDeadline = min(runtime.clock.now() + Self.integrationTimeout, deadline ?? .greatestFiniteMagnitude)
             return try runtime.perform(operation, on: resource, kind: kind, arguments: arguments, principal: principal,
