@@ -110,13 +110,9 @@ public final class Runtime: Sendable {
         } catch {
             throw RuntimeStartError("\(error)")
         }
-        recorder.start()
         services.configure(deployment.manifest.services)
         limits.configure(deployment.manifest.functions)
-        startWorkers(for: deployment)
-        startScheduler()
-        resumeRunningExecutions()
-
+        // Bind before starting workers: a port in use fails the start before any work is done.
         let http = HTTPServer(port: options.port, limits: options.httpLimits) { [unowned self] request in
             self.handle(request)
         }
@@ -124,9 +120,14 @@ public final class Runtime: Sendable {
         do {
             port = try http.start()
         } catch {
-            stopParts(drainUntil: clock.now())
+            store.close()
+            lock.release()
             throw (error as? RuntimeStartError) ?? RuntimeStartError("cannot start the HTTP server: \(error)")
         }
+        recorder.start()
+        startWorkers(for: deployment)
+        startScheduler()
+        resumeRunningExecutions()
         server.withLock { $0 = http }
         banner(deployment, port: port)
         return port
