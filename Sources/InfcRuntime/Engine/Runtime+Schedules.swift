@@ -78,7 +78,8 @@ extension Runtime {
         }
         guard let last else { return nil }
         if let rate = schedule.rateMs {
-            return last + max(clock.scaled(milliseconds: Double(rate)), 0.001)
+            // Under a large time scale an interval could shrink to nothing: fire at most 10 times a second.
+            return last + max(clock.scaled(milliseconds: Double(rate)), 0.1)
         }
         if let text = schedule.cron, case .success(let cron) = CronExpression.parse(text) {
             return cron.next(after: Int64(last)).map(Double.init)

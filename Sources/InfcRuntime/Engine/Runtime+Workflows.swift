@@ -23,14 +23,27 @@ extension Runtime {
         return id
     }
 
-    /// Runs the execution on a thread of its own, unless it already runs here or we are stopping.
+    /// Executions running on threads at once; more wait (durably `running` or `sleeping`) for a
+    /// slot, so a burst of starts cannot exhaust the process's threads.
+    static let maxActiveExecutions = 256
+
+    /// Runs the execution on a thread of its own, unless it already runs here, the process is at
+    /// its cap (it is picked up when a slot frees), or we are stopping.
     func launchExecution(_ id: String) {
         guard !isStopping else { return }
-        guard activeExecutions.withLock({ $0.insert(id).inserted }) else { return }
+        let admitted = activeExecutions.withLock { active -> Bool in
+            guard active.count < Self.maxActiveExecutions else { return false }
+            return active.insert(id).inserted
+        }
+        guard admitted else {
+            executionsDeferred.store(true, ordering: .sequentiallyConsistent)
+            return
+        }
         work.enter()
         let started = Threads.spawn { [self] in
             runExecution(id)
             activeExecutions.withLock { _ = $0.remove(id) }
+            if executionsDeferred.exchange(false, ordering: .sequentiallyConsistent) { resumeRunningExecutions() }
             work.leave()
             schedulerWake.signal()
         }
@@ -44,7 +57,8 @@ extension Runtime {
     /// After a start: every execution that was running when the last runtime stopped.
     func resumeRunningExecutions() {
         do {
-            for e in try store.runningExecutions() { launchExecution(e.id) }
+            let active = activeExecutions.withLock { $0 }
+            for e in try store.runningExecutions() where !active.contains(e.id) { launchExecution(e.id) }
         } catch {
             logger.warning("cannot read running workflow executions: \(error)")
         }

@@ -62,6 +62,8 @@ public final class Runtime: Sendable {
     private let server = Mutex<HTTPServer?>(nil)
     /// Workflow executions running on a thread of this process (never run one twice at once).
     let activeExecutions = Mutex<Set<String>>([])
+    /// Set when an execution could not get a thread (the cap); the next to finish picks them up.
+    let executionsDeferred = Atomic<Bool>(false)
     /// Wakes the scheduler thread (schedules, sleeping workflows).
     let schedulerWake = WakeSignal()
     let schedulerState = Mutex(SchedulerState())
