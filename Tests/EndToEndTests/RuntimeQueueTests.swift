@@ -20,7 +20,7 @@ extension RuntimeE2E {
               return { status: 202 }
             }
 
-            fn flaky(n) retry 3 backoff 300ms {
+            fn flaky(n) retry 3 backoff 400ms {
               attempts.put(uuid(), now())
               throw "boom {n}"
             }
@@ -110,12 +110,12 @@ extension RuntimeE2E {
             #expect(text.output.contains("boom 7"))
             #expect(text.output.contains("dead letters (1)"))
 
-            // Delays grow: 300 ms, 600 ms, 1200 ms (each ±20 %).
+            // Delays grow: 400 ms, 800 ms, 1600 ms (each ±20 %).
             let times = (try runtime.get("/attempts").json?.arrayValue ?? []).compactMap(\.doubleValue).sorted()
             #expect(times.count == 4)
             if times.count == 4 {
                 let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
-                #expect(gaps[0] >= 200 && gaps[0] < 600, "first retry after \(gaps[0]) ms")
+                #expect(gaps[0] >= 300 && gaps[0] < 800, "first retry after \(gaps[0]) ms")
                 #expect(gaps[1] > gaps[0] && gaps[2] > gaps[1], "delays \(gaps) must grow")
             }
             let status = try runtime.get("/_infc/status")
