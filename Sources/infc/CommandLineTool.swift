@@ -35,6 +35,10 @@ struct CommandLineTool {
             case "explain": return try ExplainCommand(arguments: rest).run()
             case "dump": return try DumpCommand(arguments: rest).run()
             case "new": return try NewCommand(arguments: rest).run()
+            case "run": return try RunCommand(arguments: rest).run()
+            case "dev": return try DevCommand(arguments: rest).run()
+            case "status": return try StatusCommand(arguments: rest).run()
+            case "trace": return try TraceCommand(arguments: rest).run()
             case "version", "--version", "-V":
                 print("infc \(Version.current)")
                 return ExitCode.ok

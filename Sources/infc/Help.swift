@@ -35,6 +35,29 @@ enum Help {
         Command(name: "explain", summary: "the inferred plan in words: what each handler became and why",
                 usage: "infc explain FILE [--max-resources N]",
                 details: "Per handler: function, queue, workflow, limit and permissions, each with the line that caused it."),
+        Command(name: "run", summary: "run a build directory locally: routes, queues, schedules, workflows",
+                usage: "infc run [BUILD_DIR] [--port N] [--state DIR] [--log-format text|json] [--time-scale N]",
+                details: """
+                Serves BUILD_DIR (default build/) on 127.0.0.1 with its state in a SQLite file under --state
+                (default .infc/ beside the app). --port 0 picks a free port. Prints one line per invocation.
+                Secrets come from INFC_SECRET_<NAME> or .env beside the app; INFC_SERVICE_<NAME>_URL points a
+                service at a local stub. --time-scale N (or INFC_TIME_SCALE) divides sleeps, schedule
+                intervals and retry backoffs by N, for tests. GET /_infc/status shows the runtime's state.
+                SIGINT/SIGTERM finish work in progress and exit 0; a second signal exits at once.
+                """),
+        Command(name: "dev", summary: "build, run and watch a program; rebuild on save",
+                usage: "infc dev FILE [--port N] [--state DIR] [--log-format text|json] [--time-scale N]",
+                details: """
+                Builds FILE into .infc/build beside it and runs it like 'infc run'. On save it rebuilds and
+                swaps the new version in, keeping state and queued messages; while the new source has errors
+                it prints them and the old version keeps serving.
+                """),
+        Command(name: "status", summary: "queue depths, dead letters, workflows and invocation counts",
+                usage: "infc status [--state DIR] [--format text|json]",
+                details: "Reads the state database (default .infc/), also while the runtime runs."),
+        Command(name: "trace", summary: "the tree of one request's work across functions, queues and workflows",
+                usage: "infc trace [ID] [--state DIR] [--format text|json]",
+                details: "ID is the X-Trace-Id of a response (or a unique prefix); without ID, the recent traces."),
         Command(name: "new", summary: "create a new app from a template",
                 usage: "infc new NAME [--template api|worker|workflow]",
                 details: "Creates the directory NAME with app.inf and a README. Refuses to overwrite an existing directory."),

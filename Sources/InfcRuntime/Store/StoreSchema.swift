@@ -3,7 +3,7 @@
 /// The schema of the state database. `migrations[i]` takes `PRAGMA user_version` from `i` to
 /// `i + 1`; entries are only ever appended, never edited, so old state files keep upgrading.
 enum StoreSchema {
-    static let migrations: [String] = [version1]
+    static let migrations: [String] = [version1, version2]
 
     /// Times are REAL seconds since the epoch, supplied by the caller. JSON values are stored as
     /// their serialized text.
@@ -82,5 +82,24 @@ enum StoreSchema {
             invocations INTEGER NOT NULL,
             failures    INTEGER NOT NULL
         ) WITHOUT ROWID;
+        """
+
+    /// The runtime's invocation records, one row per function invocation or workflow execution,
+    /// linked by trace id and parent invocation: what `infc trace ID` prints as a tree.
+    static let version2 = """
+        CREATE TABLE invocations (
+            id          TEXT PRIMARY KEY,
+            trace       TEXT NOT NULL,
+            parent      TEXT,
+            function    TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            trigger     TEXT NOT NULL,
+            started_at  REAL NOT NULL,
+            duration_ms REAL,
+            outcome     TEXT NOT NULL,
+            error       TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX invocations_trace ON invocations (trace, started_at);
+        CREATE INDEX invocations_started ON invocations (started_at);
         """
 }

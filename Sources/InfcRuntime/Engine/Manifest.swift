@@ -1,0 +1,284 @@
+// Runtime engine: the manifest as the runtime reads it (docs/manifest.md). The manifest is the
+// only contract between compiler and runtime: limits, retries, queues and permissions come from
+// here, never from re-running inference, so an edited manifest is honoured as written.
+import InfcCompiler
+
+/// A (resource, type, action) triple as the manifest spells it: `orders`/`table`/`write`.
+public struct ManifestPermission: Hashable, Sendable, CustomStringConvertible {
+    public var resource: String
+    public var type: String
+    public var action: String
+
+    public init(resource: String, type: String, action: String) {
+        self.resource = resource
+        self.type = type
+        self.action = action
+    }
+
+    public var description: String { "\(action) on \(type) \(resource)" }
+}
+
+/// A deployed function: the code it runs, its limits and its policy.
+public struct ManifestFunction: Sendable {
+    public var name: String
+    /// Handler keys (`fn charge`, `route POST /orders`), several when grouped.
+    public var handlers: [String]
+    /// Trigger types: route, queue, topic, schedule, workflow-task, workflow-starter.
+    public var triggerTypes: [String]
+    /// For a `workflow-starter` function: the workflow it starts.
+    public var startsWorkflow: String?
+    public var limit: Int?
+    public var timeoutMs: Int
+    public var retries: Int
+    public var backoffMs: Int
+    public var permissions: Set<ManifestPermission>
+    /// For a workflow's limited-service function: the service it calls.
+    public var serviceCall: String?
+}
+
+public struct ManifestQueue: Sendable {
+    public var name: String
+    public var deadLetterQueue: String
+    public var consumer: String
+    /// `async` (a fn's queue) or `topic` (a limited subscriber's queue).
+    public var sourceType: String
+    /// The fn whose queue this is (`async`), or the topic (`topic`).
+    public var sourceName: String
+    public var maxReceiveCount: Int
+    public var backoffMs: Int
+    public var visibilityTimeoutMs: Int
+}
+
+public struct ManifestSubscription: Sendable {
+    public var topic: String
+    /// The function (or workflow-starter function) that receives the messages.
+    public var target: String
+    /// The handler key of the `on` declaration.
+    public var handler: String
+    /// The queue between topic and function, when the subscriber has a limit.
+    public var queue: String?
+}
+
+public struct ManifestSchedule: Sendable {
+    public var name: String
+    public var rateMs: Int?
+    public var cron: String?
+    public var target: String
+    public var targetIsWorkflow: Bool
+    public var handler: String
+}
+
+public struct ManifestRoute: Sendable {
+    public var method: String
+    public var path: String
+    public var function: String
+    public var handler: String
+}
+
+public struct ManifestWorkflow: Sendable {
+    public var name: String
+    /// The handler key of the declaration whose body is the workflow.
+    public var entry: String
+    public var retries: Int
+    public var backoffMs: Int
+    public var timeoutMs: Int?
+    public var permissions: Set<ManifestPermission>
+}
+
+public struct ManifestSecret: Sendable {
+    public var name: String
+    public var env: String
+}
+
+public struct ManifestService: Sendable {
+    public var name: String
+    public var url: String
+    public var urlEnv: String
+    public var limit: Int?
+    public var ratePerSecond: Double?
+}
+
+/// The decoded `manifest.json`.
+public struct Manifest: Sendable {
+    public static let format = "infc-manifest"
+    public static let version = 1
+
+    public var app: String
+    public var sourcePath: String
+    public var sourceSHA256: String
+    public var functions: [ManifestFunction]
+    public var queues: [ManifestQueue]
+    public var subscriptions: [ManifestSubscription]
+    public var topics: [String]
+    public var schedules: [ManifestSchedule]
+    public var routes: [ManifestRoute]
+    public var workflows: [ManifestWorkflow]
+    public var tables: [String]
+    public var buckets: [String]
+    public var secrets: [ManifestSecret]
+    public var services: [ManifestService]
+
+    public func function(_ name: String) -> ManifestFunction? { functions.first { $0.name == name } }
+    public func workflow(_ name: String) -> ManifestWorkflow? { workflows.first { $0.name == name } }
+    public func service(_ name: String) -> ManifestService? { services.first { $0.name == name } }
+
+    /// Decodes a manifest, checking its format and version first. Errors are one line each.
+    public static func decode(_ json: JSON) throws(RuntimeStartError) -> Manifest {
+        let root = Reader(json, path: "manifest")
+        let format = try root.string("format")
+        guard format == Self.format else {
+            throw RuntimeStartError("manifest.json has format \"\(format)\", not \"\(Self.format)\"; rebuild with infc build")
+        }
+        let version = try root.int("version")
+        guard version <= Self.version else {
+            throw RuntimeStartError("manifest.json has version \(version): built by a newer infc; rebuild with this version")
+        }
+        guard version == Self.version else {
+            throw RuntimeStartError("manifest.json has version \(version), which this infc does not know; rebuild with infc build")
+        }
+        let source = try root.object("source")
+        var topics: [String] = []
+        var subscriptions: [ManifestSubscription] = []
+        for t in try root.array("topics") {
+            let name = try t.string("name")
+            topics.append(name)
+            for s in try t.array("subscriptions") {
+                subscriptions.append(ManifestSubscription(
+                    topic: name, target: try s.string("target"), handler: try s.object("handler").string("key"),
+                    queue: try s.optionalString("queue")))
+            }
+        }
+        return Manifest(
+            app: try root.string("app"),
+            sourcePath: try source.string("path"),
+            sourceSHA256: try source.string("sha256"),
+            functions: try root.array("functions").map { f throws(RuntimeStartError) in
+                let triggers = try f.array("triggers")
+                var starts: String?
+                for t in triggers where starts == nil { starts = try t.optionalString("workflow") }
+                return ManifestFunction(
+                    name: try f.string("name"),
+                    handlers: try f.array("handlers").map { h throws(RuntimeStartError) in try h.string("key") },
+                    triggerTypes: try triggers.map { t throws(RuntimeStartError) in try t.string("type") },
+                    startsWorkflow: starts,
+                    limit: try f.optionalInt("limit"),
+                    timeoutMs: try f.int("timeoutMs"),
+                    retries: try f.int("retries"),
+                    backoffMs: try f.int("backoffMs"),
+                    permissions: try permissions(f),
+                    serviceCall: try f.optionalString("serviceCall"))
+            },
+            queues: try root.array("queues").map { q throws(RuntimeStartError) in
+                let source = try q.object("source")
+                let type = try source.string("type")
+                return ManifestQueue(
+                    name: try q.string("name"), deadLetterQueue: try q.string("deadLetterQueue"),
+                    consumer: try q.string("consumer"), sourceType: type,
+                    sourceName: type == "async" ? try source.string("fn") : try source.string("topic"),
+                    maxReceiveCount: try q.int("maxReceiveCount"), backoffMs: try q.int("backoffMs"),
+                    visibilityTimeoutMs: try q.int("visibilityTimeoutMs"))
+            },
+            subscriptions: subscriptions,
+            topics: topics,
+            schedules: try root.array("schedules").map { s throws(RuntimeStartError) in
+                ManifestSchedule(
+                    name: try s.string("name"), rateMs: try s.optionalInt("rateMs"), cron: try s.optionalString("cron"),
+                    target: try s.string("target"), targetIsWorkflow: try s.string("targetType") == "workflow",
+                    handler: try s.object("handler").string("key"))
+            },
+            routes: try root.array("routes").map { r throws(RuntimeStartError) in
+                ManifestRoute(method: try r.string("method"), path: try r.string("path"),
+                              function: try r.string("function"), handler: try r.object("handler").string("key"))
+            },
+            workflows: try root.array("workflows").map { w throws(RuntimeStartError) in
+                ManifestWorkflow(
+                    name: try w.string("name"), entry: try w.object("entry").string("key"),
+                    retries: try w.int("retries"), backoffMs: try w.int("backoffMs"),
+                    timeoutMs: try w.optionalInt("timeoutMs"), permissions: try permissions(w))
+            },
+            tables: try root.array("tables").map { t throws(RuntimeStartError) in try t.stringValue() },
+            buckets: try root.array("buckets").map { b throws(RuntimeStartError) in try b.stringValue() },
+            secrets: try root.array("secrets").map { s throws(RuntimeStartError) in
+                ManifestSecret(name: try s.string("name"), env: try s.string("env"))
+            },
+            services: try root.array("services").map { s throws(RuntimeStartError) in
+                ManifestService(
+                    name: try s.string("name"), url: try s.string("url"), urlEnv: try s.string("urlEnv"),
+                    limit: try s.optionalInt("limit"), ratePerSecond: try s.optionalNumber("ratePerSecond"))
+            })
+    }
+
+    private static func permissions(_ r: Reader) throws(RuntimeStartError) -> Set<ManifestPermission> {
+        var out: Set<ManifestPermission> = []
+        for p in try r.array("permissions") {
+            out.insert(ManifestPermission(resource: try p.string("resource"), type: try p.string("type"),
+                                          action: try p.string("action")))
+        }
+        return out
+    }
+}
+
+/// Reads fields of a JSON value, with errors that say which field of manifest.json is wrong.
+private struct Reader {
+    let value: JSON
+    let path: String
+
+    init(_ value: JSON, path: String) {
+        self.value = value
+        self.path = path
+    }
+
+    private func fail(_ key: String, _ expected: String) -> RuntimeStartError {
+        RuntimeStartError("manifest.json: \(path).\(key) is missing or not \(expected); rebuild with infc build")
+    }
+
+    private func field(_ key: String) -> JSON? {
+        guard case .object(let o) = value else { return nil }
+        return o[key]
+    }
+
+    func string(_ key: String) throws(RuntimeStartError) -> String {
+        guard let s = field(key)?.stringValue else { throw fail(key, "a string") }
+        return s
+    }
+
+    func optionalString(_ key: String) throws(RuntimeStartError) -> String? {
+        guard let v = field(key), !v.isNull else { return nil }
+        guard let s = v.stringValue else { throw fail(key, "a string") }
+        return s
+    }
+
+    func int(_ key: String) throws(RuntimeStartError) -> Int {
+        guard let n = field(key)?.intValue else { throw fail(key, "a whole number") }
+        return n
+    }
+
+    func optionalInt(_ key: String) throws(RuntimeStartError) -> Int? {
+        guard let v = field(key), !v.isNull else { return nil }
+        guard let n = v.intValue else { throw fail(key, "a whole number") }
+        return n
+    }
+
+    func optionalNumber(_ key: String) throws(RuntimeStartError) -> Double? {
+        guard let v = field(key), !v.isNull else { return nil }
+        guard let n = v.doubleValue else { throw fail(key, "a number") }
+        return n
+    }
+
+    func object(_ key: String) throws(RuntimeStartError) -> Reader {
+        guard let v = field(key), case .object = v else { throw fail(key, "an object") }
+        return Reader(v, path: "\(path).\(key)")
+    }
+
+    func array(_ key: String) throws(RuntimeStartError) -> [Reader] {
+        guard let v = field(key), case .array(let items) = v else { throw fail(key, "a list") }
+        return items.enumerated().map { Reader($0.element, path: "\(path).\(key)[\($0.offset)]") }
+    }
+
+    func stringValue() throws(RuntimeStartError) -> String {
+        guard let s = value.stringValue else {
+            throw RuntimeStartError("manifest.json: \(path) is not a string; rebuild with infc build")
+        }
+        return s
+    }
+}

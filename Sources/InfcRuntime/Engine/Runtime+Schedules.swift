@@ -1,0 +1,105 @@
+// Runtime engine: the scheduler thread — fires `every` intervals and cron schedules, and resumes
+// sleeping workflow executions when due. A firing stores its time and enqueues the invocation in
+// one transaction, so a restart never fires twice, a firing missed while down fires once on
+// start, and the invocation itself is retried like any queued delivery.
+import Foundation
+import InfcCompiler
+
+/// The scheduler's memory: when each schedule last fired (mirrors the store), and its thread.
+struct SchedulerState: Sendable {
+    var lastFire: [String: Double] = [:]
+    var stopped = false
+    var thread: InFlight?
+}
+
+extension Runtime {
+    func startScheduler() {
+        let thread = InFlight()
+        thread.enter()
+        schedulerState.withLock { $0.thread = thread }
+        let ok = Threads.spawn(stackBytes: 512 * 1024) { [self] in
+            schedulerLoop()
+            thread.leave()
+        }
+        if !ok {
+            thread.leave()
+            logger.warning("cannot start the scheduler thread; schedules and sleeping workflows will not run")
+        }
+    }
+
+    func stopScheduler() {
+        let thread = schedulerState.withLock { s -> InFlight? in
+            s.stopped = true
+            return s.thread
+        }
+        schedulerWake.signal()
+        thread?.waitForZero(until: clock.now() + 5)
+    }
+
+    private var schedulerStopped: Bool { schedulerState.withLock { $0.stopped } || isStopping }
+
+    private func schedulerLoop() {
+        while !schedulerStopped {
+            let now = clock.now()
+            var next = now + 30
+            for schedule in deployment.manifest.schedules {
+                guard var due = nextFire(schedule, now: now) else { continue }
+                if due <= now {
+                    fire(schedule, at: now)
+                    due = nextFire(schedule, now: now) ?? .greatestFiniteMagnitude
+                }
+                next = min(next, due)
+            }
+            resumeDueExecutions()
+            if let wake = (try? store.nextWakeTime()) ?? nil {
+                // An execution that is due but still finishing its last run is relaunched when it
+                // ends (it signals us); do not spin meanwhile.
+                next = min(next, max(wake, now + 0.02))
+            }
+            schedulerWake.wait(until: next)
+        }
+    }
+
+    /// When `schedule` fires next. A schedule that never fired starts counting from now.
+    private func nextFire(_ schedule: ManifestSchedule, now: Double) -> Double? {
+        var last = schedulerState.withLock { $0.lastFire[schedule.name] }
+        if last == nil {
+            do {
+                last = try store.lastFire(schedule.name)
+                if last == nil {
+                    try store.setLastFire(schedule.name, now)
+                    last = now
+                }
+            } catch {
+                logger.warning("schedule \(schedule.name): \(error)")
+                return nil
+            }
+            schedulerState.withLock { $0.lastFire[schedule.name] = last }
+        }
+        guard let last else { return nil }
+        if let rate = schedule.rateMs {
+            // Under a large time scale an interval could shrink to nothing: fire at most 10 times a second.
+            return last + max(clock.scaled(milliseconds: Double(rate)), 0.1)
+        }
+        if let text = schedule.cron, case .success(let cron) = CronExpression.parse(text) {
+            return cron.next(after: Int64(last)).map(Double.init)
+        }
+        return nil
+    }
+
+    /// Records the firing and enqueues its invocation, atomically.
+    private func fire(_ schedule: ManifestSchedule, at now: Double) {
+        let trace = Identifiers.trace()
+        do {
+            try store.database.transaction { () throws(StoreError) in
+                try store.setLastFire(schedule.name, now)
+                try store.enqueue(schedule.name, body: ["schedule": .string(schedule.name), "firedAt": .number(now)],
+                                  trace: trace, now: now)
+            }
+            schedulerState.withLock { $0.lastFire[schedule.name] = now }
+            notify(queue: schedule.name)
+        } catch {
+            logger.warning("schedule \(schedule.name) cannot fire: \(error)")
+        }
+    }
+}

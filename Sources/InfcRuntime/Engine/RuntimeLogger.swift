@@ -1,0 +1,145 @@
+// Runtime engine: the runtime's output — one structured line per invocation (text or JSON), the
+// program's `log(…)` lines, and notices. Every line passes through the secret redactor, so a
+// secret value never reaches the terminal.
+import Foundation
+import InfcCompiler
+import Synchronization
+
+/// How log lines look: `text` for people, `json` (one object per line) for tools.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text, json
+}
+
+/// The outcome of one invocation, as logged and recorded for `infc trace`.
+public enum Outcome: String, Sendable {
+    /// Finished normally.
+    case ok
+    /// Raised an uncaught error (or answered 5xx).
+    case error
+    /// Ran past its timeout and was stopped.
+    case timeout
+    /// Refused before running (over its concurrency limit).
+    case throttled
+    /// A workflow execution that stopped at a `sleep`, to resume later.
+    case sleeping
+    /// Stopped by shutdown; resumes or is redelivered on the next start.
+    case interrupted
+}
+
+/// Replaces secret values with a placeholder in any text about to leave the process.
+public final class Redactor: Sendable {
+    private let values = Mutex<[String]>([])
+    public static let placeholder = "‹secret›"
+
+    public init() {}
+
+    /// Adds a value to hide (values shorter than 3 characters would hide too much and are kept).
+    public func hide(_ value: String) {
+        guard value.count >= 3 else { return }
+        values.withLock { if !$0.contains(value) { $0.append(value); $0.sort { $0.count > $1.count } } }
+    }
+
+    public func redact(_ text: String) -> String {
+        let secrets = values.withLock { $0 }
+        var out = text
+        for s in secrets where out.contains(s) { out = out.replacingOccurrences(of: s, with: Self.placeholder) }
+        return out
+    }
+}
+
+/// Writes the runtime's lines to standard output, one `write` per line so that lines from
+/// different threads never interleave.
+public final class RuntimeLogger: Sendable {
+    public let format: LogFormat
+    public let redactor: Redactor
+    private let sink: @Sendable (String) -> Void
+
+    public init(format: LogFormat, redactor: Redactor, sink: (@Sendable (String) -> Void)? = nil) {
+        self.format = format
+        self.redactor = redactor
+        self.sink = sink ?? { line in
+            var bytes = Array(line.utf8)
+            bytes.append(10)
+            bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
+        }
+    }
+
+    /// A plain line (startup banner, notices); in JSON format it becomes `{"time","message"}`.
+    public func notice(_ text: String) {
+        switch format {
+        case .text: emit(redactor.redact(text))
+        case .json:
+            emit(JSON.object(JSONObject([("time", .string(Self.timestamp())), ("level", "info"),
+                                         ("message", .string(redactor.redact(text)))])).serialized())
+        }
+    }
+
+    /// A warning about the runtime itself (store failures, a worker that cannot start).
+    public func warning(_ text: String) {
+        switch format {
+        case .text: emit("warning: " + redactor.redact(text))
+        case .json:
+            emit(JSON.object(JSONObject([("time", .string(Self.timestamp())), ("level", "warning"),
+                                         ("message", .string(redactor.redact(text)))])).serialized())
+        }
+    }
+
+    /// The line for one finished invocation.
+    public func invocation(function: String, trigger: String, durationMs: Double, outcome: Outcome,
+                           trace: String, error: String? = nil, detail: String? = nil) {
+        let time = Self.timestamp()
+        let error = error.map { redactor.redact(oneLine($0)) }
+        switch format {
+        case .text:
+            var line = "\(time) \(function) \(trigger) \(Self.duration(durationMs)) \(outcome.rawValue) trace=\(trace)"
+            if let detail { line += " " + detail }
+            if let error { line += " error: " + error }
+            emit(line)
+        case .json:
+            var o = JSONObject()
+            o["time"] = .string(time)
+            o["function"] = .string(function)
+            o["trigger"] = .string(trigger)
+            o["durationMs"] = .number((durationMs * 10).rounded() / 10)
+            o["outcome"] = .string(outcome.rawValue)
+            o["trace"] = .string(trace)
+            if let detail { o["detail"] = .string(detail) }
+            if let error { o["error"] = .string(error) }
+            emit(JSON.object(o).serialized())
+        }
+    }
+
+    /// A `log(…)` line from the program.
+    public func program(function: String, trace: String, text: String) {
+        let text = redactor.redact(text)
+        switch format {
+        case .text: emit("\(Self.timestamp()) \(function) log trace=\(trace): \(text)")
+        case .json:
+            emit(JSON.object(JSONObject([("time", .string(Self.timestamp())), ("function", .string(function)),
+                                         ("trace", .string(trace)), ("log", .string(text))])).serialized())
+        }
+    }
+
+    private func emit(_ line: String) { sink(line) }
+
+    static func duration(_ ms: Double) -> String {
+        ms < 10 ? String(format: "%.1fms", ms) : "\(Int(ms.rounded()))ms"
+    }
+
+    /// ISO 8601 UTC with milliseconds.
+    static func timestamp(_ time: Double = Date().timeIntervalSince1970) -> String {
+        var t = time_t(time)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let ms = Int((time - Double(t)) * 1000)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), ms)
+    }
+}

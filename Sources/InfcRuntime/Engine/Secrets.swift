@@ -1,0 +1,56 @@
+// Runtime engine: secret values — from the environment (`INFC_SECRET_<NAME>`) or a `.env` file
+// beside the app. Values live only in memory: never logged, never in errors, status or the
+// database (the redactor hides them from every line the runtime writes).
+import Foundation
+import InfcCompiler
+
+/// Where secret values come from. A missing secret is an error at its first use, not at start.
+public final class SecretSource: Sendable {
+    private let environment: [String: String]
+    private let dotEnv: [String: String]
+    /// The `.env` path, for messages.
+    public let dotEnvPath: String
+    private let redactor: Redactor
+
+    /// Reads `<appDirectory>/.env` once; the environment wins over the file.
+    public init(appDirectory: String, environment: [String: String], redactor: Redactor) {
+        self.environment = environment
+        self.dotEnvPath = appDirectory + "/.env"
+        self.dotEnv = Self.parseDotEnv(atPath: dotEnvPath)
+        self.redactor = redactor
+        // Hide every value we could hand out, even before it is used.
+        for (k, v) in environment where k.hasPrefix("INFC_SECRET_") { redactor.hide(v) }
+        for v in dotEnv.values { redactor.hide(v) }
+    }
+
+    /// The value of the secret `name` (env name `env`), or a catchable "missing-secret" error.
+    public func value(name: String, env: String) throws(RuntimeError) -> String {
+        if let v = environment[env] ?? dotEnv[env] ?? dotEnv[name] {
+            redactor.hide(v)
+            return v
+        }
+        throw RuntimeError.runtime(
+            "missing-secret",
+            "secret `\(name)` has no value: set \(env) in the environment or add \(env)=… to \(dotEnvPath)")
+    }
+
+    /// `KEY=VALUE` lines; `#` comments, blank lines and an optional `export ` are allowed, and a
+    /// value may be wrapped in single or double quotes.
+    static func parseDotEnv(atPath path: String) -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        var out: [String: String] = [:]
+        for raw in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            var line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
+            }
+            if !key.isEmpty { out[key] = value }
+        }
+        return out
+    }
+}

@@ -1,0 +1,415 @@
+// End-to-end runtime tests: support — a temporary app (source + build directory written with
+// the ManifestEmitter), the real `infc run`/`infc dev` as a child process with its output in a
+// file, a tiny blocking HTTP/1.1 client on loopback, and a stub HTTP service. Every wait has a
+// deadline; every child process is killed when its owner goes away.
+import Foundation
+import Glibc
+import InfcCompiler
+import Testing
+
+/// All runtime end-to-end tests, one at a time: they start processes and measure time.
+@Suite(.serialized) struct RuntimeE2E {}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A temporary app directory: `app.inf`, `build/` and `.infc/` state.
+final class TestApp: @unchecked Sendable {
+    let directory: String
+    var sourcePath: String { directory + "/app.inf" }
+    var buildDirectory: String { directory + "/build" }
+    var stateDirectory: String { directory + "/.infc" }
+
+    init(_ source: String, name: String = "app") throws {
+        directory = NSTemporaryDirectory() + "infc-e2e-\(name)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try write(source)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    func write(_ source: String) throws {
+        try Data(source.utf8).write(to: URL(fileURLWithPath: sourcePath), options: .atomic)
+    }
+
+    /// Compiles the source (it must have no errors) and writes the build directory.
+    @discardableResult
+    func build() throws -> Compilation {
+        let data = try Data(contentsOf: URL(fileURLWithPath: sourcePath))
+        let c = Compilation.compile(SourceFile(path: sourcePath, bytes: Array(data)))
+        let errors = c.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else { throw TestFailure("test program has errors: \(errors.map(\.message))") }
+        for (path, bytes) in ManifestEmitter.files(for: c) {
+            let url = URL(fileURLWithPath: buildDirectory + "/" + path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(bytes).write(to: url)
+        }
+        return c
+    }
+
+    /// Reads, edits and rewrites `build/manifest.json`.
+    func editManifest(_ edit: (inout JSON) throws -> Void) throws {
+        let path = buildDirectory + "/manifest.json"
+        var json = try JSON.parse(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        try edit(&json)
+        try Data(json.prettyPrinted().utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// The `infc` binary as a child process, its stdout and stderr going to a file.
+final class InfcProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+    private(set) var port = 0
+
+    init(_ arguments: [String], environment: [String: String] = [:], directory: String) throws {
+        logPath = directory + "/infc-\(UUID().uuidString.prefix(6)).log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)!
+        process.executableURL = Binary.url
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// `infc run BUILD --port 0 --state STATE …` for an app, started and listening.
+    static func run(_ app: TestApp, timeScale: Double? = nil, environment: [String: String] = [:],
+                    extra: [String] = []) throws -> InfcProcess {
+        var args = ["run", app.buildDirectory, "--port", "0", "--state", app.stateDirectory]
+        if let timeScale { args += ["--time-scale", String(timeScale)] }
+        let p = try InfcProcess(args + extra, environment: environment, directory: app.directory)
+        try p.waitUntilListening()
+        return p
+    }
+
+    deinit { kill() }
+
+    var output: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Waits for "listening on http://127.0.0.1:PORT" and remembers the port.
+    func waitUntilListening(timeout: Double = 15) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = output
+            if let range = text.range(of: "listening on http://127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                if let p = Int(digits), p > 0 {
+                    port = p
+                    return
+                }
+            }
+            if !process.isRunning { throw TestFailure("infc exited (\(process.terminationStatus)) before listening:\n\(output)") }
+            usleep(20_000)
+        }
+        throw TestFailure("infc did not start listening within \(timeout)s:\n\(output)")
+    }
+
+    /// SIGKILL (kill -9) and reap.
+    func kill() {
+        if process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            _ = waitForExit(timeout: 5)
+        }
+    }
+
+    func signal(_ sig: Int32) { Glibc.kill(process.processIdentifier, sig) }
+
+    /// The exit status, or nil when it still runs after `timeout`.
+    func waitForExit(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { return nil }
+        return process.terminationStatus
+    }
+
+    func get(_ path: String, headers: [(String, String)] = []) throws -> TestResponse {
+        try HTTP.request("GET", port: port, path: path, headers: headers)
+    }
+
+    func post(_ path: String, json: String, headers: [(String, String)] = []) throws -> TestResponse {
+        try HTTP.request("POST", port: port, path: path, headers: [("Content-Type", "application/json")] + headers,
+                         body: Array(json.utf8))
+    }
+
+    /// Runs `infc ARGS` to completion (at most `timeout` seconds): exit status and output.
+    static func once(_ arguments: [String], directory: String, environment: [String: String] = [:],
+                     timeout: Double = 20) throws -> (status: Int32, output: String) {
+        let p = try InfcProcess(arguments, environment: environment, directory: directory)
+        guard let status = p.waitForExit(timeout: timeout) else {
+            p.kill()
+            throw TestFailure("infc \(arguments.joined(separator: " ")) did not finish within \(timeout)s")
+        }
+        return (status, p.output)
+    }
+}
+
+struct TestResponse: Sendable {
+    var status: Int
+    var headers: [(String, String)]
+    var body: [UInt8]
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var json: JSON? { try? JSON.parse(bytes: body) }
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+}
+
+/// A blocking HTTP/1.1 client for loopback: one connection per request, deadlines on every read.
+enum HTTP {
+    static func request(_ method: String, port: Int, path: String, headers: [(String, String)] = [],
+                        body: [UInt8] = [], timeout: Double = 15) throws -> TestResponse {
+        let socket = try TestSocket(port: port, timeout: timeout)
+        defer { socket.close() }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        if !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Length: \(body.count)\r\n" }
+        head += "\r\n"
+        try socket.send(Array(head.utf8) + body)
+        return try parse(socket.readToEnd())
+    }
+
+    /// Parses one complete response (read until the server closed).
+    static func parse(_ bytes: [UInt8]) throws -> TestResponse {
+        guard let end = find([13, 10, 13, 10], in: bytes) else {
+            throw TestFailure("incomplete response: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+        }
+        let head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusParts = head[0].split(separator: " ")
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw TestFailure("bad status line \(head[0])") }
+        var headers: [(String, String)] = []
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        var body = Array(bytes[(end + 4)...])
+        if let length = headers.first(where: { $0.0.lowercased() == "content-length" }).flatMap({ Int($0.1) }) {
+            body = Array(body.prefix(length))
+        }
+        return TestResponse(status: status, headers: headers, body: body)
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
+        }
+        return nil
+    }
+}
+
+/// A raw TCP connection to 127.0.0.1 with receive and send timeouts.
+final class TestSocket: @unchecked Sendable {
+    let fd: Int32
+
+    init(port: Int, timeout: Double) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket() failed") }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            Glibc.close(fd)
+            throw TestFailure("cannot connect to 127.0.0.1:\(port)")
+        }
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { throw TestFailure("send failed (errno \(errno))") }
+            offset += n
+        }
+    }
+
+    /// Reads until the peer closes (or the receive timeout passes, which throws).
+    func readToEnd() throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return out }
+            if n < 0 {
+                if errno == ECONNRESET, !out.isEmpty { return out }
+                throw TestFailure("read failed or timed out (errno \(errno)) after \(out.count) bytes")
+            }
+            out += buffer[0..<n]
+        }
+    }
+
+    func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
+    func close() { Glibc.close(fd) }
+}
+
+/// A stub HTTP service on 127.0.0.1 (a thread per connection, `Connection: close`). The
+/// handler gets method, path and body; it may sleep to simulate a slow service. It counts the
+/// requests it is serving at once.
+final class StubServer: @unchecked Sendable {
+    typealias Handler = @Sendable (_ method: String, _ path: String, _ body: [UInt8]) -> (Int, String)
+
+    let port: Int
+    private let fd: Int32
+    private let handler: Handler
+    private let lock = NSLock()
+    private var active = 0
+    private(set) var maxActive = 0
+    private(set) var requests: [(method: String, path: String, body: String)] = []
+    private var stopped = false
+
+    init(_ handler: @escaping Handler) throws {
+        self.handler = handler
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 128) == 0 else { throw TestFailure("stub cannot listen") }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: actual.sin_port))
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    deinit { stop() }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    var received: [(method: String, path: String, body: String)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return requests
+    }
+
+    var peakConcurrency: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return maxActive
+    }
+
+    func stop() {
+        lock.lock()
+        let already = stopped
+        stopped = true
+        lock.unlock()
+        if !already {
+            Glibc.shutdown(fd, Int32(SHUT_RDWR))
+            Glibc.close(fd)
+        }
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 {
+                lock.lock()
+                let done = stopped
+                lock.unlock()
+                if done { return }
+                continue
+            }
+            Thread.detachNewThread { [self] in serve(client) }
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        defer { Glibc.close(client) }
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        var headEnd: Int?
+        var contentLength = 0
+        while true {
+            if headEnd == nil, let e = HTTP.find([13, 10, 13, 10], in: data) {
+                headEnd = e
+                let head = String(decoding: data[..<e], as: UTF8.self).lowercased()
+                for line in head.components(separatedBy: "\r\n") where line.hasPrefix("content-length:") {
+                    contentLength = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0
+                }
+            }
+            if let e = headEnd, data.count >= e + 4 + contentLength { break }
+            let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return }
+            data += buffer[0..<n]
+        }
+        let e = headEnd!
+        let requestLine = String(decoding: data[..<e], as: UTF8.self).components(separatedBy: "\r\n")[0].split(separator: " ")
+        guard requestLine.count >= 2 else { return }
+        let method = String(requestLine[0])
+        let path = String(requestLine[1])
+        let body = Array(data[(e + 4)..<(e + 4 + contentLength)])
+        lock.lock()
+        active += 1
+        maxActive = max(maxActive, active)
+        requests.append((method, path, String(decoding: body, as: UTF8.self)))
+        lock.unlock()
+        let (status, text) = handler(method, path, body)
+        lock.lock()
+        active -= 1
+        lock.unlock()
+        let bytes = Array(text.utf8)
+        let response = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+        let all = Array(response.utf8) + bytes
+        var offset = 0
+        while offset < all.count {
+            let n = all[offset...].withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(50_000)
+    }
+    return try condition()
+}
+
+/// The largest number of half-open intervals [start, end) that overlap at one instant.
+func maxOverlap(_ spans: [(start: Double, end: Double)]) -> Int {
+    var events: [(Double, Int)] = []
+    for s in spans {
+        events.append((s.start, 1))
+        events.append((s.end, -1))
+    }
+    events.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }  // ends before starts at the same time
+    var current = 0
+    var best = 0
+    for (_, delta) in events {
+        current += delta
+        best = max(best, current)
+    }
+    return best
+}
