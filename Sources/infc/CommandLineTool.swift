@@ -33,6 +33,7 @@ struct CommandLineTool {
             case "check": return try CheckCommand(arguments: rest).run()
             case "dump": return try DumpCommand(arguments: rest).run()
             case "new": return try NewCommand(arguments: rest).run()
+            case "lsp": return try LSPCommand(arguments: rest).run()
             case "version", "--version", "-V":
                 print("infc \(Version.current)")
                 return ExitCode.ok
