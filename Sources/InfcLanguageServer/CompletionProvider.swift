@@ -76,7 +76,7 @@ enum CompletionProvider {
                 items.append(item(binding.name.name, .variable, detail: binding.kind.rawValue, documentation: nil, sortText: "0"))
             }
         }
-        if inBody || enclosing == nil || isAfterOn(a, offset) {
+        if inBody || isAfterOn(a, offset) {
             for (name, d) in a.model.globals.sorted(by: { $0.key < $1.key }) where seen.insert(name).inserted {
                 items.append(globalItem(a, name: name, declaration: d))
             }
