@@ -14,6 +14,7 @@ enum HoverProvider {
         if let op = a.operation(at: offset) {
             return (operation(a, declaration: op.declaration, kind: op.kind, operation: op.operation), op.range)
         }
+        if let field = requestField(a, at: offset) { return field }
         if let o = a.occurrence(at: offset) {
             switch o.symbol {
             case .declaration(let d): return (declaration(a, d), o.range)
@@ -113,6 +114,11 @@ enum HoverProvider {
             }
         }
         if !operations.isEmpty { lines.append("Resource operations in its body: " + operations.joined(separator: ", ")) }
+        var sleeps: [String] = []
+        SyntaxWalk.forEachStmt(in: h.body) { s in
+            if case .sleep(let e) = s.kind { sleeps.append("`sleep \(a.file.text(e.range))` (line \(a.file.location(of: s.range.start).line))") }
+        }
+        if !sleeps.isEmpty { lines.append("Sleeps: " + sleeps.joined(separator: ", ")) }
         if !callees.isEmpty { lines.append("Calls: " + callees.joined(separator: ", ")) }
         if case .fn = h.trigger {
             let callers = callers(a, of: index)
@@ -156,6 +162,31 @@ enum HoverProvider {
     }
 
     // MARK: Operations, built-ins, variables
+
+    /// `req.params` and the other request fields, in a route whose parameter is `req`.
+    static func requestField(_ a: Analysis, at offset: Int) -> (String, SourceRange)? {
+        guard let d = a.declarationIndex(containing: offset), let h = a.program.declarations[d].handler,
+              case .route = h.trigger, let request = h.params.first else { return nil }
+        var found: (String, SourceRange)?
+        SyntaxWalk.forEachExpr(in: h.body) { e in
+            guard found == nil, case .member(let base, let field) = e.kind, field.range.touches(offset),
+                  case .local(let b)? = a.model.references[base.id], a.model.bindings[b].name.range == request.range else { return }
+            let text: String
+            switch field.name {
+            case "method": text = "the HTTP method, such as `\"POST\"`"
+            case "path": text = "the request path"
+            case "params":
+                let names = a.model.routePaths[d]?.parameterNames ?? []
+                text = "the path parameters, as an object" + (names.isEmpty ? " (this route has none)" : ": " + names.map { "`\($0)`" }.joined(separator: ", "))
+            case "query": text = "the query string parameters, as an object"
+            case "headers": text = "the request headers, as an object"
+            case "body": text = "the request body, parsed when it is JSON"
+            default: return
+            }
+            found = (codeBlock("\(request.name).\(field.name)") + "\n\n**request** `\(field.name)` — \(text)", field.range)
+        }
+        return found
+    }
 
     static func operation(_ a: Analysis, declaration: Int, kind: ResourceKind, operation: ResourceOperation) -> String {
         let name = a.program.declarations[declaration].declaredName?.name ?? "?"
