@@ -37,6 +37,7 @@ enum Feature: String {
 struct Analysis {
     let uri: String
     let compilation: Compilation
+    var client = ClientOptions()
 
     var file: SourceFile { compilation.file }
     var program: Program { compilation.program }

@@ -24,7 +24,21 @@ enum DocumentSymbols {
             if !children.isEmpty { symbol["children"] = .array(children) }
             result.append(.object(symbol))
         }
-        return .array(result)
+        return a.client.hierarchicalSymbols ? .array(result) : .array(flattened(result, uri: a.uri))
+    }
+
+    /// `SymbolInformation[]` for clients without hierarchical symbols: every symbol with its
+    /// location, children naming their parent as `containerName`.
+    static func flattened(_ symbols: [JSON], uri: String, container: String? = nil) -> [JSON] {
+        var result: [JSON] = []
+        for symbol in symbols {
+            var info: JSON = ["name": symbol["name"] ?? "", "kind": symbol["kind"] ?? 13,
+                              "location": ["uri": .string(uri), "range": symbol["selectionRange"] ?? .null]]
+            if let container { info = info.setting("containerName", .string(container)) }
+            result.append(info)
+            result += flattened(symbol["children"]?.arrayValue ?? [], uri: uri, container: symbol["name"]?.stringValue)
+        }
+        return result
     }
 
     /// The name, kind and name range of a declaration's symbol.

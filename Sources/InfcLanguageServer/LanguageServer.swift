@@ -20,6 +20,7 @@ public final class LanguageServer: @unchecked Sendable {
     // Reader thread only.
     private var state = State.uninitialized
     private var shutdownReceived = false
+    private var client = ClientOptions()
 
     // Set once in `run`, before the worker starts.
     var writer = MessageWriter(fd: -1)
@@ -111,6 +112,7 @@ public final class LanguageServer: @unchecked Sendable {
                 return
             }
             state = .running
+            client = ClientOptions(initializeParams: params ?? [:])
             send(result: initializeResult(), id: id)
         case .shutDown:
             sendError(id: id, .invalidRequest, "the server has been shut down; only `exit` is accepted")
@@ -177,9 +179,10 @@ public final class LanguageServer: @unchecked Sendable {
             send(result: feature.emptyResult, id: id)   // not open: nothing to say about it
             return
         }
+        let client = self.client
         worker.enqueue { [self] in
             guard lock.withLock({ pending.contains(id) }) else { return }
-            let analysis = Analysis(uri: uri, compilation: worker.compilation(for: snapshot))
+            let analysis = Analysis(uri: uri, compilation: worker.compilation(for: snapshot), client: client)
             let response: JSON
             do throws(RequestError) {
                 response = ["jsonrpc": "2.0", "id": id, "result": try feature.answer(analysis, params)]
@@ -216,6 +219,19 @@ public final class LanguageServer: @unchecked Sendable {
 
     private func errorMessage(id: JSON?, _ code: RPCErrorCode, _ message: String) -> JSON {
         ["jsonrpc": "2.0", "id": id ?? .null, "error": ["code": .int(code.rawValue), "message": .string(message)]]
+    }
+}
+
+/// What the client said it supports, where the answer's shape depends on it.
+struct ClientOptions: Sendable {
+    /// `DocumentSymbol[]` (a tree) rather than `SymbolInformation[]` (a flat list).
+    var hierarchicalSymbols = false
+
+    init() {}
+
+    init(initializeParams params: JSON) {
+        let textDocument = params["capabilities"]?["textDocument"]
+        hierarchicalSymbols = textDocument?["documentSymbol"]?["hierarchicalDocumentSymbolSupport"]?.boolValue ?? false
     }
 }
 

@@ -86,7 +86,10 @@ import Testing
         let client = try LSPTestClient()
         let uri = Self.uri, text = Self.shop
 
-        let initialized = try client.request("initialize", ["processId": .null, "rootUri": .null, "capabilities": [:]])
+        let initialized = try client.request("initialize", [
+            "processId": .null, "rootUri": .null,
+            "capabilities": ["textDocument": ["documentSymbol": ["hierarchicalDocumentSymbolSupport": true]]],
+        ])
         let capabilities = initialized["result"]?["capabilities"]
         #expect(capabilities?["textDocumentSync"]?["change"] == 2)
         #expect(capabilities?["hoverProvider"] == true)
@@ -177,6 +180,9 @@ import Testing
         let names = symbols.compactMap { $0["name"]?.stringValue }
         #expect(names == ["shop", "orders", "receipts", "order_events", "payments_key", "payments", "POST /orders",
                           "GET /orders/:id", "charge", "on order_events", "follow_up", "remind", "every 1d"])
+        let charge = symbols.first { $0["name"] == "charge" }
+        #expect(charge?["kind"] == 12 && charge?["detail"] == "fn charge(order) retry 3 backoff 2s")
+        #expect(charge?["children"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["order", "payment"])
 
         // Closing clears the document's diagnostics; then shutdown and exit with status 0.
         client.notify("textDocument/didClose", ["textDocument": Self.textDocument()])
@@ -244,8 +250,10 @@ import Testing
         #expect(answer["result"] != nil || answer["error"]?["code"] == -32800)
 
         // Still working: a normal request is answered.
+        // (This client declared no hierarchical symbol support: a flat SymbolInformation list.)
         let symbols = try client.request("textDocument/documentSymbol", ["textDocument": ["uri": .string(deepURI)]])
         #expect(symbols["result"]?.arrayValue?.first?["name"] == "f")
+        #expect(symbols["result"]?.arrayValue?.first?["location"]?["uri"]?.stringValue == deepURI)
 
         // Nothing unexpected was said (the unknown notification, the skipped header, the
         // duplicate answer to the cancelled request).
