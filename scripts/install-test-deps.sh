@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Swift toolchain, when it is missing:
-# libsqlite3-dev (the runtime's state store).
+# libsqlite3-dev (the runtime's state store) and pytest-lsp (the third-party LSP client test).
 set -euo pipefail
 need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
@@ -12,4 +12,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "missing ${need_apt[*]}: install them with 'sudo apt-get install ${need_apt[*]}'" >&2
     exit 2
   fi
+fi
+
+# pytest-lsp: a third-party LSP client that drives `infc lsp` (scripts/lsp_client_test.py).
+if command -v python3 >/dev/null 2>&1 && ! python3 -c "import pytest_lsp" >/dev/null 2>&1; then
+  echo "installing pytest-lsp (test dependency)"
+  python3 -m pip install --quiet --disable-pip-version-check pytest-lsp \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pytest-lsp
 fi

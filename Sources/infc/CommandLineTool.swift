@@ -39,6 +39,7 @@ struct CommandLineTool {
             case "dev": return try DevCommand(arguments: rest).run()
             case "status": return try StatusCommand(arguments: rest).run()
             case "trace": return try TraceCommand(arguments: rest).run()
+            case "lsp": return try LSPCommand(arguments: rest).run()
             case "version", "--version", "-V":
                 print("infc \(Version.current)")
                 return ExitCode.ok

@@ -1,0 +1,105 @@
+// Language server: the compilation thread. One thread with a large stack (deeply nested input
+// recurses deeply) runs queued requests first and debounced diagnostics when they fall due, and
+// caches the latest compilation of each document.
+import Foundation
+import InfcCompiler
+
+/// A serial worker on a dedicated thread. `enqueue` and `scheduleDiagnostics` may be called
+/// from any thread; the jobs, `compilation(for:)` and `onDiagnosticsDue` run on the worker.
+final class AnalysisWorker: @unchecked Sendable {
+    static let stackSize = 64 << 20
+
+    /// Called on the worker thread when a document's debounce delay has passed.
+    var onDiagnosticsDue: @Sendable (String) -> Void = { _ in }
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+    private var dueDiagnostics: [String: UInt64] = [:]
+    private var stopped = false
+
+    // Worker thread only.
+    private var cache: [String: (revision: Int, compilation: Compilation)] = [:]
+
+    func start() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "infc-lsp-analysis"
+        thread.stackSize = AnalysisWorker.stackSize
+        thread.start()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    func enqueue(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Publishes `uri`'s diagnostics after `delay` seconds, unless rescheduled before then: a
+    /// burst of keystrokes compiles once.
+    func scheduleDiagnostics(uri: String, delay: Double) {
+        condition.lock()
+        dueDiagnostics[uri] = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, delay) * 1e9)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Drops a closed document's pending diagnostics and cached compilation.
+    func forget(uri: String) {
+        condition.lock()
+        dueDiagnostics[uri] = nil
+        jobs.append { [self] in cache[uri] = nil }
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The compilation of a document snapshot, from the cache when its revision was compiled
+    /// last. Worker thread only.
+    func compilation(for document: Document) -> Compilation {
+        if let cached = cache[document.uri], cached.revision == document.revision { return cached.compilation }
+        let compilation = Compilation.compile(document.sourceFile)
+        if (cache[document.uri]?.revision ?? -1) < document.revision {
+            cache[document.uri] = (document.revision, compilation)
+        }
+        return compilation
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            var job: (@Sendable () -> Void)?
+            var dueURI: String?
+            while job == nil && dueURI == nil {
+                if stopped {
+                    condition.unlock()
+                    return
+                }
+                if !jobs.isEmpty {
+                    job = jobs.removeFirst()
+                    break
+                }
+                let now = DispatchTime.now().uptimeNanoseconds
+                if let (uri, deadline) = dueDiagnostics.min(by: { $0.value < $1.value }) {
+                    if deadline <= now {
+                        dueDiagnostics[uri] = nil
+                        dueURI = uri
+                        break
+                    }
+                    condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
+                } else {
+                    condition.wait()
+                }
+            }
+            condition.unlock()
+            if let job { job() }
+            if let dueURI { onDiagnosticsDue(dueURI) }
+        }
+    }
+}
