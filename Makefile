@@ -17,10 +17,13 @@ test-deps:
 
 demo: build
 	$(INFC) check examples/shop.inf
+	$(INFC) explain examples/shop.inf
+	$(INFC) build examples/shop.inf -o build/shop
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/infc
 	install -m 755 $(INFC) $(DESTDIR)$(PREFIX)/bin/infc
+	cp -R templates $(DESTDIR)$(PREFIX)/share/infc/
 
 clean:
 	rm -rf .build build
