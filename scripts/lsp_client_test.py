@@ -1,5 +1,5 @@
 """A third-party LSP client (pytest-lsp, on pygls) drives `infc lsp`: open, change, hover,
-shutdown. Run by the Swift end-to-end tests with INFC set to the built binary; by hand:
+code lens, shutdown. Run by the Swift end-to-end tests with INFC set to the built binary; by hand:
 
     INFC=.build/debug/infc python3 -m pytest -q scripts/lsp_client_test.py
 """
@@ -92,6 +92,19 @@ async def test_open_change_hover_shutdown(client: LanguageClient):
     assert hover is not None
     assert "fn charge(order) retry 3" in hover.contents.value
     assert "payments.post" in hover.contents.value
+    # What it became (the plan is built best effort even while the document has an error).
+    assert "function `charge`" in hover.contents.value
+    assert "`charge-queue`" in hover.contents.value
+    assert "**Limit** 10 — from service `payments`" in hover.contents.value
+    assert "- `call service payments`" in hover.contents.value
+
+    # A code lens on each handler summarises its plan.
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=URI))
+    )
+    titles = {lens.range.start.line: lens.command.title for lens in lenses or [] if lens.command}
+    charge = titles.get(position_of("fn charge").line, "")
+    assert charge.startswith("function · queue · limit 10"), titles
 
     # shutdown, then exit: the server ends with status 0.
     await asyncio.wait_for(client.shutdown_session(), 10)

@@ -10,12 +10,13 @@ enum Feature: String {
     case documentSymbol = "textDocument/documentSymbol"
     case completion = "textDocument/completion"
     case codeAction = "textDocument/codeAction"
+    case codeLens = "textDocument/codeLens"
 
     /// The answer for a document that is not open.
     var emptyResult: JSON {
         switch self {
         case .hover, .definition: return .null
-        case .references, .documentSymbol, .completion, .codeAction: return []
+        case .references, .documentSymbol, .completion, .codeAction, .codeLens: return []
         }
     }
 
@@ -29,6 +30,7 @@ enum Feature: String {
         case .documentSymbol: return DocumentSymbols.symbols(analysis)
         case .completion: return CompletionProvider.complete(analysis, at: try analysis.offset(params))
         case .codeAction: return CodeActions.actions(analysis, params: params)
+        case .codeLens: return CodeLensProvider.lenses(analysis)
         }
     }
 }

@@ -1,6 +1,7 @@
 // Language server: hover, in Markdown — declarations (fn, route, on, every, resources,
 // services), resource operations with the permission they grant, built-ins and variables.
 // What a handler *became* (the inferred plan) is added by `hoverPlanSection` alone.
+import Foundation
 import InfcCompiler
 
 enum HoverProvider {
@@ -39,19 +40,16 @@ enum HoverProvider {
         return parts.joined(separator: "\n\n")
     }
 
-    /// What the declaration is and does.
-    ///
-    /// PLAN: this is the one place where the inferred plan plugs in. When `Compilation` exposes
-    /// `plan`, append (or put first) for handlers: function, queue and dead-letter queue,
-    /// workflow and its steps, limit and where it comes from, timeout, retries, its exact
-    /// permissions and its cost in the budget; for resources, the handlers granted access. Today
-    /// it says what the source states: kind, parameters, attributes, trigger, and the resource
-    /// operations the body performs directly.
+    /// What the declaration is and does, then what the plan made of it: for a handler or fn,
+    /// its function or workflow, queue, limit and its source, timeout, retries, permissions and
+    /// its cost in the budget; for a resource, the functions and workflows granted access.
     static func hoverPlanSection(_ a: Analysis, declaration index: Int) -> String {
         let decl = a.program.declarations[index]
         switch decl.kind {
         case .resource(let r):
-            return "**\(r.kind.rawValue)** `\(r.name.name)` — \(kindSummary(r.kind))\n\n" + operationList(r.kind)
+            var parts = ["**\(r.kind.rawValue)** `\(r.name.name)` — \(kindSummary(r.kind))", operationList(r.kind)]
+            if let granted = grantedLine(a, name: r.name.name, type: r.kind.rawValue) { parts.append(granted) }
+            return parts.joined(separator: "\n\n")
         case .service(let s):
             var lines = ["**service** `\(s.name.name)` — \(kindSummary(.service)) at \(s.url)"]
             var capacity: [String] = []
@@ -59,14 +57,124 @@ enum HoverProvider {
             if let rate = s.rate { capacity.append("rate \(rate.count) per \(periodName(rate.perSeconds))") }
             if !capacity.isEmpty { lines.append("Capacity: " + capacity.joined(separator: " · ")) }
             lines.append(operationList(.service))
+            if let granted = grantedLine(a, name: s.name.name, type: "service") { lines.append(granted) }
             return lines.joined(separator: "\n\n")
         case .handler(let h):
-            return handlerSection(a, index, h)
+            return planSection(a, index) + "\n\n---\n\n" + handlerSection(a, index, h)
         case .app(let app):
-            return "**app** `\(app.name.name)` — resource budget \(a.model.app.maxResources)"
+            let budget = a.compilation.plan.budget
+            return "**app** `\(app.name.name)` — resource budget \(budget.total) of \(a.model.app.maxResources)"
         case .invalid:
             return "declaration"
         }
+    }
+
+    /// What a handler or fn became, in Markdown.
+    static func planSection(_ a: Analysis, _ index: Int) -> String {
+        let plan = a.compilation.plan
+        var lines: [String] = []
+        switch plan.roles[index] {
+        case nil:
+            return "_Not in the plan (fix the errors above it first)._"
+        case .inlined?:
+            let callers = callers(a, of: index)
+            return "**Becomes:** no function of its own — called only synchronously, it runs inside its callers"
+                + (callers.isEmpty ? "" : " (" + callers.joined(separator: ", ") + ")") + "; its permissions are theirs."
+        case .unused?:
+            return "**Becomes:** nothing — it is never called, so nothing is deployed for it."
+        case .function(let name)?:
+            guard let f = plan.function(named: name) else { return "**Becomes:** function `\(name)`" }
+            var what = "**Becomes:** function `\(name)`"
+            if f.handlers.count > 1 { what += " (shared by \(f.handlers.count) handlers: granularity \"grouped\")" }
+            let triggers = f.triggers.map { trigger(plan, name, $0) }
+            if !triggers.isEmpty { what += ", triggered by " + triggers.joined(separator: ", ") }
+            lines.append(what)
+            for q in plan.queues where q.consumer == name {
+                lines.append("**Queue** `\(q.name)` in front of it, dead-letter queue `\(q.deadLetterQueue)` after max receive count \(q.maxReceiveCount); "
+                    + "backoff from \(duration(q.backoffMs)), exponential with jitter; visibility timeout \(duration(q.visibilityTimeoutMs))"
+                    + (q.reasons.isEmpty ? "" : "\n\n" + q.reasons.map { "- " + reasonText(a, $0) }.joined(separator: "\n")))
+            }
+            if let limit = f.limit {
+                lines.append("**Limit** \(limit) — from " + (PlanText.limitSource(a, f) ?? "its code"))
+            } else {
+                lines.append("**Limit** none (the account's unreserved concurrency)")
+            }
+            lines.append("**Timeout** \(duration(f.timeoutMs)) · **retries** \(f.retries)" + (f.retries > 0 ? " (backoff from \(duration(f.backoffMs)))" : ""))
+            lines.append(permissionList(a, f.grants))
+            lines.append(costLine(plan, name))
+        case .workflow(let name)?:
+            guard let w = plan.workflow(named: name) else { return "**Becomes:** workflow `\(name)`" }
+            lines.append("**Becomes:** workflow `\(name)` (\(Explainer.describe(w.states)))")
+            if !w.reasons.isEmpty { lines.append("Why a workflow:\n" + w.reasons.map { "- " + reasonText(a, $0) }.joined(separator: "\n")) }
+            lines.append(w.startedBy.isEmpty ? "Started by nothing." : "**Started by** " + w.startedBy.map { starter(a, $0) }.joined(separator: ", ")
+                + " (no queue: the workflow service is the durable buffer)")
+            lines.append("Each step: **retries** \(w.retries), backoff from \(duration(w.backoffMs))"
+                + (w.timeoutMs.map { " · **timeout** \(duration($0))" } ?? ""))
+            lines.append(permissionList(a, w.grants))
+            lines.append(costLine(plan, name))
+        }
+        return lines.joined(separator: "\n\n")
+    }
+
+    /// A workflow's starter, by the handler it runs when it is a function: "`on order_events`".
+    private static func starter(_ a: Analysis, _ name: String) -> String {
+        if let f = a.compilation.plan.function(named: name), let d = f.handlers.first { return "`\(a.title(of: d))`" }
+        return "`\(name)`"
+    }
+
+    private static func trigger(_ plan: Plan, _ function: String, _ t: FunctionTrigger) -> String {
+        switch t {
+        case .route(let method, let path): return "route `\(method) \(path)`"
+        case .queue(let q): return "queue `\(q)`"
+        case .topic(let topic): return "topic `\(topic)`"
+        case .schedule(let s): return "schedule `\(s)`"
+        case .workflowTask:
+            let wfs = plan.workflows.filter { w in w.grants.contains { $0.permission.resource == function && $0.permission.type == .function && $0.permission.action == .invoke } }
+            return wfs.isEmpty ? "a workflow task step" : "task steps of workflow " + wfs.map { "`\($0.name)`" }.joined(separator: ", ")
+        case .workflowStarter(let w): return "a topic, to start workflow `\(w)`"
+        }
+    }
+
+    /// A reason's sentence, pointing at its line.
+    private static func reasonText(_ a: Analysis, _ r: Reason) -> String {
+        var text = r.text
+        // The compiler's sentences end in "at shop.inf:13:3"; in the editor the line is enough.
+        if let at = text.range(of: " at \(a.file.fileName):", options: .backwards) { text = String(text[..<at.lowerBound]) }
+        return "\(text) (line \(PlanText.line(a, r.range)))"
+    }
+
+    /// Its exact permissions, one per line, with the lines that need them.
+    private static func permissionList(_ a: Analysis, _ grants: [Grant]) -> String {
+        guard !grants.isEmpty else { return "**Permissions:** none" }
+        return "**Permissions** (\(grants.count)):\n" + grants.map { g in
+            let lines = Set(g.reasons.map { PlanText.line(a, $0.range) }).sorted().map(String.init)
+            return "- `\(PlanText.permission(g.permission))`" + (lines.isEmpty ? "" : " (line\(lines.count == 1 ? "" : "s") \(lines.joined(separator: ", ")))")
+        }.joined(separator: "\n")
+    }
+
+    /// "Budget: 6 resources (function 3 + queue 3) of the app's 42 / 200".
+    private static func costLine(_ plan: Plan, _ unit: String) -> String {
+        let rows = PlanText.cost(plan, unit: unit)
+        let total = rows.reduce(0) { $0 + $1.resources }
+        let breakdown = rows.map { "\($0.construct.rawValue) \($0.resources)" }.joined(separator: " + ")
+        return "**Budget:** \(PlanText.plural(total, "resource"))" + (rows.isEmpty ? "" : " (\(breakdown))")
+            + " of the app's \(plan.budget.total) / \(plan.budget.cap)"
+    }
+
+    /// The functions and workflows the plan grants access to a resource, with their actions.
+    private static func grantedLine(_ a: Analysis, name: String, type: String) -> String? {
+        let plan = a.compilation.plan
+        var users: [String] = []
+        func add(_ kind: String, _ unit: String, _ grants: [Grant]) {
+            let actions = grants.map(\.permission).filter { $0.resource == name && $0.type.rawValue == type }.map(\.action.rawValue)
+            if !actions.isEmpty { users.append("\(kind) `\(unit)` (\(actions.joined(separator: ", ")))") }
+        }
+        for f in plan.functions { add("function", f.name, f.grants) }
+        for w in plan.workflows { add("workflow", w.name, w.grants) }
+        for s in plan.subscriptions where s.topic == name && type == "topic" {
+            users.append("\(s.targetIsWorkflow ? "workflow" : "function") `\(s.target)` (subscribed" + (s.queue.map { " through queue `\($0)`" } ?? "") + ")")
+        }
+        return users.isEmpty ? "**Granted to:** no function or workflow" : "**Granted to:** " + users.joined(separator: ", ")
     }
 
     private static func handlerSection(_ a: Analysis, _ index: Int, _ h: HandlerDecl) -> String {
@@ -122,7 +230,7 @@ enum HoverProvider {
         if !callees.isEmpty { lines.append("Calls: " + callees.joined(separator: ", ")) }
         if case .fn = h.trigger {
             let callers = callers(a, of: index)
-            lines.append(callers.isEmpty ? "Never called." : "Called from: " + callers.joined(separator: ", "))
+            if !callers.isEmpty { lines.append("Called from: " + callers.joined(separator: ", ")) }
         }
         return lines.joined(separator: "\n\n")
     }

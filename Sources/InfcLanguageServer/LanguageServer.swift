@@ -159,6 +159,7 @@ public final class LanguageServer: @unchecked Sendable {
             "documentSymbolProvider": true,
             "completionProvider": ["triggerCharacters": ["."], "resolveProvider": false],
             "codeActionProvider": ["codeActionKinds": ["quickfix"]],
+            "codeLensProvider": ["resolveProvider": false],
         ]
         return ["capabilities": capabilities, "serverInfo": ["name": .string(ServerInfo.name), "version": .string(serverVersion)]]
     }

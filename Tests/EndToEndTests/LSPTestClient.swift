@@ -23,9 +23,9 @@ final class LSPTestClient: @unchecked Sendable {
     private var stderrText = ""
     private var nextID = 100
 
-    init() throws {
+    init(arguments: [String] = []) throws {
         process.executableURL = Binary.url
-        process.arguments = ["lsp"]
+        process.arguments = ["lsp"] + arguments
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors

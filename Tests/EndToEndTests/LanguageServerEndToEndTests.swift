@@ -95,6 +95,7 @@ import Testing
         #expect(capabilities?["hoverProvider"] == true)
         #expect(capabilities?["definitionProvider"] == true)
         #expect(capabilities?["completionProvider"]?["triggerCharacters"] == ["."])
+        #expect(capabilities?["codeLensProvider"]?["resolveProvider"] == false)
         #expect(initialized["result"]?["serverInfo"]?["name"] == "infc")
         client.notify("initialized")
 
@@ -141,7 +142,35 @@ import Testing
             #expect(hover["result"]?["contents"]?["kind"] == "markdown")
             #expect(markdown.contains("fn charge(order) retry 3 backoff 2s"), "hover: \(markdown)")
             #expect(markdown.contains("`payments.post`") && markdown.contains("limit 10"), "hover: \(markdown)")
+            // What it became: its queue, the limit 10 from `payments`, its exact permissions, its cost.
+            #expect(markdown.contains("function `charge`"), "hover: \(markdown)")
+            #expect(markdown.contains("`charge-queue`") && markdown.contains("max receive count 4"), "hover: \(markdown)")
+            #expect(markdown.contains("**Limit** 10 — from service `payments` (line 8)"), "hover: \(markdown)")
+            for permission in ["write table orders", "call service payments", "read secret payments_key", "publish topic order_events"] {
+                #expect(markdown.contains("- `\(permission)`"), "hover lacks \(permission): \(markdown)")
+            }
+            #expect(markdown.contains("**Permissions** (4)"), "hover: \(markdown)")
+            #expect(markdown.contains("6 resources (function 3 + queue 3)"), "hover: \(markdown)")
         }
+        let workflowHover = try client.request("textDocument/hover", [
+            "textDocument": Self.textDocument(), "position": Self.position(of: "fn follow_up", in: text, shift: 4),
+        ])["result"]?["contents"]?["value"]?.stringValue ?? ""
+        #expect(workflowHover.contains("workflow `follow_up` (wait 1d → read orders → choice (task remind))"), "hover: \(workflowHover)")
+        #expect(workflowHover.contains("**Started by** `on order_events`"), "hover: \(workflowHover)")
+        let tableHover = try client.request("textDocument/hover", [
+            "textDocument": Self.textDocument(), "position": Self.position(of: "table orders", in: text, shift: 6),
+        ])["result"]?["contents"]?["value"]?.stringValue ?? ""
+        #expect(tableHover.contains("function `charge` (write)") && tableHover.contains("workflow `follow_up` (read)"), "hover: \(tableHover)")
+
+        // A code lens on each handler and fn header, summarising its plan.
+        let lenses = try client.request("textDocument/codeLens", ["textDocument": Self.textDocument()])["result"]?.arrayValue ?? []
+        #expect(lenses.count == 7, "lenses: \(lenses)")
+        let chargeLine = Self.position(of: "fn charge", in: text)["line"]
+        let chargeLens = try #require(lenses.first { $0["range"]?["start"]?["line"] == chargeLine })
+        let lensTitle = chargeLens["command"]?["title"]?.stringValue ?? ""
+        #expect(lensTitle.hasPrefix("function · queue · limit 10") && lensTitle.contains("4 permissions") && lensTitle.contains("6 resources"), "lens: \(lensTitle)")
+        let followUpLine = Self.position(of: "fn follow_up", in: text)["line"]
+        #expect(lenses.first { $0["range"]?["start"]?["line"] == followUpLine }?["command"]?["title"]?.stringValue?.hasPrefix("workflow") == true)
         let operationHover = try client.request("textDocument/hover", [
             "textDocument": Self.textDocument(), "position": Self.position(of: "orders.get(req", in: text, shift: 8),
         ])
@@ -189,6 +218,49 @@ import Testing
         _ = try client.diagnostics(for: uri, "after close") { $0.isEmpty }
         let shutdown = try client.request("shutdown")
         #expect(shutdown["result"] == .null && shutdown["error"] == nil)
+        client.notify("exit")
+        #expect(client.waitForExit() == 0)
+    }
+
+    // MARK: Diagnostics from the plan
+
+    @Test func planDiagnosticsArePublished() throws {
+        let client = try LSPTestClient(arguments: ["--debounce-ms", "0"])
+        _ = try client.request("initialize", ["capabilities": [:]])
+        client.notify("initialized")
+        let uri = "file:///tmp/infc-lsp-test/cycle.inf"
+        // ping → its queue → pong → its queue → ping, on every path: an error (E0401).
+        let text = """
+        app loop
+        table seen
+        fn ping(n) {
+          seen.put("ping", n)
+          async pong(n + 1)
+        }
+        fn pong(n) {
+          async ping(n + 1)
+        }
+        route POST "/start" (req) {
+          async ping(0)
+          return { status: 202 }
+        }
+
+        """
+        client.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "infc", "version": 1, "text": .string(text)]])
+        let diagnostics = try client.diagnostics(for: uri, "for the async cycle") { !Self.errors($0).isEmpty }
+        let cycle = try #require(diagnostics.first { $0["code"] == "E0401" }, "diagnostics: \(diagnostics)")
+        #expect(cycle["severity"] == 1)
+        #expect(cycle["message"]?.stringValue?.contains("async cycle") == true)
+        #expect(cycle["range"]?["start"]?["line"]?.intValue.map { [4, 7].contains($0) } == true, "range: \(cycle)")
+
+        // Breaking the cycle clears it: pong no longer sends back (an incremental edit, no debounce).
+        client.notify("textDocument/didChange", [
+            "textDocument": ["uri": .string(uri), "version": 2],
+            "contentChanges": [["range": lspRange(7, 2, 7, 19), "text": "log(n)"]],
+        ])
+        let after = try client.diagnostics(for: uri, "after breaking the cycle") { d in !d.contains { $0["code"] == "E0401" } }
+        #expect(Self.errors(after).isEmpty, "diagnostics: \(after)")
+        _ = try client.request("shutdown")
         client.notify("exit")
         #expect(client.waitForExit() == 0)
     }
