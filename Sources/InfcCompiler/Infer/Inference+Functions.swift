@@ -52,12 +52,14 @@ extension Inference {
     func buildUnits(_ units: Units) {
         assignNames(units)
         self.units = units
+        syncCallees = Set(facts.values.flatMap { $0.syncCalls.map(\.value) })
         let workflowSet = Set(units.workflows)
+        let functionSet = Set(units.functions)
         for (i, d) in program.declarations.enumerated() {
             guard d.handler != nil else { continue }
             if workflowSet.contains(i) {
                 plan.roles[i] = .workflow(unitName(i))
-            } else if units.functions.contains(i) || units.taskFns.contains(i) {
+            } else if functionSet.contains(i) || units.taskFns.contains(i) {
                 plan.roles[i] = .function(unitName(i))
             } else if isCalledSynchronously(i) {
                 plan.roles[i] = .inlined
@@ -76,9 +78,7 @@ extension Inference {
         }
     }
 
-    func isCalledSynchronously(_ d: Int) -> Bool {
-        facts.values.contains { $0.syncCalls.contains { $0.value == d } }
-    }
+    func isCalledSynchronously(_ d: Int) -> Bool { syncCallees.contains(d) }
 
     func isAsyncTarget(_ d: Int) -> Bool { units.asyncTargets.contains(d) }
 
@@ -155,7 +155,7 @@ extension Inference {
 
     /// `send` on the target's queue, or `start` on the target workflow.
     func asyncPermission(_ target: Int) -> Permission {
-        if units.workflows.contains(target) {
+        if units.workflowSet.contains(target) {
             return Permission(resource: unitName(target), type: .workflow, action: .start)
         }
         return Permission(resource: queueName(unitName(target)), type: .queue, action: .send)
@@ -164,14 +164,17 @@ extension Inference {
     // MARK: Queues
 
     func buildQueues() {
-        for d in units.asyncTargets.sorted() where !units.workflows.contains(d) {
+        plan.reindex()
+        var callers: [Int: [(Int, Site<Int>)]] = [:]
+        for (caller, fact) in facts.sorted(by: { $0.key < $1.key }) {
+            for a in fact.asyncCalls { callers[a.value, default: []].append((caller, a)) }
+        }
+        let workflows = units.workflowSet
+        for d in units.asyncTargets.sorted() where !workflows.contains(d) {
             let name = unitName(d)
             guard let f = plan.function(named: name) else { continue }
-            var reasons: [Reason] = []
-            for (caller, fact) in facts.sorted(by: { $0.key < $1.key }) {
-                for a in fact.asyncCalls where a.value == d {
-                    reasons.append(Reason("`async \(name)(…)` in \(unitLabel(caller)) at \(file.describe(a.range))", a.range))
-                }
+            let reasons = (callers[d] ?? []).map { caller, a in
+                Reason("`async \(name)(…)` in \(unitLabel(caller)) at \(file.describe(a.range))", a.range)
             }
             plan.queues.append(PlanQueue(name: queueName(name), deadLetterQueue: deadLetterName(name), consumer: name,
                                          source: .async(fn: name), maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs,
@@ -187,12 +190,16 @@ extension Inference {
     /// Shares each limited service's capacity among the functions that use it (sum ≤ limit, each
     /// ≥ 1), then checks the account's reserved concurrency.
     func allocateLimits() {
+        var functionUsers: [String: [Int]] = [:], workflowUsers: [String: [String]] = [:]
+        for (i, f) in plan.functions.enumerated() {
+            for g in f.grants where g.permission.type == .service { functionUsers[g.permission.resource, default: []].append(i) }
+        }
+        for w in plan.workflows {
+            for g in w.grants where g.permission.type == .service { workflowUsers[g.permission.resource, default: []].append(w.name) }
+        }
         for (si, service) in plan.services.enumerated() {
-            let users = plan.functions.indices.filter { i in
-                plan.functions[i].permissions.contains { $0.type == .service && $0.resource == service.name }
-            }
-            let workflowUsers = plan.workflows.filter { $0.permissions.contains { $0.type == .service && $0.resource == service.name } }
-            plan.services[si].users = (users.map { plan.functions[$0].name } + workflowUsers.map(\.name)).sorted()
+            let users = functionUsers[service.name] ?? []
+            plan.services[si].users = (users.map { plan.functions[$0].name } + (workflowUsers[service.name] ?? [])).sorted()
             guard let cap = service.limit, !users.isEmpty else { continue }
             let desired = users.map { min(plan.functions[$0].limit ?? cap, cap) }
             guard desired.reduce(0, +) > cap else { continue }

@@ -4,10 +4,11 @@
 
 extension Inference {
     func buildTriggers() {
+        plan.reindex()
         for (i, d) in program.declarations.enumerated() {
             guard let h = d.handler else { continue }
             let name = unitName(i)
-            let isWF = units.workflows.contains(i)
+            let isWF = units.workflowSet.contains(i)
             switch h.trigger {
             case .route(let m, let p, _):
                 plan.routes.append(PlanRoute(method: m.name, path: p, function: name, handler: i))
@@ -26,7 +27,7 @@ extension Inference {
                     continue
                 }
                 var queue: String?
-                if let fi = plan.functions.firstIndex(where: { $0.name == name }), let limit = plan.functions[fi].limit {
+                if let fi = plan.functionIndex[name], plan.functions[fi].name == name, let limit = plan.functions[fi].limit {
                     let f = plan.functions[fi]
                     let q = queueName(name)
                     queue = q
@@ -49,18 +50,17 @@ extension Inference {
                 break
             }
         }
-        // Who starts each workflow.
+        // Who starts each workflow, in one pass over the starters.
+        var starters: [String: [String]] = [:]
+        for f in plan.functions {
+            for g in f.grants where g.permission.type == .workflow && g.permission.action == .start { starters[g.permission.resource, default: []].append(f.name) }
+        }
+        for w in plan.workflows {
+            for g in w.grants where g.permission.type == .workflow && g.permission.action == .start { starters[g.permission.resource, default: []].append(w.name) }
+        }
+        for s in plan.schedules where s.targetIsWorkflow { starters[s.target, default: []].append(s.name) }
         for wi in plan.workflows.indices {
-            let wf = plan.workflows[wi].name
-            var starters: [String] = []
-            for f in plan.functions where f.permissions.contains(Permission(resource: wf, type: .workflow, action: .start)) {
-                starters.append(f.name)
-            }
-            for w in plan.workflows where w.permissions.contains(Permission(resource: wf, type: .workflow, action: .start)) {
-                starters.append(w.name)
-            }
-            for s in plan.schedules where s.target == wf { starters.append(s.name) }
-            plan.workflows[wi].startedBy = starters.sorted()
+            plan.workflows[wi].startedBy = (starters[plan.workflows[wi].name] ?? []).sorted()
         }
     }
 
@@ -144,6 +144,7 @@ extension Inference {
     /// Every list in a stable order, so the manifest, graph and explain output are deterministic.
     func sortPlan() {
         plan.functions.sort { $0.name < $1.name }
+        plan.reindex()
         plan.queues.sort { $0.name < $1.name }
         plan.workflows.sort { $0.name < $1.name }
         plan.subscriptions.sort { ($0.topic, $0.target) < ($1.topic, $1.target) }

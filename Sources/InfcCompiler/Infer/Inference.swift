@@ -11,6 +11,7 @@ public final class Inference {
     var keys: [Int: HandlerKey] = [:]
     var plan: Plan
     var unitNames: [Int: String] = [:]
+    var syncCallees: Set<Int> = []
     var units = Units()
 
     /// Default function timeout, retries and backoff (SPEC §3.2).
@@ -162,7 +163,8 @@ public final class Inference {
 
     struct Units {
         var functions: [Int] = []  // handler or fn declarations deployed as functions
-        var workflows: [Int] = []
+        var workflows: [Int] = [] { didSet { workflowSet = Set(workflows) } }
+        private(set) var workflowSet: Set<Int> = []
         var asyncTargets: Set<Int> = []
         var taskFns: Set<Int> = []
     }
@@ -179,11 +181,12 @@ public final class Inference {
             seen.insert(i)
         }
         var head = 0
+        var workflowDecls: [Int] = []
         while head < queue.count {
             let d = queue[head]
             head += 1
             let wf = isWorkflow(d) && !isRoute(d)
-            if wf { u.workflows.append(d) } else { u.functions.append(d) }
+            if wf { workflowDecls.append(d) } else { u.functions.append(d) }
             var next: [Int] = []
             if wf {
                 // A workflow runs each effectful fn it calls as a step: a task or a child workflow.
@@ -205,6 +208,7 @@ public final class Inference {
             }
             for n in next where seen.insert(n).inserted { queue.append(n) }
         }
+        u.workflows = workflowDecls
         return u
     }
 

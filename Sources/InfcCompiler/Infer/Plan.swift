@@ -216,7 +216,19 @@ public struct Plan: Sendable {
     public var budget = Budget()
     public var grouped = false
 
-    public func function(named name: String) -> PlanFunction? { functions.first { $0.name == name } }
+    /// Function positions by name, rebuilt whenever the list changes order (`reindex()`).
+    var functionIndex: [String: Int] = [:]
+
+    public func function(named name: String) -> PlanFunction? {
+        if let i = functionIndex[name], i < functions.count, functions[i].name == name { return functions[i] }
+        // A fresh index that does not know the name is a definite miss.
+        if functionIndex.count == functions.count { return nil }
+        return functions.first { $0.name == name }
+    }
+
+    mutating func reindex() {
+        functionIndex = Dictionary(functions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+    }
     public func workflow(named name: String) -> PlanWorkflow? { workflows.first { $0.name == name } }
     public func queue(named name: String) -> PlanQueue? { queues.first { $0.name == name } }
 }

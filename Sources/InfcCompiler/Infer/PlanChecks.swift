@@ -75,11 +75,11 @@ extension Inference {
         var subscribers: [Int: [Int]] = [:]
         for (h, topic) in model.subscriptions.sorted(by: { $0.key < $1.key }) { subscribers[topic, default: []].append(h) }
         for u in Set(deployed).sorted() {
-            let wf = units.workflows.contains(u)
+            let wf = units.workflowSet.contains(u)
             let c = closure(u)
             let asyncs = wf ? (facts[u]?.asyncCalls ?? []) : c.asyncCalls
             for a in asyncs {
-                let how = units.workflows.contains(a.value) ? "starts workflow" : "sends to the queue of"
+                let how = units.workflowSet.contains(a.value) ? "starts workflow" : "sends to the queue of"
                 edges.append(AsyncEdge(from: u, to: a.value, range: a.range, conditional: a.conditional,
                                        label: "\(how) `\(unitName(a.value))`"))
             }
@@ -91,7 +91,7 @@ extension Inference {
                 }
             }
             if wf {
-                for call in facts[u]?.syncCalls ?? [] where units.taskFns.contains(call.value) || units.workflows.contains(call.value) {
+                for call in facts[u]?.syncCalls ?? [] where units.taskFns.contains(call.value) || units.workflowSet.contains(call.value) {
                     edges.append(AsyncEdge(from: u, to: call.value, range: call.range, conditional: call.conditional,
                                            label: "runs `\(unitName(call.value))` as a step"))
                 }

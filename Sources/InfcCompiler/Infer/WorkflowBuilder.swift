@@ -132,7 +132,7 @@ struct WorkflowBuilder {
         switch model.calls[e.id] {
         case .fn(let d):
             let fnName = inference.unitName(d)
-            if inference.units.workflows.contains(d) {
+            if inference.units.workflowSet.contains(d) {
                 grant(Permission(resource: fnName, type: .workflow, action: .start), e.range)
                 return [WorkflowState(name: stateName(fnName), kind: .childWorkflow(fnName), range: e.range)]
             }
