@@ -22,5 +22,10 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(INFC) $(DESTDIR)$(PREFIX)/bin/infc
 
+# Benchmarks (not tests): release build, comparison tools, then bench/results/latest.{md,json}.
+bench: build
+	@bash bench/install-deps.sh
+	python3 bench/run.py --infc $(INFC) --out bench/results
+
 clean:
 	rm -rf .build build
