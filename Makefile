@@ -1,12 +1,14 @@
 # infc — build, test, demo, install, bench.
 SWIFT ?= swift
 PREFIX ?= /usr/local
-INFC := .build/release/infc
+# SCRATCH=DIR builds in (and runs the binary from) another scratch directory, e.g. a worktree's.
+SCRATCH ?= .build
+INFC := $(SCRATCH)/release/infc
 
 .PHONY: build test demo install bench test-deps clean
 
 build:
-	$(SWIFT) build -c release --product infc
+	$(SWIFT) build -c release --product infc --scratch-path $(SCRATCH)
 
 test: test-deps
 	$(SWIFT) build --build-tests
