@@ -1,12 +1,14 @@
 # infc — build, test, demo, install, bench.
 SWIFT ?= swift
 PREFIX ?= /usr/local
-INFC := .build/release/infc
+# SCRATCH=DIR builds in (and runs the binary from) another scratch directory, e.g. a worktree's.
+SCRATCH ?= .build
+INFC := $(SCRATCH)/release/infc
 
 .PHONY: build test demo install bench test-deps clean
 
 build:
-	$(SWIFT) build -c release --product infc
+	$(SWIFT) build -c release --product infc --scratch-path $(SCRATCH)
 
 test: test-deps
 	$(SWIFT) build --build-tests
@@ -24,6 +26,11 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/infc
 	install -m 755 $(INFC) $(DESTDIR)$(PREFIX)/bin/infc
 	cp -R templates $(DESTDIR)$(PREFIX)/share/infc/
+
+# Benchmarks (not tests): release build, comparison tools, then bench/results/latest.{md,json}.
+bench: build
+	@bash bench/install-deps.sh
+	python3 bench/run.py --infc $(INFC) --out bench/results
 
 clean:
 	rm -rf .build build
