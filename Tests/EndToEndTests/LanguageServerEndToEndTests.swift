@@ -9,55 +9,10 @@ import Testing
     static let uri = "file:///tmp/infc-lsp-test/shop.inf"
 
     /// The program of SPEC §2.
-    static let shop = """
-    // shop.inf
-    app shop { max_resources: 200 }
-
-    table orders                      // document store keyed by string
-    bucket receipts                   // blob store
-    topic order_events                // publish/subscribe
-    secret payments_key               // value supplied at run time, never in the build output
-    service payments "https://payments.example.com" limit 10 rate 50/s   // external HTTP API with capacity
-
-    route POST "/orders" (req) {
-      let order = { id: uuid(), item: req.body.item, qty: req.body.qty, status: "new" }
-      orders.put(order.id, order)
-      async charge(order)              // fire-and-forget: a queue is inferred in front of charge
-      return { status: 202, body: order }
-    }
-
-    route GET "/orders/:id" (req) {
-      let order = orders.get(req.params.id)
-      if order == null { return { status: 404, body: { error: "no such order" } } }
-      return order                     // a plain value is a 200 JSON response
-    }
-
-    fn charge(order) retry 3 backoff 2s {    // uses payments: inherits its limit of 10
-      let payment = payments.post("/charges", { amount: order.qty * 10, key: payments_key.value() })
-      orders.put(order.id, merge(order, { status: "paid", payment: payment.id }))
-      order_events.publish({ type: "paid", id: order.id })
-    }
-
-    on order_events (event) {
-      receipts.put("{event.id}.txt", "order {event.id}: {event.type}")
-      if event.type == "paid" { async follow_up(event.id) }
-    }
-
-    fn follow_up(id) {
-      sleep 1d                         // waiting costs no compute: follow_up is inferred to be a workflow
-      let order = orders.get(id)
-      if order.status != "delivered" { remind(order) }
-    }
-
-    fn remind(order) {
-      receipts.put("reminders/{order.id}.txt", "order {order.id} is still on its way")
-    }
-
-    every 1d {
-      for o in orders.scan() { if o.status == "new" { async charge(o) } }
-    }
-
-    """
+    static let shop: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return (try? String(contentsOf: root.appendingPathComponent("examples/shop.inf"), encoding: .utf8)) ?? ""
+    }()
 
     /// The 0-based line and UTF-16 column of the `occurrence`-th `needle` in `text`, plus `shift`.
     static func position(of needle: String, in text: String, occurrence: Int = 0, shift: Int = 0) -> JSON {

@@ -11,7 +11,7 @@ import Testing
     @Test(arguments: cases)
     func goldenDiagnostics(_ path: String) throws {
         let file = try Golden.source(path)
-        let c = Compilation.compile(file)
+        let c = compile(file)
         let text = DiagnosticRenderer().text(c.diagnostics, in: file)
         Golden.check(text, against: String(path.dropLast(4)) + ".err")
 
@@ -41,7 +41,7 @@ import Testing
     @Test func multipleErrorsInEveryFormat() throws {
         let path = "Tests/Golden/check/multiple_errors.inf"
         let file = try Golden.source(path)
-        let c = Compilation.compile(file)
+        let c = compile(file)
         #expect(c.diagnostics.filter { $0.severity == .error }.count == 3)
         Golden.check(DiagnosticRenderer().json(c.diagnostics, in: file).prettyPrinted(), against: "Tests/Golden/check/multiple_errors.json")
         Golden.check(DiagnosticRenderer().gcc(c.diagnostics, in: file), against: "Tests/Golden/check/multiple_errors.gcc")
@@ -51,7 +51,7 @@ import Testing
     @Test func everyCodeHasAGoldenCase() throws {
         var seen: Set<DiagnosticCode> = []
         for path in Self.cases {
-            let c = Compilation.compile(try Golden.source(path))
+            let c = compile(try Golden.source(path))
             for d in c.diagnostics { seen.insert(d.code) }
         }
         let missing = DiagnosticCode.allCases.filter { !seen.contains($0) }

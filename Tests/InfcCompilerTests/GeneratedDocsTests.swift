@@ -43,7 +43,7 @@ import Testing
             } else {
                 doc += "```\n\(source.hasSuffix("\n") ? source : source + "\n")```\n\n"
             }
-            let c = Compilation.compile(file)
+            let c = compile(file)
             let rendered = DiagnosticRenderer().text(c.diagnostics.filter { $0.code == code }, in: file)
             doc += "```text\n\(rendered)```\n"
         }

@@ -54,3 +54,28 @@ enum Golden {
         return "(same lines, different line endings)"
     }
 }
+
+/// Runs `body` on a thread with a 64 MiB stack, as the CLI's main thread and the language
+/// server's worker have. Test tasks run on pool threads with small stacks, where a debug build
+/// compiling deeply nested input could overrun the guard page.
+func onBigStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+    let box = BigStackBox<T>()
+    let thread = Thread {
+        box.value = body()
+        box.done.signal()
+    }
+    thread.stackSize = 64 << 20
+    thread.start()
+    box.done.wait()
+    return box.value!
+}
+
+/// `Compilation.compile` on a big stack.
+func compile(_ file: SourceFile, options: CompileOptions = CompileOptions()) -> Compilation {
+    onBigStack { Compilation.compile(file, options: options) }
+}
+
+private final class BigStackBox<T>: @unchecked Sendable {
+    var value: T?
+    let done = DispatchSemaphore(value: 0)
+}

@@ -64,14 +64,14 @@ struct SchemaValidator {
 
     @Test(arguments: Golden.sources(in: "examples") + Golden.sources(in: "Tests/Golden/plan"))
     func manifestValidates(_ path: String) throws {
-        let c = Compilation.compile(try Golden.source(path))
+        let c = compile(try Golden.source(path))
         guard !c.hasErrors else { return }
         let errors = SchemaValidator(root: Self.schema).validate(ManifestEmitter.emit(c), Self.schema)
         #expect(errors.isEmpty, "\(path): \(errors.prefix(5))")
     }
 
     @Test func validatorRejectsBrokenManifests() throws {
-        let c = Compilation.compile(try Golden.source("examples/shop.inf"))
+        let c = compile(try Golden.source("examples/shop.inf"))
         guard case .object(var m) = ManifestEmitter.emit(c) else { Issue.record("not an object"); return }
         m["version"] = 2
         m["surprise"] = true

@@ -98,13 +98,13 @@ import Testing
         for (open, close) in [("(", ")"), ("[", "]"), ("{ x: ", "}"), ("-", ""), ("!", "")] {
             let depth = 10_000
             let text = "fn f() { log(" + String(repeating: open, count: depth) + "1" + String(repeating: close, count: depth) + ") }\n"
-            let r = Parser.parse(SourceFile(path: "t.inf", text: text))
+            let r = onBigStack { Parser.parse(SourceFile(path: "t.inf", text: text)) }
             #expect(r.diagnostics.contains { $0.code == .nestingTooDeep }, "\(open)")
         }
         let blocks = "fn f() {" + String(repeating: " if a {", count: 10_000) + String(repeating: "}", count: 10_000) + "}\n"
-        #expect(Parser.parse(SourceFile(path: "t.inf", text: blocks)).diagnostics.contains { $0.code == .nestingTooDeep })
+        #expect(onBigStack { Parser.parse(SourceFile(path: "t.inf", text: blocks)) }.diagnostics.contains { $0.code == .nestingTooDeep })
         let chain = "fn f() { log(" + Array(repeating: "1", count: 100_000).joined(separator: " + ") + ") }\n"
-        let c = Compilation.compile(SourceFile(path: "t.inf", text: chain))
+        let c = compile(SourceFile(path: "t.inf", text: chain))
         #expect(c.diagnostics.contains { $0.code == .nestingTooDeep })
     }
 }

@@ -16,7 +16,7 @@ import Testing
 
     @Test(arguments: examples + focused)
     func plan(_ path: String) throws {
-        let c = Compilation.compile(try Golden.source(path))
+        let c = compile(try Golden.source(path))
         let base = Self.goldenBase(path)
         if c.hasErrors {
             Golden.check(DiagnosticRenderer().text(c.diagnostics, in: c.file), against: base + ".err")
@@ -28,26 +28,26 @@ import Testing
 
     @Test(arguments: examples)
     func examplesCheckClean(_ path: String) throws {
-        let c = Compilation.compile(try Golden.source(path))
+        let c = compile(try Golden.source(path))
         #expect(c.diagnostics.isEmpty, "\(path): \(c.diagnostics.map(\.message))")
     }
 
     @Test(arguments: examples + focused)
     func buildsAreDeterministic(_ path: String) throws {
-        let a = ManifestEmitter.files(for: Compilation.compile(try Golden.source(path)))
-        let b = ManifestEmitter.files(for: Compilation.compile(try Golden.source(path)))
+        let a = ManifestEmitter.files(for: compile(try Golden.source(path)))
+        let b = ManifestEmitter.files(for: compile(try Golden.source(path)))
         #expect(a.map(\.path) == b.map(\.path))
         #expect(a.map(\.bytes) == b.map(\.bytes))
     }
 
     @Test func overBudgetAndGrouped() throws {
-        let over = Compilation.compile(try Golden.source("Tests/Golden/plan/budget_over.inf"))
+        let over = compile(try Golden.source("Tests/Golden/plan/budget_over.inf"))
         let error = try #require(over.diagnostics.first { $0.code == .overBudget })
         #expect(over.plan.budget.total == 243)
         #expect(error.notes.contains { $0.hasPrefix("by kind:") && $0.contains("40 AWS::Lambda::Function") })
         #expect(error.notes.contains { $0.hasPrefix("largest contributors:") })
         #expect(error.help?.contains("granularity: \"grouped\"") == true)
-        let grouped = Compilation.compile(try Golden.source("Tests/Golden/plan/budget_grouped.inf"))
+        let grouped = compile(try Golden.source("Tests/Golden/plan/budget_grouped.inf"))
         #expect(!grouped.hasErrors)
         #expect(grouped.plan.functions.count == 1)
         #expect(grouped.plan.routes.count == 40)
@@ -57,14 +57,14 @@ import Testing
 
     @Test func maxResourcesFlagOverridesTheApp() throws {
         let file = try Golden.source("examples/shop.inf")
-        let c = Compilation.compile(file, options: CompileOptions(maxResources: 30))
+        let c = compile(file, options: CompileOptions(maxResources: 30))
         #expect(c.plan.budget.cap == 30)
         #expect(c.diagnostics.contains { $0.code == .overBudget })
     }
 
     /// SPEC §3, the end of the section: the plan of the §2 program, fact by fact.
     @Test func specProgramPlan() throws {
-        let c = Compilation.compile(try Golden.source("examples/shop.inf"))
+        let c = compile(try Golden.source("examples/shop.inf"))
         #expect(c.diagnostics.isEmpty)
         let p = c.plan
         #expect(Set(p.functions.map(\.name)) == ["post_orders", "get_orders_id", "on_order_events", "every_1d", "charge", "remind"])

@@ -18,14 +18,14 @@ import Testing
         for (i, t) in tokens.enumerated() {
             var dropped = file.bytes
             dropped.removeSubrange(t.range.start..<t.range.end)
-            let c = Compilation.compile(SourceFile(path: path, bytes: dropped))
+            let c = compile(SourceFile(path: path, bytes: dropped))
             _ = ManifestEmitter.emit(c)
             mutants += 1
             if !c.diagnostics.isEmpty { withDiagnostics += 1 }
             if i % 3 == 0 {
                 var doubled = file.bytes
                 doubled.insert(contentsOf: file.bytes[t.range.start..<t.range.end], at: t.range.start)
-                let d = Compilation.compile(SourceFile(path: path, bytes: doubled))
+                let d = compile(SourceFile(path: path, bytes: doubled))
                 _ = ManifestEmitter.emit(d)
                 mutants += 1
             }
@@ -39,7 +39,7 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<50 {
             let bytes = (0..<2000).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            let c = Compilation.compile(SourceFile(path: "garbage.inf", bytes: bytes))
+            let c = compile(SourceFile(path: "garbage.inf", bytes: bytes))
             #expect(!c.diagnostics.isEmpty)
         }
     }
@@ -58,7 +58,7 @@ import Testing
             text += renamed + "\n"
             i += 1
         }
-        let c = Compilation.compile(SourceFile(path: "big.inf", text: text))
+        let c = compile(SourceFile(path: "big.inf", text: text))
         // Only the app's totals are exceeded (resources, reserved concurrency): the code is fine.
         #expect(c.diagnostics.allSatisfy { $0.code == .overBudget || $0.code == .unsatisfiableLimits })
         #expect(c.plan.functions.count == 6 * i)

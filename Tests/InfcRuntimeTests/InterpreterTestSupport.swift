@@ -1,3 +1,4 @@
+import Foundation
 // Runtime interpreter tests: a host that keeps tables and buckets in memory and records every
 // operation, async start, log line and sleep; and helpers that compile and run snippets.
 
@@ -146,7 +147,18 @@ final class InterpreterTestHost: InterpreterHost {
 
 /// Compiles a program, expecting no errors (warnings are fine).
 func compileProgram(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Compilation {
-    let compilation = Compilation.compile(SourceFile(path: "t.inf", text: text))
+    // Compile on a big stack, as the CLI and the runtime do: test tasks run on pool threads
+    // whose small stacks a debug build of the parser can overrun on deeply nested input.
+    final class Box: @unchecked Sendable { var value: Compilation?; let done = DispatchSemaphore(value: 0) }
+    let box = Box()
+    let thread = Thread {
+        box.value = Compilation.compile(SourceFile(path: "t.inf", text: text))
+        box.done.signal()
+    }
+    thread.stackSize = 64 << 20
+    thread.start()
+    box.done.wait()
+    let compilation = box.value!
     let errors = compilation.diagnostics.filter { $0.severity == .error }
     #expect(errors.isEmpty, "compile errors: \(errors.map(\.message))", sourceLocation: sourceLocation)
     return compilation
