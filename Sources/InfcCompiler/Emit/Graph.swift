@@ -70,7 +70,8 @@ public struct Graph: Sendable {
     public var nodes: [GraphNode]
     /// Sorted by (from, to, kind, label).
     public var edges: [GraphEdge]
-    /// Sorted by id; each cluster's nodes in state order.
+    /// Workflows sorted by name, each followed by its sub-clusters in state order; each
+    /// cluster's nodes in state order.
     public var clusters: [GraphCluster]
 
     public var title: String { "\(app): resources \(budgetTotal) / \(budgetCap)" }

@@ -8,7 +8,7 @@ public enum GraphBuilder {
         return Graph(app: c.plan.app, budgetTotal: c.plan.budget.total, budgetCap: c.plan.budget.cap,
                      nodes: b.nodes.values.sorted { $0.id < $1.id },
                      edges: Array(Set(b.edges)).sorted(),
-                     clusters: b.clusters.sorted { $0.id < $1.id })
+                     clusters: b.clusters)
     }
 
     static func id(_ kind: Permission.ResourceType, _ name: String) -> String {
@@ -100,7 +100,7 @@ private struct Builder {
                 attributes: attributes, range: handlerRange(s.handler))
             edge("schedule:" + s.name, (s.targetIsWorkflow ? "wf:" : "fn:") + s.target, .trigger)
         }
-        for w in plan.workflows { addWorkflow(w) }
+        for w in plan.workflows.sorted(by: { $0.name < $1.name }) { addWorkflow(w) }
         for t in plan.tables { add("table:" + t, .table, name: t, label: t, range: declarationRange(t)) }
         for b in plan.buckets { add("bucket:" + b, .bucket, name: b, label: b, range: declarationRange(b)) }
         for s in plan.secrets { add("secret:" + s, .secret, name: s, label: s, range: declarationRange(s)) }

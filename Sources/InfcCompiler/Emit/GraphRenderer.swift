@@ -152,7 +152,7 @@ public enum GraphRenderer {
             let members = g.nodes.filter { $0.kind == kind }.map { ids[$0.id]! }
             guard !members.isEmpty else { continue }
             let s = style(kind)
-            let dash = s.style.contains("dashed") ? ",stroke-dasharray:4 3" : ""
+            let dash = s.style.contains("dashed") ? ",stroke-dasharray:4" : ""
             out += "  classDef \(kind.rawValue) fill:\(s.fill),stroke:\(s.stroke),color:#212529\(dash)\n"
             out += "  class \(members.joined(separator: ",")) \(kind.rawValue)\n"
         }
