@@ -17,6 +17,8 @@ test-deps:
 
 demo: build
 	$(INFC) check examples/shop.inf
+	$(INFC) graph examples/shop.inf -o build/shop.dot
+	@if command -v dot >/dev/null 2>&1; then dot -Tsvg build/shop.dot -o build/shop.svg && echo "wrote build/shop.svg"; fi
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
