@@ -262,3 +262,14 @@ enum MermaidSyntax {
         }
     }
 }
+
+@Suite struct GraphDocsTests {
+    /// docs/graph.md shows the shop example's Mermaid as `infc graph` writes it.
+    @Test func docsShowTheShopMermaid() throws {
+        let docs = try String(contentsOf: Golden.url("docs/graph.md"), encoding: .utf8)
+        let g = GraphBuilder.build(Compilation.compile(try Golden.source("examples/shop.inf")))
+        let mermaid = GraphRenderer.mermaid(g)
+        let body = mermaid[mermaid.range(of: "flowchart LR")!.lowerBound...]
+        #expect(docs.contains("```mermaid\n" + body + "```\n"), "docs/graph.md: update the shop Mermaid")
+    }
+}
