@@ -138,6 +138,7 @@ import Testing
         // Unknown names: nil, with close suggestions.
         #expect(g.focused(on: "chrage") == nil)
         #expect(g.closeFocusNames(to: "chrage").first == "charge")
+        #expect(g.closeFocusNames(to: "GET /order/:id").first == "GET /orders/:id")
         #expect(GraphRenderer.mermaid(charge).hasPrefix("---\ntitle:"))
         try MermaidSyntax.check(GraphRenderer.mermaid(followUp))
     }

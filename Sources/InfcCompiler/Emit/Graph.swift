@@ -92,7 +92,8 @@ public struct Graph: Sendable {
     /// Up to three accepted focus names close to `name`, for an error message.
     public func closeFocusNames(to name: String) -> [String] {
         let w = Array(name.lowercased().utf8)
-        let scored = focusNames.filter { !$0.contains(":") }.map { n -> (String, Int) in
+        let names = Set(nodes.filter { $0.kind != .state && $0.kind != .api }.map(\.name))
+        let scored = names.map { n -> (String, Int) in
             let c = Array(n.lowercased().utf8)
             let d = n.lowercased().contains(name.lowercased()) ? 0 : Spelling.distance(w, c)
             return (n, d)
