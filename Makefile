@@ -21,6 +21,8 @@ demo: build
 	$(INFC) check examples/shop.inf
 	$(INFC) explain examples/shop.inf
 	$(INFC) build examples/shop.inf -o build/shop
+	$(INFC) graph examples/shop.inf -o build/shop.dot
+	@if command -v dot >/dev/null 2>&1; then dot -Tsvg build/shop.dot -o build/shop.svg && echo "wrote build/shop.svg"; fi
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/infc

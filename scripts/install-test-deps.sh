@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Swift toolchain, when it is missing:
-# libsqlite3-dev (the runtime's state store) and pytest-lsp (the third-party LSP client test).
+# libsqlite3-dev (the runtime's state store), graphviz (`dot` renders every example's graph in
+# the tests) and pytest-lsp (the third-party LSP client test).
 set -euo pipefail
 need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
+command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_apt[*]} (test dependencies)"

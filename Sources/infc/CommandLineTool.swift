@@ -33,6 +33,7 @@ struct CommandLineTool {
             case "check": return try CheckCommand(arguments: rest).run()
             case "build": return try BuildCommand(arguments: rest).run()
             case "explain": return try ExplainCommand(arguments: rest).run()
+            case "graph": return try GraphCommand(arguments: rest).run()
             case "dump": return try DumpCommand(arguments: rest).run()
             case "new": return try NewCommand(arguments: rest).run()
             case "run": return try RunCommand(arguments: rest).run()

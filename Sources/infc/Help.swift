@@ -35,6 +35,19 @@ enum Help {
         Command(name: "explain", summary: "the inferred plan in words: what each handler became and why",
                 usage: "infc explain FILE [--max-resources N]",
                 details: "Per handler: function, queue, workflow, limit and permissions, each with the line that caused it."),
+        Command(name: "graph", summary: "the architecture diagram: DOT, Mermaid or JSON, offline and deterministic",
+                usage: "infc graph FILE [--format dot|mermaid|json] [-o OUT] [--focus NAME] [--max-resources N]",
+                details: """
+                Draws the plan that 'infc build' emits: routes, functions, queues and dead-letter queues, topics,
+                schedules, workflows (a cluster of their states), tables, buckets, secrets and services, with
+                trigger, async, start, invoke, step and data edges (labelled read, write, list, publish, call).
+                  --format dot       Graphviz (default); render with 'dot -Tsvg OUT.dot -o OUT.svg'
+                  --format mermaid   a Mermaid flowchart, one subgraph per workflow
+                  --format json      nodes, edges and clusters with source ranges (docs/graph.md)
+                  -o OUT             write to OUT instead of stdout
+                  --focus NAME       only what one handler, fn or resource touches (one hop), e.g. charge,
+                                     orders, 'POST /orders'; its workflow is drawn whole
+                """),
         Command(name: "run", summary: "run a build directory locally: routes, queues, schedules, workflows",
                 usage: "infc run [BUILD_DIR] [--port N] [--state DIR] [--log-format text|json] [--time-scale N]",
                 details: """

@@ -1,0 +1,231 @@
+// Emit stage: builds the architecture graph from the plan. Data edges come from permissions
+// only: exactly one edge per (function or workflow, resource), labelled with all its actions.
+
+public enum GraphBuilder {
+    public static func build(_ c: Compilation) -> Graph {
+        var b = Builder(c: c)
+        b.run()
+        return Graph(app: c.plan.app, budgetTotal: c.plan.budget.total, budgetCap: c.plan.budget.cap,
+                     nodes: b.nodes.values.sorted { $0.id < $1.id },
+                     edges: Array(Set(b.edges)).sorted(),
+                     clusters: b.clusters)
+    }
+
+    static func id(_ kind: Permission.ResourceType, _ name: String) -> String {
+        switch kind {
+        case .function: return "fn:" + name
+        case .workflow: return "wf:" + name
+        default: return kind.rawValue + ":" + name
+        }
+    }
+
+    static let dataTypes: Set<Permission.ResourceType> = [.table, .bucket, .topic, .secret, .service]
+}
+
+private struct Builder {
+    let c: Compilation
+    var nodes: [String: GraphNode] = [:]
+    var edges: [GraphEdge] = []
+    var clusters: [GraphCluster] = []
+
+    init(c: Compilation) { self.c = c }
+
+    func span(_ r: SourceRange?) -> GraphSpan? {
+        guard let r else { return nil }
+        return GraphSpan(start: c.file.location(of: r.start), end: c.file.location(of: r.end))
+    }
+
+    func handlerRange(_ d: Int) -> SourceRange? {
+        guard d >= 0, d < c.program.declarations.count else { return nil }
+        let decl = c.program.declarations[d]
+        return decl.handler?.headerRange ?? decl.range
+    }
+
+    /// The declaration of a resource or service by name.
+    func declarationRange(_ name: String) -> SourceRange? {
+        c.program.declarations.first { $0.declaredName?.name == name && $0.handler == nil }?.range
+    }
+
+    mutating func add(_ id: String, _ kind: GraphNode.Kind, name: String, label: String,
+                      attributes: [String: String] = [:], range: SourceRange? = nil) {
+        nodes[id] = GraphNode(id: id, kind: kind, name: name, label: label, attributes: attributes, span: span(range))
+    }
+
+    mutating func edge(_ from: String, _ to: String, _ kind: GraphEdge.Kind, _ label: String = "") {
+        edges.append(GraphEdge(from: from, to: to, kind: kind, label: label))
+    }
+
+    static func duration(_ ms: Int64) -> String { Explainer.duration(ms) }
+
+    mutating func run() {
+        let plan = c.plan
+        if !plan.routes.isEmpty {
+            add("api:http", .api, name: "http", label: "HTTP API", attributes: ["routes": String(plan.routes.count)])
+        }
+        for r in plan.routes {
+            let id = "route:\(r.method) \(r.path)"
+            add(id, .route, name: "\(r.method) \(r.path)", label: "\(r.method) \(r.path)",
+                attributes: ["method": r.method, "path": r.path], range: handlerRange(r.handler))
+            edge("api:http", id, .serves)
+            edge(id, "fn:" + r.function, .trigger)
+        }
+        for f in plan.functions { addFunction(f) }
+        for q in plan.queues {
+            add("queue:" + q.name, .queue, name: q.name,
+                label: "\(q.name)\nmax receives \(q.maxReceiveCount) · visibility \(Self.duration(q.visibilityTimeoutMs))",
+                attributes: ["maxReceiveCount": String(q.maxReceiveCount), "backoffMs": String(q.backoffMs),
+                             "visibilityTimeoutMs": String(q.visibilityTimeoutMs), "deadLetterQueue": q.deadLetterQueue],
+                range: q.reasons.first?.range)
+            add("dlq:" + q.deadLetterQueue, .dlq, name: q.deadLetterQueue, label: "\(q.deadLetterQueue)\ndead letters",
+                attributes: ["queue": q.name], range: q.reasons.first?.range)
+            edge("queue:" + q.name, "fn:" + q.consumer, .trigger)
+            edge("queue:" + q.name, "dlq:" + q.deadLetterQueue, .deadLetter, "after \(q.maxReceiveCount) receives")
+            if case .topic(let t) = q.source { edge("topic:" + t, "queue:" + q.name, .trigger) }
+        }
+        for t in plan.topics {
+            add("topic:" + t, .topic, name: t, label: t, range: declarationRange(t))
+        }
+        for s in plan.subscriptions {
+            let target = (s.targetIsWorkflow ? "wf:" : "fn:") + s.target
+            if s.queue == nil { edge("topic:" + s.topic, target, .trigger) }
+        }
+        for s in plan.schedules {
+            let text: String
+            var attributes: [String: String] = [:]
+            switch s.expression {
+            case .rate(let ms): text = "every \(Self.duration(ms))"; attributes["rateMs"] = String(ms)
+            case .cron(let expr): text = "cron \(expr)"; attributes["cron"] = expr
+            }
+            add("schedule:" + s.name, .schedule, name: s.name, label: "\(s.name)\n\(text)",
+                attributes: attributes, range: handlerRange(s.handler))
+            edge("schedule:" + s.name, (s.targetIsWorkflow ? "wf:" : "fn:") + s.target, .trigger)
+        }
+        for w in plan.workflows.sorted(by: { $0.name < $1.name }) { addWorkflow(w) }
+        for t in plan.tables { add("table:" + t, .table, name: t, label: t, range: declarationRange(t)) }
+        for b in plan.buckets { add("bucket:" + b, .bucket, name: b, label: b, range: declarationRange(b)) }
+        for s in plan.secrets { add("secret:" + s, .secret, name: s, label: s, range: declarationRange(s)) }
+        for s in plan.services {
+            var facts: [String] = []
+            var attributes = ["url": s.url]
+            if let l = s.limit { facts.append("limit \(l)"); attributes["limit"] = String(l) }
+            if let r = s.rateText ?? s.ratePerSecond.map({ "\(JSON.format(number: $0))/s" }) {
+                facts.append("rate \(r)"); attributes["rate"] = r
+            }
+            add("service:" + s.name, .service, name: s.name,
+                label: ([s.name] + (facts.isEmpty ? [] : [facts.joined(separator: " · ")])).joined(separator: "\n"),
+                attributes: attributes, range: declarationRange(s.name))
+        }
+    }
+
+    mutating func addFunction(_ f: PlanFunction) {
+        var facts: [String] = []
+        var attributes = ["timeoutMs": String(f.timeoutMs), "retries": String(f.retries)]
+        if let l = f.limit { facts.append("limit \(l)"); attributes["limit"] = String(l) }
+        if f.retries > 0 { facts.append("retry \(f.retries)") }
+        facts.append("timeout \(Self.duration(f.timeoutMs))")
+        if let s = f.serviceCall { attributes["serviceCall"] = s }
+        add("fn:" + f.name, .function, name: f.name, label: "\(f.name)\n" + facts.joined(separator: " · "),
+            attributes: attributes, range: f.range)
+        addGrants(of: "fn:" + f.name, f.permissions)
+    }
+
+    /// Send, start, invoke and data edges: exactly what the permissions say.
+    mutating func addGrants(of unit: String, _ permissions: [Permission]) {
+        var data: [String: [Action]] = [:]
+        for p in permissions {
+            switch p.type {
+            case .queue where p.action == .send: edge(unit, "queue:" + p.resource, .send, "async")
+            case .workflow where p.action == .start: edge(unit, "wf:" + p.resource, .start, "start")
+            case .function where p.action == .invoke: edge(unit, "fn:" + p.resource, .invoke, "invoke")
+            default:
+                if GraphBuilder.dataTypes.contains(p.type) {
+                    data[GraphBuilder.id(p.type, p.resource), default: []].append(p.action)
+                }
+            }
+        }
+        for (resource, actions) in data {
+            edge(unit, resource, .data, Set(actions).sorted().map(\.rawValue).joined(separator: ", "))
+        }
+    }
+
+    mutating func addWorkflow(_ w: PlanWorkflow) {
+        let id = "wf:" + w.name
+        var facts = ["workflow", "retry \(w.retries)"]
+        var attributes = ["retries": String(w.retries), "backoffMs": String(w.backoffMs)]
+        if let t = w.timeoutMs { facts.append("timeout \(Self.duration(t))"); attributes["timeoutMs"] = String(t) }
+        add(id, .workflow, name: w.name, label: "\(w.name)\n" + facts.joined(separator: " · "),
+            attributes: attributes, range: w.range)
+        addGrants(of: id, w.permissions)
+        var used: Set<String> = []
+        let cluster = "cluster:" + w.name
+        clusters.append(GraphCluster(id: cluster, label: "workflow \(w.name)", nodes: [id], parent: nil))
+        let index = clusters.count - 1
+        let (members, first, _) = addStates(w.states, workflow: w.name, cluster: cluster, used: &used)
+        clusters[index].nodes += members
+        if let first { edge(id, first, .step) }
+    }
+
+    /// Adds a sequence of states with step edges between them; returns the ids placed directly
+    /// in `cluster`, the first state's id and the last one's.
+    mutating func addStates(_ states: [WorkflowState], workflow: String, cluster: String,
+                            used: inout Set<String>) -> ([String], String?, String?) {
+        var members: [String] = []
+        var previous: String?
+        var first: String?
+        for s in states {
+            var base = s.name.isEmpty ? "step" : s.name
+            if used.contains(base) {
+                var n = 2
+                while used.contains("\(base)_\(n)") { n += 1 }
+                base = "\(base)_\(n)"
+            }
+            used.insert(base)
+            let id = "state:\(workflow)/\(base)"
+            let (label, kind) = describe(s.kind)
+            add(id, .state, name: base, label: label, attributes: ["stateKind": kind], range: s.range)
+            members.append(id)
+            if let previous { edge(previous, id, .step) }
+            first = first ?? id
+            previous = id
+            let branches: [(String, [WorkflowState])]
+            switch s.kind {
+            case .choice(let t, let e): branches = [("then", t), ("else", e)]
+            case .parallel(let bs): branches = bs.enumerated().map { ("branch \($0.offset + 1)", $0.element) }
+            case .map(let body): branches = [("each", body)]
+            case .loop(let body): branches = [("while", body)]
+            case .tryCatch(let body, let handler): branches = [("try", body), ("catch", handler)]
+            default: branches = []
+            }
+            let nonEmpty = branches.filter { !$0.1.isEmpty }
+            guard !nonEmpty.isEmpty else { continue }
+            let sub = "cluster:\(workflow)/\(base)"
+            clusters.append(GraphCluster(id: sub, label: label, nodes: [], parent: cluster))
+            let index = clusters.count - 1
+            for (name, list) in nonEmpty {
+                let (inner, head, _) = addStates(list, workflow: workflow, cluster: sub, used: &used)
+                clusters[index].nodes += inner
+                if let head { edge(id, head, .step, name) }
+            }
+        }
+        return (members, first, previous)
+    }
+
+    func describe(_ k: WorkflowState.Kind) -> (label: String, kind: String) {
+        switch k {
+        case .task(let fn, _): return ("task \(fn)", "task")
+        case .childWorkflow(let w): return ("workflow \(w)", "child-workflow")
+        case .integration(let r, let kind, let op): return ("\(op.action(on: kind).rawValue) \(r)", "integration")
+        case .serviceCall(let s, _): return ("call \(s)", "service-call")
+        case .wait(let ms): return ("wait \(ms.map(Self.duration) ?? "(computed)")", "wait")
+        case .choice: return ("choice", "choice")
+        case .parallel: return ("parallel", "parallel")
+        case .map: return ("map", "map")
+        case .loop: return ("loop", "loop")
+        case .tryCatch: return ("try", "try")
+        case .send(let q): return ("send \(q)", "send")
+        case .start(let w): return ("start \(w)", "start")
+        case .succeed: return ("succeed", "succeed")
+        case .fail: return ("fail", "fail")
+        }
+    }
+}
