@@ -239,10 +239,10 @@ def lsp_numbers(lsp):
             if isinstance(d, dict) and k in d:
                 return d[k]
         return None
-    lat = find(r, "latency_ms", "didChange_to_diagnostics_ms", "latency") or r
+    lat = find(r, "latency_ms", "didchange_to_diagnostics_ms", "didChange_to_diagnostics_ms", "latency") or r
     med = find(lat, "median", "median_ms", "p50", "p50_ms")
     p95 = find(lat, "p95", "p95_ms")
-    mem = find(r, "rss_after_1000_edits_mib", "rss_after_edits_mib", "memory_after_1000_edits_mib", "rss_mib")
+    mem = find(r, "memory_after_1000_edits_mb", "rss_after_1000_edits_mib", "rss_after_edits_mib", "memory_after_1000_edits_mib", "rss_mib")
     if mem is None and isinstance(find(r, "memory"), dict):
         m = r["memory"]
         mem = find(m, "after_1000_edits_mib", "after_edits_mib", "after_mib")
