@@ -283,11 +283,7 @@ public final class Resolver {
                 root = base
             default:
                 guard case .name(let name) = root.kind else { return }
-                guard let symbol = lookup(name) else {
-                    undefined(name, at: root.range)
-                    return
-                }
-                model.references[root.id] = symbol
+                guard let symbol = resolveName(root, name) else { return }
                 switch symbol {
                 case .local(let b):
                     model.occurrences.append(Occurrence(range: root.range, symbol: symbol, isDefinition: false))
@@ -322,6 +318,16 @@ public final class Resolver {
         return SourceRange(i - 2, i + 1)
     }
 
+    /// Looks up the name expression `e`, records what it refers to, and reports it when undefined.
+    private func resolveName(_ e: Expr, _ name: String) -> Symbol? {
+        guard let symbol = lookup(name) else {
+            undefined(name, at: e.range)
+            return nil
+        }
+        model.references[e.id] = symbol
+        return symbol
+    }
+
     private func undefined(_ name: String, at range: SourceRange) {
         let suggestion = Spelling.closest(to: name, in: visibleNames())
         report(.undefinedName, "cannot find `\(name)` in scope", range, label: "not declared",
@@ -338,11 +344,7 @@ public final class Resolver {
         case .string(let parts):
             for case .interpolation(let inner) in parts { resolveExpr(inner) }
         case .name(let name):
-            guard let symbol = lookup(name) else {
-                undefined(name, at: e.range)
-                return
-            }
-            model.references[e.id] = symbol
+            guard let symbol = resolveName(e, name) else { return }
             switch symbol {
             case .local(let b):
                 model.bindings[b].reads += 1
@@ -449,11 +451,7 @@ public final class Resolver {
         arguments.forEach(resolveExpr)
         switch callee.kind {
         case .name(let name):
-            guard let symbol = lookup(name) else {
-                undefined(name, at: callee.range)
-                return
-            }
-            model.references[callee.id] = symbol
+            guard let symbol = resolveName(callee, name) else { return }
             switch symbol {
             case .builtin(let b):
                 model.calls[e.id] = .builtin(b)
