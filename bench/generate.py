@@ -69,7 +69,7 @@ def unit(u: int) -> list:
         f"  async charge_{u}(order)",
         f"  var score = price_{u}(qty)",
     ]
-    L += filler("score", u * 10 + 1, 80)
+    L += filler("score", u * 10 + 1, 90)
     L += [
         f'  return {{ status: 202, body: merge(order, {{ score: score, note: "unit {u} took {{qty}}" }}) }}',
         "}",
@@ -79,7 +79,7 @@ def unit(u: int) -> list:
         f'  if order == null {{ return {{ status: 404, body: {{ error: "no such order in unit {u}" }} }} }}',
         f"  var seen = 0",
     ]
-    L += filler("seen", u * 10 + 2, 80)
+    L += filler("seen", u * 10 + 2, 90)
     L += [
         f"  return merge(order, {{ seen: seen }})",
         "}",
@@ -95,7 +95,7 @@ def unit(u: int) -> list:
         f"  }}",
         f"  var tries = 0",
     ]
-    L += filler("tries", u * 10 + 3, 80)
+    L += filler("tries", u * 10 + 3, 90)
     L += [
         f'  log("charged {{order.id}} after {{tries}}")',
         "}",
@@ -105,7 +105,7 @@ def unit(u: int) -> list:
         f'  if event.type == "paid" {{ async follow_{u}(event.id) }}',
         f"  var n = 0",
     ]
-    L += filler("n", u * 10 + 4, 80)
+    L += filler("n", u * 10 + 4, 90)
     L += [
         f'  log("event {{n}}")',
         "}",
@@ -119,7 +119,7 @@ def unit(u: int) -> list:
         f'  receipts_{u}.put("follow/{{id}}.txt", "a={{a}} b={{b}}")',
         f"  var z = a + b",
     ]
-    L += filler("z", u * 10 + 5, 80)
+    L += filler("z", u * 10 + 5, 90)
     L += [
         f'  log("followed {{id}}: {{z}}")',
         "}",
@@ -128,14 +128,14 @@ def unit(u: int) -> list:
         f"  let order = orders_{u}.get(id)",
         f"  var a = len(str(order))",
     ]
-    L += filler("a", u * 10 + 6, 85)
+    L += filler("a", u * 10 + 6, 95)
     L += [f"  return a", "}", ""]
     L += [
         f"fn step_b_{u}(id) {{",
         f'  let files = receipts_{u}.list("{{id}}")',
         f"  var b = len(files)",
     ]
-    L += filler("b", u * 10 + 7, 85)
+    L += filler("b", u * 10 + 7, 95)
     L += [f"  return b", "}", ""]
     L += [
         f"every {u % 50 + 5}m {{",
@@ -144,7 +144,7 @@ def unit(u: int) -> list:
         f"  }}",
         f"  var swept = 0",
     ]
-    L += filler("swept", u * 10 + 8, 80)
+    L += filler("swept", u * 10 + 8, 90)
     L += [f'  log("swept {{swept}}")', "}", ""]
     L += [
         f'every "{u % 60} {u % 24} * * *" {{',
@@ -153,13 +153,13 @@ def unit(u: int) -> list:
         f"  }}",
         f"  var kept = 0",
     ]
-    L += filler("kept", u * 10 + 9, 82)
+    L += filler("kept", u * 10 + 9, 92)
     L += [f'  log("kept {{kept}}")', "}", ""]
     L += [
         f"fn price_{u}(qty) {{",
         f"  var p = qty * {u % 17 + 3}",
     ]
-    L += filler("p", u * 10 + 10, 86)
+    L += filler("p", u * 10 + 10, 96)
     L += [f"  return p", "}", ""]
     return L
 
