@@ -11,10 +11,12 @@ let package = Package(
     targets: [
         // The system SQLite, through a module map (libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // Linux epoll (sys/epoll.h), for the runtime's HTTP event loops.
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         // Pure compiler: no files, no printing, no clock, no exit.
         .target(name: "InfcCompiler", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         // The local runtime: interpreter, HTTP, queues, workflows, SQLite state.
-        .target(name: "InfcRuntime", dependencies: ["InfcCompiler", "CSQLite"]),
+        .target(name: "InfcRuntime", dependencies: ["InfcCompiler", "CSQLite", "CEpoll"]),
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
         // argv, file IO, exit codes.

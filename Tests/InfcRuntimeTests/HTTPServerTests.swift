@@ -175,6 +175,42 @@ import Testing
         }
     }
 
+    @Test func blockingHandlersDoNotStallTheirLoops() throws {
+        let server = HTTPServer(port: 0, handler: { request in
+            if request.path == "/block" { sleepMillis(800) }
+            return .text("ok \(request.path)")
+        })
+        let port = try server.start()
+        defer { server.stop() }
+        // More blocked requests than loops, so every loop's thread blocks at least once.
+        var blocked: [TestClient] = []
+        for _ in 0..<(HTTPServer.loopCount * 2) {
+            let client = try TestClient(port: port)
+            try client.send("GET /block HTTP/1.1\r\n\r\n")
+            blocked.append(client)
+        }
+        sleepMillis(100)
+        let t0 = monotonicMillis()
+        for i in 0..<8 {
+            #expect(try TestClient(port: port).request("GET", "/fast\(i)").text == "ok /fast\(i)")
+        }
+        #expect(monotonicMillis() - t0 < 600)  // Stalled, each would wait up to 800 ms.
+        for client in blocked { #expect(try client.readResponse().text == "ok /block") }
+    }
+
+    @Test func manyConnectionsWithPipelinedRequests() throws {
+        try withServer { port in
+            let clients = try (0..<100).map { _ in try TestClient(port: port) }
+            for (i, client) in clients.enumerated() {
+                try client.send("GET /a\(i) HTTP/1.1\r\n\r\nGET /b\(i) HTTP/1.1\r\n\r\n")
+            }
+            for (i, client) in clients.enumerated() {
+                #expect(try client.readResponse().text == "GET /a\(i) ? ")
+                #expect(try client.readResponse().text == "GET /b\(i) ? ")
+            }
+        }
+    }
+
     @Test func silentConnectionIsClosedWithoutResponse() throws {
         var limits = HTTPLimits()
         limits.headerReadTimeout = .milliseconds(200)

@@ -32,45 +32,80 @@ public enum JSON: Hashable, Sendable {
 }
 
 /// A JSON object whose keys keep the order in which they were first set.
+///
+/// Entries live in one array in insertion order; most objects are small (a request, a
+/// response, a document), and a linear scan of a few keys beats hashing. Past
+/// `indexThreshold` entries a key → position index is kept beside them. Equality and hashing
+/// ignore order, as for a dictionary.
 public struct JSONObject: Hashable, Sendable, Sequence {
-    public private(set) var keys: [String] = []
-    private var storage: [String: JSON] = [:]
+    private var entries: [(key: String, value: JSON)] = []
+    private var index: [String: Int]?
+    static let indexThreshold = 16
 
     public init() {}
     public init(_ pairs: [(String, JSON)]) {
+        entries.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var keys: [String] { entries.map(\.key) }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return entries.firstIndex { $0.key == key }
+    }
 
     public subscript(key: String) -> JSON? {
-        get { storage[key] }
+        get { position(of: key).map { entries[$0].value } }
         set {
             if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+                if let i = position(of: key) {
+                    entries[i].value = newValue
+                } else {
+                    entries.append((key, newValue))
+                    if index != nil {
+                        index?[key] = entries.count - 1
+                    } else if entries.count > Self.indexThreshold {
+                        rebuildIndex()
+                    }
+                }
+            } else if let i = position(of: key) {
+                entries.remove(at: i)
+                if index != nil { rebuildIndex() }
             }
         }
     }
 
-    public func makeIterator() -> AnyIterator<(key: String, value: JSON)> {
-        var i = 0
-        return AnyIterator {
-            guard i < keys.count else { return nil }
-            defer { i += 1 }
-            let k = keys[i]
-            return (k, storage[k] ?? .null)
-        }
+    private mutating func rebuildIndex() {
+        guard entries.count > Self.indexThreshold else { index = nil; return }
+        var built: [String: Int] = [:]
+        built.reserveCapacity(entries.count)
+        for (i, e) in entries.enumerated() { built[e.key] = i }
+        index = built
+    }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSON)]> {
+        entries.makeIterator()
     }
 
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
-        a.storage == b.storage
+        guard a.count == b.count else { return false }
+        return a.entries.allSatisfy { b[$0.key] == $0.value }
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(storage)
+        // Order-independent, like a dictionary's: a commutative sum of the entries' hashes.
+        var sum = 0
+        for e in entries {
+            var h = Hasher()
+            h.combine(e.key)
+            h.combine(e.value)
+            sum = sum &+ h.finalize()
+        }
+        hasher.combine(entries.count)
+        hasher.combine(sum)
     }
 }
 

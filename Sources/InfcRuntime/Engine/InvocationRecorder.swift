@@ -5,14 +5,16 @@ import Foundation
 import Synchronization
 
 public final class InvocationRecorder: Sendable {
+    /// What the request path adds under the lock: appends and counter bumps only, so the lock
+    /// is held for well under a microsecond. Records of one id are merged at flush time.
     private struct Pending {
-        var records: [String: InvocationRecord] = [:]
-        var order: [String] = []
+        var records: [InvocationRecord] = []
         var counts: [String: InvocationCount] = [:]
         var inFlight: [String: Int] = [:]
     }
 
     private let store: StateStore
+    private static let recordsPerTransaction = 128
     private let logger: RuntimeLogger
     private let pending = Mutex(Pending())
     private let stopped = Atomic<Bool>(false)
@@ -49,7 +51,7 @@ public final class InvocationRecorder: Sendable {
     public func began(_ record: InvocationRecord) {
         pending.withLock { p in
             p.inFlight[record.function, default: 0] += 1
-            if record.kind == "workflow" { Self.put(record, into: &p) }
+            if record.kind == "workflow" { p.records.append(record) }
         }
     }
 
@@ -58,7 +60,7 @@ public final class InvocationRecorder: Sendable {
         pending.withLock { p in
             p.inFlight[record.function, default: 1] -= 1
             if p.inFlight[record.function] ?? 0 <= 0 { p.inFlight[record.function] = nil }
-            Self.put(record, into: &p)
+            p.records.append(record)
             if counted {
                 let failed = record.outcome != Outcome.ok.rawValue && record.outcome != "completed"
                     && record.outcome != Outcome.sleeping.rawValue
@@ -72,7 +74,7 @@ public final class InvocationRecorder: Sendable {
 
     /// A record that is not an invocation of a function (a workflow's status change).
     public func update(_ record: InvocationRecord) {
-        pending.withLock { Self.put(record, into: &$0) }
+        pending.withLock { $0.records.append(record) }
     }
 
     /// Invocations running now, by function.
@@ -81,32 +83,42 @@ public final class InvocationRecorder: Sendable {
     /// Counts not yet written, to add to what the store holds.
     public var unflushedCounts: [String: InvocationCount] { pending.withLock { $0.counts } }
 
-    /// Keeps the first record's identity (parent, trigger, start) and the latest outcome, as
-    /// the store's upsert does.
-    private static func put(_ record: InvocationRecord, into p: inout Pending) {
-        guard var existing = p.records[record.id] else {
-            p.order.append(record.id)
-            p.records[record.id] = record
-            return
+    /// Merges the records of one id as the store's upsert does: the first record's identity
+    /// (parent, trigger, start) with the latest outcome. Keeps first-appearance order.
+    static func merged(_ records: [InvocationRecord]) -> [InvocationRecord] {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(records.count)
+        var out: [InvocationRecord] = []
+        out.reserveCapacity(records.count)
+        for record in records {
+            if let i = index[record.id] {
+                out[i].durationMs = record.durationMs
+                out[i].outcome = record.outcome
+                out[i].error = record.error
+            } else {
+                index[record.id] = out.count
+                out.append(record)
+            }
         }
-        existing.durationMs = record.durationMs
-        existing.outcome = record.outcome
-        existing.error = record.error
-        p.records[record.id] = existing
+        return out
     }
 
     private func flush() {
-        let (records, counts) = pending.withLock { p -> ([InvocationRecord], [String: InvocationCount]) in
-            let r = p.order.compactMap { p.records[$0] }
-            let c = p.counts
-            p.records = [:]
-            p.order = []
-            p.counts = [:]
-            return (r, c)
+        let (pendingRecords, counts) = pending.withLock { p -> ([InvocationRecord], [String: InvocationCount]) in
+            defer {
+                p.records = []
+                p.counts = [:]
+            }
+            return (p.records, p.counts)
         }
-        guard !records.isEmpty || !counts.isEmpty else { return }
+        guard !pendingRecords.isEmpty || !counts.isEmpty else { return }
         do {
-            try store.recordInvocations(records)
+            // Small transactions: the request path shares the database lock, and a handler
+            // waiting behind thousands of inserts would stall its event loop.
+            let records = Self.merged(pendingRecords)
+            for chunk in stride(from: 0, to: records.count, by: Self.recordsPerTransaction) {
+                try store.recordInvocations(Array(records[chunk..<min(chunk + Self.recordsPerTransaction, records.count)]))
+            }
             if !counts.isEmpty { try store.recordInvocations(counts) }
         } catch {
             logger.warning("cannot record invocations: \(error)")

@@ -335,20 +335,43 @@ final class FunctionLimits: Sendable {
 }
 
 /// Random identifiers for traces, invocations and executions.
+///
+/// Trace and invocation ids need to be unique and unguessable enough to never collide across
+/// restarts, not cryptographic: they come from SplitMix64 over a process-wide counter whose
+/// start is drawn from the system's random source once. SplitMix64 is a bijection on 64 bits,
+/// so two draws in one process never repeat, and no draw costs a system call.
 enum Identifiers {
     /// 32 lowercase hex digits (the W3C trace-id shape).
-    static func trace() -> String { hex(16) }
-    static func invocation() -> String { hex(8) }
+    static func trace() -> String { hex(random64(), random64()) }
+    /// 16 lowercase hex digits.
+    static func invocation() -> String { hex(random64()) }
     static func uuid() -> String { UUID().uuidString.lowercased() }
 
-    static func hex(_ bytes: Int) -> String {
-        var s = ""
-        s.reserveCapacity(bytes * 2)
-        for _ in 0..<bytes {
-            let b = UInt8.random(in: 0...255)
-            s += String(b >> 4, radix: 16) + String(b & 15, radix: 16)
+    private static let counter = Atomic<UInt64>(UInt64.random(in: .min ... .max))
+
+    /// The next 64 random-looking bits (SplitMix64's output function over the counter).
+    static func random64() -> UInt64 {
+        var z = counter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// `words` as lowercase hex, 16 digits each, most significant first.
+    static func hex(_ words: UInt64...) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: words.count * 16) { out in
+            var i = 0
+            digits.withUTF8Buffer { d in
+                for w in words {
+                    for shift in stride(from: 60, through: 0, by: -4) {
+                        out[i] = d[Int((w >> UInt64(shift)) & 15)]
+                        i += 1
+                    }
+                }
+            }
+            return i
         }
-        return s
     }
 
     /// A client-supplied `X-Trace-Id` is used when it is 1–128 characters of [A-Za-z0-9._:-].

@@ -129,17 +129,38 @@ public final class RuntimeLogger: Sendable {
 
     private func emit(_ line: String) { sink(line) }
 
+    /// `1.3ms` below 10 ms (one decimal), `42ms` above.
     static func duration(_ ms: Double) -> String {
-        ms < 10 ? String(format: "%.1fms", ms) : "\(Int(ms.rounded()))ms"
+        guard ms.isFinite, ms >= 0 else { return "0.0ms" }
+        if ms >= 10 { return "\(Int(ms.rounded()))ms" }
+        let tenths = Int((ms * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)ms"
     }
 
-    /// ISO 8601 UTC with milliseconds.
+    /// ISO 8601 UTC with milliseconds, e.g. `2026-12-01T21:07:56.196Z`.
     static func timestamp(_ time: Double = Date().timeIntervalSince1970) -> String {
         var t = time_t(time)
         var parts = tm()
         gmtime_r(&t, &parts)
-        let ms = Int((time - Double(t)) * 1000)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), ms)
+        let ms = min(999, max(0, Int((time - Double(t)) * 1000)))
+        let fields: [(Int, Int, UInt8)] = [
+            (Int(parts.tm_year) + 1900, 4, UInt8(ascii: "-")), (Int(parts.tm_mon) + 1, 2, UInt8(ascii: "-")),
+            (Int(parts.tm_mday), 2, UInt8(ascii: "T")), (Int(parts.tm_hour), 2, UInt8(ascii: ":")),
+            (Int(parts.tm_min), 2, UInt8(ascii: ":")), (Int(parts.tm_sec), 2, UInt8(ascii: ".")),
+            (ms, 3, UInt8(ascii: "Z")),
+        ]
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var i = 0
+            for (value, width, separator) in fields {
+                var v = max(0, value)
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    out[i + k] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+                out[i + width] = separator
+                i += width + 1
+            }
+            return i
+        }
     }
 }

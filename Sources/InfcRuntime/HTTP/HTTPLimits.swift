@@ -23,7 +23,7 @@ public struct HTTPLimits: Sendable {
     public var lingerTimeout: Duration = .seconds(2)
     /// Open connections; beyond it a new connection gets 503 and is closed at once.
     public var maxConnections: Int = 1024
-    /// Stack size of each connection thread (handlers run on it).
+    /// Stack size of each event-loop thread (handlers run on it).
     public var threadStackBytes: Int = 4 * 1024 * 1024
 
     public init() {}

@@ -1,22 +1,16 @@
-// Runtime HTTP: the HTTP/1.1 server — listens on 127.0.0.1 only, accepts on one thread and
-// serves each connection on its own thread; stops by draining in-flight requests.
+// Runtime HTTP: the HTTP/1.1 server — listens on 127.0.0.1 only, accepts on one thread, serves
+// connections from a few epoll event loops, and stops by draining in-flight requests.
 
 import Glibc
 import Synchronization
 
-/// The server's record of one open connection, shared with its thread.
-final class ConnectionSlot: Sendable {
-    let fd: Int32
-    /// True while the connection waits for the first byte of a request (safe to close on stop).
-    let idle = Atomic<Bool>(false)
-    init(fd: Int32) { self.fd = fd }
-}
-
 /// An HTTP/1.1 server on POSIX sockets, bound to 127.0.0.1 only.
 ///
-/// Threading: one accept thread, plus one thread per connection (blocking reads with `poll`
-/// deadlines), so a slow or broken client only ever occupies its own thread. The handler runs
-/// on the connection's thread, synchronously, once per request, in order.
+/// Threading: one accept thread hands each connection to one of a few `EventLoop`s (one per
+/// core, at most 8), whose thread reads, parses, runs the handler and writes inline — no
+/// thread switch per request. A slow or silent client costs nothing while it waits; a handler
+/// that blocks is covered by the watchdog, which gives its loop to a new thread after
+/// `EventLoop.stallNanoseconds`. Requests on one connection are handled once each, in order.
 ///
 /// Call `stop(drainTimeout:)` before dropping the server: its threads keep it alive.
 public final class HTTPServer: Sendable {
@@ -34,7 +28,10 @@ public final class HTTPServer: Sendable {
         var port = 0
         var wakeWriteFD: Int32 = -1
         var acceptLoopDone = false
-        var connections: [ObjectIdentifier: ConnectionSlot] = [:]
+        var watchdogDone = false
+        var loops: [EventLoop] = []
+        var loopsRunning = 0
+        var nextConnection: UInt64 = 1
     }
 
     private enum Phase { case new, running, stopped }
@@ -55,8 +52,11 @@ public final class HTTPServer: Sendable {
 
     /// Connections currently open.
     public var openConnections: Int {
-        state.withLock { $0.connections.count }
+        state.withLock { $0.loops }.reduce(0) { $0 + $1.connectionCount }
     }
+
+    /// How many event loops serve connections: one per core, at most 8.
+    static var loopCount: Int { max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
 
     /// Binds 127.0.0.1:`port`, starts accepting, and returns the bound port.
     /// Throws a `RuntimeStartError` with a one-line message saying what to do.
@@ -111,12 +111,34 @@ public final class HTTPServer: Sendable {
         }
         let wakeReadFD = wake[0]
         for fd in [listenFD, wake[0], wake[1]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        guard ThreadLauncher.spawn(stackBytes: 512 * 1024, { self.acceptLoop(listenFD: listenFD, wakeFD: wakeReadFD) }) else {
+        var loops: [EventLoop] = []
+        do throws(RuntimeStartError) {
+            for _ in 0..<Self.loopCount { loops.append(try EventLoop(server: self, limits: limits, handler: handler)) }
+        } catch {
+            for loop in loops { close(loop.epfd) }
             close(listenFD)
             close(wake[0])
             close(wake[1])
             state.withLock { $0.phase = .stopped }
-            throw RuntimeStartError("cannot start the HTTP accept thread")
+            throw error
+        }
+        state.withLock {
+            $0.loops = loops
+            $0.loopsRunning = loops.count
+        }
+        var started = true
+        for loop in loops where !loop.start() {
+            started = false
+            loopExited()
+            close(loop.epfd)
+        }
+        started = started && ThreadLauncher.spawn(stackBytes: 256 * 1024, { self.watchdog() })
+        guard started, ThreadLauncher.spawn(stackBytes: 512 * 1024, { self.acceptLoop(listenFD: listenFD, wakeFD: wakeReadFD) }) else {
+            close(listenFD)
+            close(wake[0])
+            state.withLock { $0.acceptLoopDone = true }
+            stop(drainTimeout: .zero)
+            throw RuntimeStartError("cannot start the HTTP server's threads")
         }
         return port
     }
@@ -135,17 +157,11 @@ public final class HTTPServer: Sendable {
         stopping.store(true, ordering: .sequentiallyConsistent)
         var byte: UInt8 = 1
         _ = write(wakeFD, &byte, 1)
-        state.withLock {
-            for slot in $0.connections.values where slot.idle.load(ordering: .sequentiallyConsistent) {
-                shutdown(slot.fd, Int32(SHUT_RD))
-            }
-        }
+        // The loops close idle connections themselves and exit when they have none left.
         let deadline = Socket.deadline(after: drainTimeout)
         let drained = waitForAllThreads(until: deadline)
         if !drained {
-            state.withLock {
-                for slot in $0.connections.values { shutdown(slot.fd, Int32(SHUT_RDWR)) }
-            }
+            for loop in state.withLock({ $0.loops }) { loop.abortAll() }
             _ = waitForAllThreads(until: Socket.deadline(after: .seconds(1)))
         }
         close(wakeFD)
@@ -154,9 +170,25 @@ public final class HTTPServer: Sendable {
 
     private func waitForAllThreads(until deadline: Int64) -> Bool {
         while true {
-            if state.withLock({ $0.connections.isEmpty && $0.acceptLoopDone }) { return true }
+            if state.withLock({ $0.loopsRunning == 0 && $0.acceptLoopDone && $0.watchdogDone }) { return true }
             if Socket.now() >= deadline { return false }
+            usleep(2_000)
+        }
+    }
+
+    /// A loop's last thread exited (the server is stopping and the loop has no connections).
+    func loopExited() {
+        state.withLock { $0.loopsRunning -= 1 }
+    }
+
+    /// Every 5 ms, hands a loop whose thread has been busy too long to a new thread.
+    private func watchdog() {
+        defer { state.withLock { $0.watchdogDone = true } }
+        let loops = state.withLock { $0.loops }
+        while state.withLock({ $0.loopsRunning > 0 }) {
             usleep(5_000)
+            let now = Socket.now()
+            for loop in loops { loop.relieveIfStalled(now: now) }
         }
     }
 
@@ -193,33 +225,16 @@ public final class HTTPServer: Sendable {
     }()
 
     private func admit(_ fd: Int32) {
-        let slot = ConnectionSlot(fd: fd)
-        let id = ObjectIdentifier(slot)
-        let admitted = state.withLock {
-            guard $0.connections.count < limits.maxConnections else { return false }
-            $0.connections[id] = slot
-            return true
+        let (loops, id) = state.withLock { s -> ([EventLoop], UInt64) in
+            defer { s.nextConnection += 1 }
+            return (s.loops, s.nextConnection)
         }
-        guard admitted else { return Socket.refuse(fd, with: Self.refusal) }
+        guard !loops.isEmpty, loops.reduce(0, { $0 + $1.connectionCount }) < limits.maxConnections else {
+            return Socket.refuse(fd, with: Self.refusal)
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         Socket.setInt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-        Socket.setTimeout(fd, SO_SNDTIMEO, limits.writeTimeout)
-        let started = ThreadLauncher.spawn(stackBytes: limits.threadStackBytes) {
-            let connection = HTTPConnection(fd: fd, limits: self.limits, slot: slot, handler: self.handler) { [self] in
-                self.isStopping
-            }
-            _ = connection.run()
-            self.release(id: id, fd: fd)
-        }
-        if !started {
-            state.withLock { _ = $0.connections.removeValue(forKey: id) }
-            Socket.refuse(fd, with: Self.refusal)
-        }
-    }
-
-    /// Forgets the connection, then closes it (in that order, so `stop` never touches a
-    /// descriptor number that was closed and reused).
-    private func release(id: ObjectIdentifier, fd: Int32) {
-        state.withLock { _ = $0.connections.removeValue(forKey: id) }
-        close(fd)
+        let loop = loops[Int(id % UInt64(loops.count))]
+        guard loop.add(HTTPConnection(id: id, fd: fd, loop: loop)) else { return Socket.refuse(fd, with: Self.refusal) }
     }
 }

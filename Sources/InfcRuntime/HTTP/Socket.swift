@@ -5,8 +5,6 @@ import Glibc
 
 /// Low-level socket operations with deadlines. Deadlines are monotonic nanoseconds.
 enum Socket {
-    enum ReadResult: Equatable { case bytes(Int), eof, timeout, failed }
-
     static func now() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -21,41 +19,31 @@ enum Socket {
 
     static func deadline(after d: Duration) -> Int64 { now() + nanoseconds(d) }
 
-    /// Waits until `fd` is readable or the deadline passes, then reads up to `count` bytes.
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, deadline: Int64) -> ReadResult {
-        while true {
-            let remaining = deadline - now()
-            if remaining <= 0 { return .timeout }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let millis = Int32(clamping: (remaining + 999_999) / 1_000_000)
-            let ready = poll(&pfd, 1, millis)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                return .failed
-            }
-            if ready == 0 { continue }  // Re-check the deadline (poll may wake a little early).
-            let n = recv(fd, buffer, count, 0)
-            if n > 0 { return .bytes(n) }
-            if n == 0 { return .eof }
-            if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
-            return .failed
-        }
-    }
-
-    /// Sends every byte; false when the peer is gone or the send timeout (SO_SNDTIMEO) fires.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// Sends every byte on a non-blocking socket; while the client's window is full it waits
+    /// (marked busy on `turn`, so the loop can be handed on) until `deadline`. False when the
+    /// peer is gone or too slow.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, deadline: Int64 = .max, turn: LoopTurn? = nil) -> Bool {
         guard var p = bytes.baseAddress else { return true }
         var left = bytes.count
+        var waiting = false
+        defer { if waiting { turn?.leaveBusy() } }
         while left > 0 {
             let n = send(fd, p, left, Int32(MSG_NOSIGNAL))
             if n > 0 {
                 p += n
                 left -= n
-            } else if n < 0 && errno == EINTR {
                 continue
-            } else {
-                return false
             }
+            if n < 0 && errno == EINTR { continue }
+            guard n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) else { return false }
+            if !waiting {
+                waiting = true
+                turn?.enterBusy()
+            }
+            let remaining = deadline - now()
+            if remaining <= 0 { return false }
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            if poll(&pfd, 1, Int32(clamping: (remaining + 999_999) / 1_000_000)) < 0 && errno != EINTR { return false }
         }
         return true
     }
@@ -69,18 +57,6 @@ enum Socket {
         let ns = nanoseconds(d)
         var tv = timeval(tv_sec: Int(ns / 1_000_000_000), tv_usec: Int(ns % 1_000_000_000 / 1000))
         _ = setsockopt(fd, SOL_SOCKET, name, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    /// Before closing after a response: half-close our side, then read and drop whatever the
-    /// client still sends (until it closes or `linger` passes), so that the response is not
-    /// lost to a reset. The caller closes the descriptor.
-    static func lingeringDrain(_ fd: Int32, linger: Duration) {
-        shutdown(fd, Int32(SHUT_WR))
-        let deadline = deadline(after: linger)
-        var scratch = [UInt8](repeating: 0, count: 16 * 1024)
-        scratch.withUnsafeMutableBytes { buf in
-            while case .bytes = read(fd, into: buf.baseAddress!, count: buf.count, deadline: deadline) {}
-        }
     }
 
     /// A non-blocking best effort for connections refused at accept time: drop what the
