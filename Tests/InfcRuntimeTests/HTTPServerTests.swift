@@ -184,6 +184,7 @@ import Testing
         defer { server.stop() }
         // More blocked requests than loops, so every loop's thread blocks at least once.
         var blocked: [TestClient] = []
+        let begin = monotonicMillis()
         for _ in 0..<(HTTPServer.loopCount * 2) {
             let client = try TestClient(port: port)
             try client.send("GET /block HTTP/1.1\r\n\r\n")
@@ -196,6 +197,7 @@ import Testing
         }
         #expect(monotonicMillis() - t0 < 600)  // Stalled, each would wait up to 800 ms.
         for client in blocked { #expect(try client.readResponse().text == "ok /block") }
+        #expect(monotonicMillis() - begin < 1_400)  // The blocked handlers ran side by side.
     }
 
     @Test func manyConnectionsWithPipelinedRequests() throws {

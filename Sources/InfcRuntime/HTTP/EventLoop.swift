@@ -27,7 +27,8 @@ final class LoopTurn: Sendable {
 /// makes a small route cheap: no thread hand-off per request. A handler that blocks (a slow
 /// service, a long computation) would hold up the other connections of its loop, so the
 /// server's watchdog gives the turn to a new thread once the holder has been busy for
-/// `stallNanoseconds`; the old thread finishes what it holds and exits.
+/// `stallNanoseconds`; the old thread finishes the request it holds, hands the rest of its
+/// batch back to the epoll set, and exits.
 ///
 /// Connections are registered one-shot: an event disarms the descriptor until the thread
 /// serving it re-arms it, so no two threads ever serve one connection's input; the claim
@@ -112,6 +113,17 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Gives readiness taken by a thread that lost its turn back to the epoll set, so the
+    /// thread now holding the turn serves it instead of it waiting behind a blocked handler.
+    private func handOver(_ connection: HTTPConnection) {
+        connection.pending.store(true, ordering: .sequentiallyConsistent)
+        while connection.pending.load(ordering: .sequentiallyConsistent),
+              connection.claimed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged {
+            if connection.pending.exchange(false, ordering: .sequentiallyConsistent), !connection.isClosed { rearm(connection) }
+            connection.claimed.store(false, ordering: .sequentiallyConsistent)
+        }
+    }
+
     /// Runs `body` on the connection under its claim, unless another thread holds it now.
     private func withClaim(_ connection: HTTPConnection, _ turn: LoopTurn, _ body: (HTTPConnection) -> Void) {
         guard connection.claimed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
@@ -123,8 +135,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func holds(_ mine: LoopTurn) -> Bool { turn.withLock { $0 === mine } }
 
-    /// The loop of one thread's turn: wait, serve, sweep timers; on losing the turn, finish
-    /// the events already taken and exit.
+    /// The loop of one thread's turn: wait, serve, sweep timers; on losing the turn, hand the
+    /// events already taken to the new holder and exit.
     private func run(_ mine: LoopTurn) {
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         var nextSweep = Socket.now() + Self.sweepNanoseconds
@@ -142,7 +154,7 @@ final class EventLoop: @unchecked Sendable {
             for i in 0..<max(0, Int(n)) {
                 let id = events[i].data.u64
                 guard let connection = members.withLock({ $0[id] }) else { continue }
-                serve(connection, mine)
+                if holds(mine) { serve(connection, mine) } else { handOver(connection) }
             }
             let now = Socket.now()
             if now >= nextSweep {
