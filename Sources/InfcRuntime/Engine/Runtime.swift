@@ -334,20 +334,36 @@ final class FunctionLimits: Sendable {
     func semaphore(for function: String) -> CountingSemaphore? { table.withLock { $0[function] } }
 }
 
-/// Random identifiers for traces, invocations and executions.
+/// Identifiers for traces, invocations and executions.
 ///
-/// Trace and invocation ids need to be unique and unguessable enough to never collide across
-/// restarts, not cryptographic: they come from SplitMix64 over a process-wide counter whose
-/// start is drawn from the system's random source once. SplitMix64 is a bijection on 64 bits,
-/// so two draws in one process never repeat, and no draw costs a system call.
+/// Trace and invocation ids are time-ordered, like UUIDv7: they start with the time in
+/// milliseconds, so the invocation records, keyed and indexed by them, are appended at the end
+/// of their B-trees instead of dirtying a random page per record. The rest comes from
+/// SplitMix64 over a process-wide counter whose start is drawn from the system's random source
+/// once: SplitMix64 is a bijection, so no two draws of a process repeat, and none costs a
+/// system call.
 enum Identifiers {
-    /// 32 lowercase hex digits (the W3C trace-id shape).
-    static func trace() -> String { hex(random64(), random64()) }
-    /// 16 lowercase hex digits.
-    static func invocation() -> String { hex(random64()) }
+    /// 32 lowercase hex digits (the W3C trace-id shape): 48 bits of milliseconds, 80 of noise.
+    static func trace() -> String {
+        let noise = random64()
+        return hex(milliseconds() << 16 | noise >> 48, random64())
+    }
+
+    /// 16 lowercase hex digits: 44 bits of milliseconds, then 20 bits of a counter.
+    static func invocation() -> String {
+        hex(milliseconds() << 20 | (sequence.wrappingAdd(1, ordering: .relaxed).newValue & 0xF_FFFF))
+    }
+
     static func uuid() -> String { UUID().uuidString.lowercased() }
 
     private static let counter = Atomic<UInt64>(UInt64.random(in: .min ... .max))
+    private static let sequence = Atomic<UInt64>(UInt64.random(in: .min ... .max))
+
+    private static func milliseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) &* 1000 &+ UInt64(ts.tv_nsec / 1_000_000)
+    }
 
     /// The next 64 random-looking bits (SplitMix64's output function over the counter).
     static func random64() -> UInt64 {

@@ -10,7 +10,8 @@ import Foundation
 /// One connection serves every thread: each call takes a recursive lock, so a `transaction`
 /// body may call `run`, `query` or a nested `transaction` (a savepoint) on the same thread,
 /// while other threads wait for the transaction to finish. Prepared statements are cached by
-/// their SQL text and reused. Every failure is a `StoreError`.
+/// their SQL text and reused. Checkpoints run on a second connection (`WALCheckpointer`), never
+/// under the lock. Every failure is a `StoreError`.
 public final class SQLiteDatabase: @unchecked Sendable {
     /// The file path, or ":memory:".
     public let path: String
@@ -18,6 +19,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private var transactionDepth = 0
+    private var checkpointer: WALCheckpointer?
     private let lock = NSRecursiveLock()
     private static let statementCacheLimit = 256
 
@@ -51,6 +53,9 @@ public final class SQLiteDatabase: @unchecked Sendable {
                 throw StoreError.open(path: path, message: "cannot switch to WAL journal mode (got \(mode ?? "nothing"))")
             }
             try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            if !inMemory, let c = WALCheckpointer(path: path, busyTimeout: busyTimeout), c.attach(to: db) {
+                checkpointer = c
+            }
         } catch {
             close()
             if case .open = error { throw error }
@@ -66,6 +71,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard let db = handle else { return }
+        checkpointer?.stop(detaching: db)
+        checkpointer = nil
         for statement in statements.values { sqlite3_finalize(statement) }
         statements.removeAll()
         sqlite3_close_v2(db)
