@@ -7,8 +7,9 @@ INFC := $(SCRATCH)/release/infc
 
 .PHONY: build test demo install bench test-deps clean
 
+# Release, with the Swift runtime linked statically (scripts/build-release.sh says why).
 build:
-	$(SWIFT) build -c release --product infc --scratch-path $(SCRATCH)
+	SWIFT=$(SWIFT) bash scripts/build-release.sh $(SCRATCH)
 
 test: test-deps
 	$(SWIFT) build --build-tests
