@@ -43,7 +43,7 @@ enum Socket {
             let remaining = deadline - now()
             if remaining <= 0 { return false }
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            if poll(&pfd, 1, Int32(clamping: (remaining + 999_999) / 1_000_000)) < 0 && errno != EINTR { return false }
+            if poll(&pfd, 1, Int32(clamping: remaining / 1_000_000 + 1)) < 0 && errno != EINTR { return false }
         }
         return true
     }
@@ -51,12 +51,6 @@ enum Socket {
     static func setInt(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
         var v = value
         _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
-    }
-
-    static func setTimeout(_ fd: Int32, _ name: Int32, _ d: Duration) {
-        let ns = nanoseconds(d)
-        var tv = timeval(tv_sec: Int(ns / 1_000_000_000), tv_usec: Int(ns % 1_000_000_000 / 1000))
-        _ = setsockopt(fd, SOL_SOCKET, name, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// A non-blocking best effort for connections refused at accept time: drop what the
