@@ -200,6 +200,25 @@ import Testing
         #expect(monotonicMillis() - begin < 1_400)  // The blocked handlers ran side by side.
     }
 
+    @Test func clientThatDoesNotReadDoesNotStallOthers() throws {
+        let big = [UInt8](repeating: 120, count: 32 * 1024 * 1024)
+        let server = HTTPServer(port: 0, handler: { request in
+            request.path == "/big" ? HTTPResponse(status: 200, headers: [], body: big) : .text("ok")
+        })
+        let port = try server.start()
+        defer { server.stop() }
+        // A client asks for more than the socket buffers hold and does not read it yet.
+        let lazy = try TestClient(port: port)
+        try lazy.send("GET /big HTTP/1.1\r\n\r\n")
+        sleepMillis(100)
+        let t0 = monotonicMillis()
+        for _ in 0..<(HTTPServer.loopCount * 4) {
+            #expect(try TestClient(port: port).request("GET", "/small").text == "ok")
+        }
+        #expect(monotonicMillis() - t0 < 1_000)
+        #expect(try lazy.readResponse().body.count == big.count)
+    }
+
     @Test func manyConnectionsWithPipelinedRequests() throws {
         try withServer { port in
             let clients = try (0..<100).map { _ in try TestClient(port: port) }

@@ -27,8 +27,8 @@ final class LoopTurn: Sendable {
 /// makes a small route cheap: no thread hand-off per request. A handler that blocks (a slow
 /// service, a long computation) would hold up the other connections of its loop, so the
 /// server's watchdog gives the turn to a new thread once the holder has been busy for
-/// `stallNanoseconds`; the old thread finishes the request it holds, hands the rest of its
-/// batch back to the epoll set, and exits.
+/// `stallNanoseconds`; the old thread finishes the request it holds and exits, and the new one
+/// goes on with the loop's ready list.
 ///
 /// Connections are registered one-shot: an event disarms the descriptor until the thread
 /// serving it re-arms it, so no two threads ever serve one connection's input; the claim
@@ -40,6 +40,8 @@ final class EventLoop: @unchecked Sendable {
     private unowned let server: HTTPServer
     private let turn: Mutex<LoopTurn>
     private let members = Mutex<[UInt64: HTTPConnection]>([:])
+    /// Connections the epoll set reported ready and no thread has taken yet.
+    private let ready = Mutex(ReadyList())
     /// A handler busy for longer than this gets its loop handed to a new thread.
     static let stallNanoseconds: Int64 = 20_000_000
     private static let sweepNanoseconds: Int64 = 100_000_000
@@ -113,17 +115,6 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Gives readiness taken by a thread that lost its turn back to the epoll set, so the
-    /// thread now holding the turn serves it instead of it waiting behind a blocked handler.
-    private func handOver(_ connection: HTTPConnection) {
-        connection.pending.store(true, ordering: .sequentiallyConsistent)
-        while connection.pending.load(ordering: .sequentiallyConsistent),
-              connection.claimed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged {
-            if connection.pending.exchange(false, ordering: .sequentiallyConsistent), !connection.isClosed { rearm(connection) }
-            connection.claimed.store(false, ordering: .sequentiallyConsistent)
-        }
-    }
-
     /// Runs `body` on the connection under its claim, unless another thread holds it now.
     private func withClaim(_ connection: HTTPConnection, _ turn: LoopTurn, _ body: (HTTPConnection) -> Void) {
         guard connection.claimed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
@@ -135,12 +126,18 @@ final class EventLoop: @unchecked Sendable {
 
     private func holds(_ mine: LoopTurn) -> Bool { turn.withLock { $0 === mine } }
 
-    /// The loop of one thread's turn: wait, serve, sweep timers; on losing the turn, hand the
-    /// events already taken to the new holder and exit.
+    /// The loop of one thread's turn: take the next ready connection (waiting on the epoll set
+    /// when none is left), serve it, sweep timers; exit on losing the turn. The ready list is
+    /// the loop's, not the thread's, so events taken with a blocked connection's are served by
+    /// the next holder of the turn rather than after the block.
     private func run(_ mine: LoopTurn) {
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         var nextSweep = Socket.now() + Self.sweepNanoseconds
         while holds(mine) {
+            if let id = ready.withLock({ $0.pop() }) {
+                if let connection = members.withLock({ $0[id] }) { serve(connection, mine) }
+                continue
+            }
             if isStopping {
                 sweep(mine, stopping: true)
                 if connectionCount == 0 {
@@ -151,11 +148,7 @@ final class EventLoop: @unchecked Sendable {
             }
             let n = epoll_wait(epfd, &events, Int32(events.count), 50)
             if n < 0 && errno != EINTR { usleep(1_000) }
-            for i in 0..<max(0, Int(n)) {
-                let id = events[i].data.u64
-                guard let connection = members.withLock({ $0[id] }) else { continue }
-                if holds(mine) { serve(connection, mine) } else { handOver(connection) }
-            }
+            if n > 0 { ready.withLock { for i in 0..<Int(n) { $0.push(events[i].data.u64) } } }
             let now = Socket.now()
             if now >= nextSweep {
                 sweep(mine, stopping: false)
@@ -188,5 +181,24 @@ final class EventLoop: @unchecked Sendable {
     /// Shuts down every connection (the drain timed out); their threads see the end of stream.
     func abortAll() {
         for connection in members.withLock({ Array($0.values) }) { connection.abort() }
+    }
+}
+
+/// A FIFO of connection ids, reused without shrinking.
+struct ReadyList {
+    private var ids: [UInt64] = []
+    private var head = 0
+
+    mutating func push(_ id: UInt64) { ids.append(id) }
+
+    mutating func pop() -> UInt64? {
+        guard head < ids.count else { return nil }
+        let id = ids[head]
+        head += 1
+        if head == ids.count {
+            ids.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return id
     }
 }

@@ -53,6 +53,12 @@ enum Socket {
         _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    static func setTimeout(_ fd: Int32, _ name: Int32, _ d: Duration) {
+        let ns = nanoseconds(d)
+        var tv = timeval(tv_sec: Int(ns / 1_000_000_000), tv_usec: Int(ns % 1_000_000_000 / 1000))
+        _ = setsockopt(fd, SOL_SOCKET, name, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// A non-blocking best effort for connections refused at accept time: drop what the
     /// client already sent, send `bytes`, half-close and close.
     static func refuse(_ fd: Int32, with bytes: [UInt8]) {
