@@ -30,9 +30,11 @@ final class LoopTurn: Sendable {
 /// `stallNanoseconds`; the old thread finishes the request it holds and exits, and the new one
 /// goes on with the loop's ready list.
 ///
-/// Connections are registered one-shot: an event disarms the descriptor until the thread
-/// serving it re-arms it, so no two threads ever serve one connection's input; the claim
-/// (`HTTPConnection.claimed`) also covers the timer sweep.
+/// Connections are registered edge-triggered and served under a claim
+/// (`HTTPConnection.claimed`): readiness that arrives while another thread holds the claim is
+/// marked `pending` and served by that thread when it lets go, so no two threads ever serve one
+/// connection and no wake-up is lost. A read that returns less than the buffer's free space has
+/// drained the socket, so the next byte raises a new edge; no re-arming per request.
 final class EventLoop: @unchecked Sendable {
     let epfd: Int32
     let limits: HTTPLimits
@@ -81,14 +83,6 @@ final class EventLoop: @unchecked Sendable {
         return true
     }
 
-    /// Waits for the connection's next input (or end of stream).
-    func rearm(_ connection: HTTPConnection) {
-        var event = epoll_event()
-        event.events = Self.armed
-        event.data.u64 = connection.id
-        _ = epoll_ctl(epfd, EPOLL_CTL_MOD, connection.fd, &event)
-    }
-
     /// Forgets a connection, then closes its socket.
     func remove(_ connection: HTTPConnection) {
         _ = epoll_ctl(epfd, EPOLL_CTL_DEL, connection.fd, nil)
@@ -96,7 +90,8 @@ final class EventLoop: @unchecked Sendable {
         Glibc.close(connection.fd)
     }
 
-    private static let armed = EPOLLIN.rawValue | EPOLLONESHOT.rawValue
+    private static let armed = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
+    private static let hangUps = EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
 
     // MARK: Serving
 
@@ -134,8 +129,12 @@ final class EventLoop: @unchecked Sendable {
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         var nextSweep = Socket.now() + Self.sweepNanoseconds
         while holds(mine) {
-            if let id = ready.withLock({ $0.pop() }) {
-                if let connection = members.withLock({ $0[id] }) { serve(connection, mine) }
+            if let (id, flags) = ready.withLock({ $0.pop() }) {
+                if let connection = members.withLock({ $0[id] }) {
+                    // The peer's end of stream may come with the data, in one edge: say so.
+                    if flags & Self.hangUps != 0 { connection.hungUp.store(true, ordering: .sequentiallyConsistent) }
+                    serve(connection, mine)
+                }
                 continue
             }
             if isStopping {
@@ -148,7 +147,7 @@ final class EventLoop: @unchecked Sendable {
             }
             let n = epoll_wait(epfd, &events, Int32(events.count), 50)
             if n < 0 && errno != EINTR { usleep(1_000) }
-            if n > 0 { ready.withLock { for i in 0..<Int(n) { $0.push(events[i].data.u64) } } }
+            if n > 0 { ready.withLock { for i in 0..<Int(n) { $0.push(events[i].data.u64, events[i].events) } } }
             let now = Socket.now()
             if now >= nextSweep {
                 sweep(mine, stopping: false)
@@ -184,21 +183,21 @@ final class EventLoop: @unchecked Sendable {
     }
 }
 
-/// A FIFO of connection ids, reused without shrinking.
+/// A FIFO of connection ids and their event flags, reused without shrinking.
 struct ReadyList {
-    private var ids: [UInt64] = []
+    private var entries: [(id: UInt64, flags: UInt32)] = []
     private var head = 0
 
-    mutating func push(_ id: UInt64) { ids.append(id) }
+    mutating func push(_ id: UInt64, _ flags: UInt32) { entries.append((id, flags)) }
 
-    mutating func pop() -> UInt64? {
-        guard head < ids.count else { return nil }
-        let id = ids[head]
+    mutating func pop() -> (UInt64, UInt32)? {
+        guard head < entries.count else { return nil }
+        let entry = entries[head]
         head += 1
-        if head == ids.count {
-            ids.removeAll(keepingCapacity: true)
+        if head == entries.count {
+            entries.removeAll(keepingCapacity: true)
             head = 0
         }
-        return id
+        return (entry.id, entry.flags)
     }
 }

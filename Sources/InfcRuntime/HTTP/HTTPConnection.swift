@@ -6,8 +6,9 @@ import Glibc
 import Synchronization
 
 /// The per-connection state. Exactly one thread works on a connection at a time: the one that
-/// holds its claim (`EventLoop.service`). The socket is non-blocking and registered one-shot,
-/// so the descriptor is re-armed only when the work on it is done.
+/// holds its claim (see `EventLoop`). The socket is non-blocking and edge-triggered: each
+/// `work` reads until a read comes back short (the socket is drained) or, once the peer has
+/// hung up, until the end of stream.
 final class HTTPConnection: @unchecked Sendable {
     let id: UInt64
     let fd: Int32
@@ -16,6 +17,8 @@ final class HTTPConnection: @unchecked Sendable {
     let claimed = Atomic<Bool>(false)
     /// Readiness seen while another thread held the claim; the holder serves it on release.
     let pending = Atomic<Bool>(false)
+    /// The peer closed its side (or the socket failed): read to the end of stream.
+    let hungUp = Atomic<Bool>(false)
 
     // Everything below is touched only under the claim.
     private var buffer: [UInt8]
@@ -71,8 +74,8 @@ final class HTTPConnection: @unchecked Sendable {
 
     // MARK: Readiness
 
-    /// Reads what arrived, serves every complete request, writes the answers, and then either
-    /// re-arms the descriptor or closes the connection.
+    /// Reads what arrived, serves every complete request, writes the answers; closes the
+    /// connection at its end.
     func work(_ turn: LoopTurn) {
         guard !isClosed else { return }
         if case .linger = phase { return drainLinger() }
@@ -84,11 +87,14 @@ final class HTTPConnection: @unchecked Sendable {
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
                 if n > 0 {
                     end += n
-                    filled = end == buffer.count
+                    // A short read drained the socket, unless the end of stream is behind it.
+                    filled = end == buffer.count || hungUp.load(ordering: .sequentiallyConsistent)
                     noteInput()
                 } else if n == 0 {
                     eof = true
-                } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                } else if errno == EINTR {
+                    continue  // Edge-triggered: input left unread would raise no new event.
+                } else if errno != EAGAIN && errno != EWOULDBLOCK {
                     return close()
                 }
             }
@@ -97,8 +103,7 @@ final class HTTPConnection: @unchecked Sendable {
         }
         guard flush(turn) else { return close() }
         // The client has sent everything: what is incomplete will never be.
-        if eof { return close() }
-        loop.rearm(self)
+        if eof { close() }
     }
 
     /// The deadline passed (called by the loop's timer, under the claim).
@@ -264,7 +269,7 @@ final class HTTPConnection: @unchecked Sendable {
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
             if n > 0 { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return loop.rearm(self) }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
             if n < 0 && errno == EINTR { continue }
             return close()
         }
