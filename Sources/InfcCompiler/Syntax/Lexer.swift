@@ -377,8 +377,20 @@ public struct Lexer {
     }
     @inline(__always) static func isIdentifierByte(_ b: UInt8) -> Bool { isIdentifierStart(b) || isDigit(b) }
 
-    private static let keywordTable: [String: Keyword] = Dictionary(uniqueKeysWithValues: Keyword.allCases.map { ($0.rawValue, $0) })
+    /// Up to 8 bytes packed into one integer (first byte lowest), so that a keyword is one compare.
+    @inline(__always) private static func pack(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for k in stride(from: end - 1, through: start, by: -1) { v = v << 8 | UInt64(bytes[k]) }
+        return v
+    }
 
+    /// Every keyword's packed spelling (all are 2 to 8 bytes long).
+    private static let packedKeywords: [(spelling: UInt64, keyword: Keyword)] = Keyword.allCases.map { k in
+        let utf8 = Array(k.rawValue.utf8)
+        return (utf8.withUnsafeBufferPointer { pack($0, 0, utf8.count) }, k)
+    }
+
+    /// The keyword spelled by `bytes[start..<end]`, if any; no String is built.
     static func keyword(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Keyword? {
         let n = end - start
         guard n >= 2 && n <= 8 else { return nil }
@@ -387,7 +399,9 @@ public struct Lexer {
         case UInt8(ascii: "a"), UInt8(ascii: "c"), UInt8(ascii: "e"), UInt8(ascii: "f"), UInt8(ascii: "i"),
              UInt8(ascii: "l"), UInt8(ascii: "n"), UInt8(ascii: "p"), UInt8(ascii: "r"), UInt8(ascii: "s"),
              UInt8(ascii: "t"), UInt8(ascii: "v"), UInt8(ascii: "w"):
-            return keywordTable[String(decoding: bytes[start..<end], as: UTF8.self)]
+            let packed = bytes.withUnsafeBufferPointer { pack($0, start, end) }
+            for entry in packedKeywords where entry.spelling == packed { return entry.keyword }
+            return nil
         default:
             return nil
         }
