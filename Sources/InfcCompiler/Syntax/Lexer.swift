@@ -384,10 +384,29 @@ public struct Lexer {
         return v
     }
 
-    /// Every keyword's packed spelling (all are 2 to 8 bytes long).
-    private static let packedKeywords: [(spelling: UInt64, keyword: Keyword)] = Keyword.allCases.map { k in
-        let utf8 = Array(k.rawValue.utf8)
-        return (utf8.withUnsafeBufferPointer { pack($0, 0, utf8.count) }, k)
+    /// The keyword whose packed spelling is `packed` (LexerTests check the table against `Keyword`).
+    static func keyword(packed: UInt64) -> Keyword? {
+        switch packed {
+        case 0x74656C: return .`let`  // let
+        case 0x726176: return .`var`  // var
+        case 0x6669: return .`if`  // if
+        case 0x65736C65: return .`else`  // else
+        case 0x726F66: return .`for`  // for
+        case 0x6E69: return .`in`  // in
+        case 0x656C696877: return .`while`  // while
+        case 0x6E7275746572: return .`return`  // return
+        case 0x776F726874: return .`throw`  // throw
+        case 0x797274: return .`try`  // try
+        case 0x6863746163: return .`catch`  // catch
+        case 0x7065656C73: return .sleep  // sleep
+        case 0x6C656C6C61726170: return .parallel  // parallel
+        case 0x636E797361: return .async  // async
+        case 0x65757274: return .`true`  // true
+        case 0x65736C6166: return .`false`  // false
+        case 0x6C6C756E: return .null  // null
+        case 0x6E66: return .fn  // fn
+        default: return nil
+        }
     }
 
     /// The keyword spelled by `bytes[start..<end]`, if any; no String is built.
@@ -399,9 +418,7 @@ public struct Lexer {
         case UInt8(ascii: "a"), UInt8(ascii: "c"), UInt8(ascii: "e"), UInt8(ascii: "f"), UInt8(ascii: "i"),
              UInt8(ascii: "l"), UInt8(ascii: "n"), UInt8(ascii: "p"), UInt8(ascii: "r"), UInt8(ascii: "s"),
              UInt8(ascii: "t"), UInt8(ascii: "v"), UInt8(ascii: "w"):
-            let packed = bytes.withUnsafeBufferPointer { pack($0, start, end) }
-            for entry in packedKeywords where entry.spelling == packed { return entry.keyword }
-            return nil
+            return keyword(packed: bytes.withUnsafeBufferPointer { pack($0, start, end) })
         default:
             return nil
         }
