@@ -20,6 +20,9 @@ final class AnalysisWorker: @unchecked Sendable {
 
     // Worker thread only.
     private var cache: [String: (revision: Int, compilation: Compilation)] = [:]
+    /// Compilations replaced in the cache, freed after the current job has answered: freeing a
+    /// syntax tree costs about a tenth of compiling it, and nobody should wait for that.
+    private var retired: [Compilation] = []
 
     func start() {
         let thread = Thread { [self] in loop() }
@@ -66,7 +69,9 @@ final class AnalysisWorker: @unchecked Sendable {
         if let cached = cache[document.uri], cached.revision == document.revision { return cached.compilation }
         let compilation = Compilation.compile(document.sourceFile)
         if (cache[document.uri]?.revision ?? -1) < document.revision {
-            cache[document.uri] = (document.revision, compilation)
+            if let old = cache.updateValue((document.revision, compilation), forKey: document.uri) {
+                retired.append(old.compilation)
+            }
         }
         return compilation
     }
@@ -100,6 +105,7 @@ final class AnalysisWorker: @unchecked Sendable {
             condition.unlock()
             if let job { job() }
             if let dueURI { onDiagnosticsDue(dueURI) }
+            retired.removeAll()
         }
     }
 }

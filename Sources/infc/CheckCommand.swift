@@ -35,6 +35,7 @@ struct CheckCommand {
                     print("\(path): ok (\(compilation.model.app.name): \(summary(compilation)))")
                 }
             }
+            ProcessLifetime.keep(compilation)
         }
         if format == "json" {
             print((jsonDocuments.count == 1 ? jsonDocuments[0] : .array(jsonDocuments)).prettyPrinted(), terminator: "")

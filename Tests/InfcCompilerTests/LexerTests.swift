@@ -19,6 +19,19 @@ import Testing
             .keyword(.let), .keyword(.var), .keyword(.fn), .keyword(.async), .identifier, .identifier, .identifier, .identifier, .eof])
     }
 
+    /// The lexer matches keywords by their packed bytes: every keyword, and nothing that only
+    /// starts or ends like one.
+    @Test func everyKeywordAndNearMisses() {
+        for k in Keyword.allCases {
+            #expect(kinds(k.rawValue) == [.keyword(k), .eof])
+            #expect(kinds(k.rawValue + "x") == [.identifier, .eof])
+            #expect(kinds("x" + k.rawValue) == [.identifier, .eof])
+            #expect(kinds(String(k.rawValue.dropLast())) == (k.rawValue.count > 2 && Keyword(rawValue: String(k.rawValue.dropLast())) != nil
+                ? [.keyword(Keyword(rawValue: String(k.rawValue.dropLast()))!), .eof] : [.identifier, .eof]))
+        }
+        #expect(kinds("Let IF parallels f") == [.identifier, .identifier, .identifier, .identifier, .eof])
+    }
+
     @Test func numbersAndDurations() {
         #expect(kinds("42 3.14 250ms 30s 5m 2h 1d") == [.integer, .decimal, .duration, .duration, .duration, .duration, .duration, .eof])
         #expect(Lexer.durationMilliseconds("250ms") == 250)

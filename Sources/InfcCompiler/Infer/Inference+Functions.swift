@@ -189,6 +189,19 @@ extension Inference {
 
     /// Shares each limited service's capacity among the functions that use it (sum ≤ limit, each
     /// ≥ 1), then checks the account's reserved concurrency.
+    /// `names` without `excluded`, joined with ", ", built as UTF-8 bytes: `joined` and String
+    /// appends were most of the plan's cost when hundreds of functions share one service (n
+    /// reasons of n names each).
+    static func join(_ names: [String], excluding excluded: String, capacity: Int) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(capacity)
+        for n in names where n != excluded {
+            if !bytes.isEmpty { bytes.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")]) }
+            bytes.append(contentsOf: n.utf8)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     func allocateLimits() {
         var functionUsers: [String: [Int]] = [:], workflowUsers: [String: [String]] = [:]
         for (i, f) in plan.functions.enumerated() {
@@ -214,26 +227,25 @@ extension Inference {
                 continue
             }
             // Round-robin in name order, each user from 1 up to what it asks for.
-            let order = users.sorted { plan.functions[$0].name < plan.functions[$1].name }
-            var given = [Int: Int](uniqueKeysWithValues: users.map { ($0, 1) })
+            // `order` holds positions in `users`; `given[k]` is what users[k] has so far.
+            let order = users.indices.sorted { plan.functions[users[$0]].name < plan.functions[users[$1]].name }
+            var given = [Int](repeating: 1, count: users.count)
             var remaining = cap - users.count
             var progress = true
             while remaining > 0 && progress {
                 progress = false
-                for u in order where remaining > 0 {
-                    let want = desired[users.firstIndex(of: u)!]
-                    if given[u]! < want {
-                        given[u]! += 1
-                        remaining -= 1
-                        progress = true
-                    }
+                for k in order where remaining > 0 && given[k] < desired[k] {
+                    given[k] += 1
+                    remaining -= 1
+                    progress = true
                 }
             }
-            let others = order.map { plan.functions[$0].name }
-            for u in users {
-                plan.functions[u].limit = given[u]!
+            let others = order.map { plan.functions[users[$0]].name }
+            let capacity = others.reduce(0) { $0 + $1.utf8.count + 2 }
+            for (k, u) in users.enumerated() {
+                plan.functions[u].limit = given[k]
                 plan.functions[u].limitReasons.insert(Reason(
-                    "shares \(service.name)'s limit of \(cap) with \(others.filter { $0 != plan.functions[u].name }.joined(separator: ", ")): reserved \(given[u]!)",
+                    "shares \(service.name)'s limit of \(cap) with \(Inference.join(others, excluding: plan.functions[u].name, capacity: capacity)): reserved \(given[k])",
                     declRange), at: 0)
             }
         }

@@ -8,8 +8,8 @@ public final class Resolver {
     var model: SemanticModel
     var diagnostics: [Diagnostic] = []
 
-    /// Innermost scope last; each maps a name to a binding index.
-    private var scopes: [[String: Int]] = []
+    /// The open scopes of the body being resolved (seeded with the globals after collecting them).
+    private var scopes = Scopes(globals: [:])
     private var currentDeclaration = 0
     private var currentIsRoute = false
     private var routeParameter: Int?
@@ -22,7 +22,7 @@ public final class Resolver {
 
     public static func resolve(_ program: Program, file: SourceFile) -> (SemanticModel, [Diagnostic]) {
         let stem = file.fileName.hasSuffix(".inf") ? String(file.fileName.dropLast(4)) : file.fileName
-        let r = Resolver(program: program, file: file, model: SemanticModel(appName: stem))
+        let r = Resolver(program: program, file: file, model: SemanticModel(appName: stem, nodeCount: program.nodeCount))
         r.run()
         return (r.model, r.diagnostics)
     }
@@ -41,6 +41,7 @@ public final class Resolver {
 
     private func run() {
         collectGlobals()
+        scopes = Scopes(globals: model.globals)
         checkDeclarations()
         for (i, decl) in program.declarations.enumerated() {
             guard let h = decl.handler else { continue }
@@ -120,10 +121,11 @@ public final class Resolver {
         routeParameter = nil
         paramReads = []
         requestEscapes = false
-        scopes = [[:]]
+        scopes.reset()
+        defer { scopes.closeAll() }
         let firstBinding = model.bindings.count
         for p in h.params where !p.name.isEmpty {
-            if scopes[0][p.name] != nil {
+            if scopes.inOutermostScope(p.name) != nil {
                 report(.duplicateParameter, "parameter `\(p.name)` is declared twice", p.range,
                        help: "give each parameter its own name")
                 continue
@@ -132,7 +134,7 @@ public final class Resolver {
         }
         if case .route = h.trigger {
             currentIsRoute = true
-            routeParameter = h.params.first.flatMap { scopes[0][$0.name] }
+            routeParameter = h.params.first.flatMap { scopes.inOutermostScope($0.name) }
         }
         resolveBlock(h.body, newScope: false)
         reportUnusedBindings(from: firstBinding)
@@ -144,7 +146,6 @@ public final class Resolver {
                        help: "read it as `\(h.params.first?.name ?? "req").params.\(name)`, or use a literal path segment")
             }
         }
-        scopes = []
     }
 
     /// The source range of one segment of a route path literal (the path starts after the quote).
@@ -160,25 +161,15 @@ public final class Resolver {
     private func declare(_ name: Identifier, kind: LocalBinding.Kind) -> Int {
         let index = model.bindings.count
         model.bindings.append(LocalBinding(name: name, kind: kind, declaration: currentDeclaration))
-        scopes[scopes.count - 1][name.name] = index
+        scopes.declare(name.name, binding: index)
         model.occurrences.append(Occurrence(range: name.range, symbol: .local(index), isDefinition: true))
         return index
     }
 
-    private func lookup(_ name: String) -> Symbol? {
-        for scope in scopes.reversed() {
-            if let b = scope[name] { return .local(b) }
-        }
-        if let g = model.globals[name] { return .declaration(g) }
-        if let b = Builtin.byName[name] { return .builtin(b) }
-        return nil
-    }
+    /// What a name refers to here: a local binding, else a declaration, else a built-in.
+    private func lookup(_ name: String) -> Symbol? { scopes.lookup(name) }
 
-    private func visibleNames() -> [String] {
-        var names = Array(model.globals.keys) + Builtin.allCases.map(\.rawValue)
-        for scope in scopes { names += scope.keys }
-        return names
-    }
+    private func visibleNames() -> [String] { scopes.visibleNames }
 
     private func reportUnusedBindings(from start: Int) {
         for i in start..<model.bindings.count {
@@ -193,7 +184,7 @@ public final class Resolver {
     // MARK: Statements
 
     private func resolveBlock(_ block: Block, newScope: Bool = true) {
-        if newScope { scopes.append([:]) }
+        if newScope { scopes.push() }
         var terminated: SourceRange?
         var reportedUnreachable = false
         for s in block.statements {
@@ -209,14 +200,14 @@ public final class Resolver {
             default: break
             }
         }
-        if newScope { scopes.removeLast() }
+        if newScope { scopes.pop() }
     }
 
     private func resolveStatement(_ s: Stmt, siblingScopeOwner: Bool) {
         switch s.kind {
         case .binding(let mutable, let name, let value):
             resolveExpr(value)
-            if let existing = scopes[scopes.count - 1][name.name] {
+            if let existing = scopes.inInnermostScope(name.name) {
                 report(.duplicateBinding, "`\(name.name)` is already declared in this scope", name.range,
                        secondary: [Label(model.bindings[existing].name.range, "first declared here")],
                        help: mutable ? "assign to it with `\(name.name) = …`, or choose a new name" : "choose a new name, or declare it with `var` and assign to it")
@@ -231,10 +222,10 @@ public final class Resolver {
             if let otherwise { resolveStatement(otherwise, siblingScopeOwner: true) }
         case .forIn(let variable, let sequence, let body):
             resolveExpr(sequence)
-            scopes.append([:])
+            scopes.push()
             if !variable.name.isEmpty { _ = declare(variable, kind: .loop) }
             resolveBlock(body, newScope: false)
-            scopes.removeLast()
+            scopes.pop()
         case .whileLoop(let condition, let body):
             resolveExpr(condition)
             resolveBlock(body)
@@ -248,10 +239,10 @@ public final class Resolver {
             resolveExpr(value)
         case .tryCatch(let body, let variable, let handler):
             resolveBlock(body)
-            scopes.append([:])
+            scopes.push()
             if let variable, !variable.name.isEmpty { _ = declare(variable, kind: .catch) }
             resolveBlock(handler, newScope: false)
-            scopes.removeLast()
+            scopes.pop()
         case .sleep(let duration):
             resolveExpr(duration)
             if currentIsRoute {
@@ -400,7 +391,7 @@ public final class Resolver {
     /// Records `req.params.NAME` on the route's request parameter; true when it handled `e`.
     private func noteParamRead(_ e: Expr) -> Bool {
         guard let routeParameter, let path = e.memberPath, path.count >= 2,
-              let first = scopes.first?[path[0]], first == routeParameter,
+              let first = scopes.inOutermostScope(path[0]), first == routeParameter,
               lookup(path[0]) == .local(routeParameter) else { return false }
         guard let base = firstNameExpr(e) else { return false }
         model.references[base.id] = .local(routeParameter)

@@ -56,9 +56,9 @@ public struct SemanticModel: Sendable {
     /// Global names (resources, services, fns) to declaration indices.
     public var globals: [String: Int] = [:]
     /// Name expressions to what they refer to.
-    public var references: [NodeID: Symbol] = [:]
+    public var references = NodeMap<Symbol>()
     /// Call expressions to what they call.
-    public var calls: [NodeID: CallTarget] = [:]
+    public var calls = NodeMap<CallTarget>()
     public var bindings: [LocalBinding] = []
     public var occurrences: [Occurrence] = []
     public var app: AppSettings
@@ -70,7 +70,11 @@ public struct SemanticModel: Sendable {
     /// For each `on` handler, the topic declaration it subscribes to.
     public var subscriptions: [Int: Int] = [:]
 
-    public init(appName: String) { app = AppSettings(name: appName) }
+    public init(appName: String, nodeCount: Int = 0) {
+        app = AppSettings(name: appName)
+        references = NodeMap(capacity: nodeCount)
+        calls = NodeMap(capacity: nodeCount)
+    }
 
     /// The resource kind of a declaration, if it is a resource or service.
     public func resourceKind(of declaration: Int, in program: Program) -> ResourceKind? {

@@ -55,16 +55,15 @@ public struct SourceFile: Sendable {
         starts.reserveCapacity(bytes.count / 32 + 1)
         for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
         self.lineStarts = starts
+        self.fileName = path.split(separator: "/").last.map(String.init) ?? path
     }
 
     public init(path: String, text: String) {
         self.init(path: path, bytes: Array(text.utf8))
     }
 
-    /// The file name without directories, for messages.
-    public var fileName: String {
-        path.split(separator: "/").last.map(String.init) ?? path
-    }
+    /// The file name without directories, for messages (computed once: every `describe` uses it).
+    public let fileName: String
 
     public var lineCount: Int { lineStarts.count }
 

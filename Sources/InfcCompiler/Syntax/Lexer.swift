@@ -377,8 +377,39 @@ public struct Lexer {
     }
     @inline(__always) static func isIdentifierByte(_ b: UInt8) -> Bool { isIdentifierStart(b) || isDigit(b) }
 
-    private static let keywordTable: [String: Keyword] = Dictionary(uniqueKeysWithValues: Keyword.allCases.map { ($0.rawValue, $0) })
+    /// Up to 8 bytes packed into one integer (first byte lowest), so that a keyword is one compare.
+    @inline(__always) private static func pack(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for k in stride(from: end - 1, through: start, by: -1) { v = v << 8 | UInt64(bytes[k]) }
+        return v
+    }
 
+    /// The keyword whose packed spelling is `packed` (LexerTests check the table against `Keyword`).
+    static func keyword(packed: UInt64) -> Keyword? {
+        switch packed {
+        case 0x74656C: return .`let`  // let
+        case 0x726176: return .`var`  // var
+        case 0x6669: return .`if`  // if
+        case 0x65736C65: return .`else`  // else
+        case 0x726F66: return .`for`  // for
+        case 0x6E69: return .`in`  // in
+        case 0x656C696877: return .`while`  // while
+        case 0x6E7275746572: return .`return`  // return
+        case 0x776F726874: return .`throw`  // throw
+        case 0x797274: return .`try`  // try
+        case 0x6863746163: return .`catch`  // catch
+        case 0x7065656C73: return .sleep  // sleep
+        case 0x6C656C6C61726170: return .parallel  // parallel
+        case 0x636E797361: return .async  // async
+        case 0x65757274: return .`true`  // true
+        case 0x65736C6166: return .`false`  // false
+        case 0x6C6C756E: return .null  // null
+        case 0x6E66: return .fn  // fn
+        default: return nil
+        }
+    }
+
+    /// The keyword spelled by `bytes[start..<end]`, if any; no String is built.
     static func keyword(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Keyword? {
         let n = end - start
         guard n >= 2 && n <= 8 else { return nil }
@@ -387,7 +418,7 @@ public struct Lexer {
         case UInt8(ascii: "a"), UInt8(ascii: "c"), UInt8(ascii: "e"), UInt8(ascii: "f"), UInt8(ascii: "i"),
              UInt8(ascii: "l"), UInt8(ascii: "n"), UInt8(ascii: "p"), UInt8(ascii: "r"), UInt8(ascii: "s"),
              UInt8(ascii: "t"), UInt8(ascii: "v"), UInt8(ascii: "w"):
-            return keywordTable[String(decoding: bytes[start..<end], as: UTF8.self)]
+            return keyword(packed: bytes.withUnsafeBufferPointer { pack($0, start, end) })
         default:
             return nil
         }

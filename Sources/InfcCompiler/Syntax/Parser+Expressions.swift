@@ -41,7 +41,7 @@ extension Parser {
                 error(.expectedToken, "comparisons cannot be chained", lhs.range.union(rhs.range),
                       help: "combine them with `&&`: `a < b && b < c`")
             }
-            lhs = expr(.binary(op, lhs, rhs), lhs.range.union(rhs.range), children: [lhs, rhs])
+            lhs = expr(.binary(op, lhs, rhs), lhs.range.union(rhs.range), childHeight: max(height(lhs), height(rhs)))
         }
         return lhs
     }
@@ -54,7 +54,7 @@ extension Parser {
             guard enterNesting() else { skipGroup(); return expr(.invalid, range(from: start)) }
             defer { exitNesting() }
             let operand = parseUnary()
-            return expr(.unary(op, operand), range(from: start), children: [operand])
+            return expr(.unary(op, operand), range(from: start), childHeight: height(operand))
         case .keyword(.async):
             advance()
             let operand = parsePostfix()
@@ -64,7 +64,7 @@ extension Parser {
                       help: "write `async name(arguments)` to run a fn in the background")
                 return expr(.invalid, range(from: start))
             }
-            return expr(.async(operand), range(from: start), children: [operand])
+            return expr(.async(operand), range(from: start), childHeight: height(operand))
         default:
             return parsePostfix()
         }
@@ -81,11 +81,11 @@ extension Parser {
                     expected("a field or operation name after `.`")
                     return expr(.invalid, e.range)
                 }
-                e = expr(.member(e, name), e.range.union(name.range), children: [e])
+                e = expr(.member(e, name), e.range.union(name.range), childHeight: height(e))
             case .leftParen where !current.atLineStart:
                 advance()
                 let args = parseList(closer: .rightParen, what: "argument")
-                e = expr(.call(callee: e, arguments: args), range(from: e.range.start), children: [e] + args)
+                e = expr(.call(callee: e, arguments: args), range(from: e.range.start), childHeight: max(height(e), maxHeight(args)))
             case .leftBracket where !current.atLineStart:
                 advance()
                 let saved = allowObjectLiteral
@@ -93,7 +93,7 @@ extension Parser {
                 let index = parseExpression()
                 allowObjectLiteral = saved
                 expect(.rightBracket)
-                e = expr(.index(e, index), range(from: e.range.start), children: [e, index])
+                e = expr(.index(e, index), range(from: e.range.start), childHeight: max(height(e), height(index)))
             default:
                 return e
             }
@@ -141,7 +141,7 @@ extension Parser {
         switch t.kind {
         case .integer, .decimal:
             advance()
-            let value = Double(text(t)) ?? .infinity
+            let value = t.kind == .integer ? integerValue(t) : Double(text(t)) ?? .infinity
             if !value.isFinite { error(.invalidNumber, "number `\(text(t))` is too large", t.range) }
             return expr(.number(value), t.range)
         case .duration:
@@ -168,11 +168,11 @@ extension Parser {
             let inner = parseExpression()
             allowObjectLiteral = saved
             expect(.rightParen)
-            return expr(inner.kind, range(from: t.range.start), children: [inner])
+            return expr(inner.kind, range(from: t.range.start), childHeight: height(inner))
         case .leftBracket:
             advance()
             let items = parseList(closer: .rightBracket, what: "element")
-            return expr(.list(items), range(from: t.range.start), children: items)
+            return expr(.list(items), range(from: t.range.start), childHeight: maxHeight(items))
         case .leftBrace where allowObjectLiteral:
             return parseObjectLiteral()
         case .invalid:
@@ -189,6 +189,15 @@ extension Parser {
             expected("an expression", code: .expectedExpression, help: help)
             return expr(.invalid, SourceRange(t.range.start, t.range.start))
         }
+    }
+
+    /// An integer literal's value; exact like `Double(String)` for up to 15 digits (below 2^53),
+    /// which covers nearly every literal without building a String.
+    private func integerValue(_ t: Token) -> Double {
+        guard t.range.length <= 15 else { return Double(text(t)) ?? .infinity }
+        var v: Int64 = 0
+        for i in t.range.start..<t.range.end { v = v * 10 + Int64(bytes[i] &- 0x30) }
+        return Double(v)
     }
 
     private func parseObjectLiteral() -> Expr {
@@ -234,7 +243,9 @@ extension Parser {
             }
         }
         expect(.rightBrace)
-        return expr(.object(entries), range(from: start), children: entries.map(\.value))
+        var tallest: Int32 = 0
+        for entry in entries { tallest = max(tallest, height(entry.value)) }
+        return expr(.object(entries), range(from: start), childHeight: tallest)
     }
 
     private func parseStringLiteral() -> Expr {
@@ -252,7 +263,7 @@ extension Parser {
                 parts.append(.interpolation(e))
             }
         }
-        return expr(.string(parts), t.range, children: children)
+        return expr(.string(parts), t.range, childHeight: maxHeight(children))
     }
 
     private func parseInterpolation(_ r: SourceRange) -> Expr {
@@ -262,6 +273,9 @@ extension Parser {
         }
         let sub = Parser(file: file, range: r.start..<r.end, nextID: nextID, depth: depth + 1)
         sub.reportedNesting = reportedNesting
+        // Ids continue in the sub-parser, so it takes over the height table (moved, not copied).
+        sub.heights = heights
+        heights = []
         var e: Expr
         if sub.kind == .eof {
             e = sub.expr(.invalid, SourceRange(r.start - 1, r.end + 1))
@@ -274,7 +288,8 @@ extension Parser {
         nextID = sub.nextID
         diagnostics.append(contentsOf: sub.diagnostics)
         reportedNesting = sub.reportedNesting
-        for (k, v) in sub.heights { heights[k] = v }
+        heights = sub.heights
+        sub.heights = []
         return e
     }
 }

@@ -21,7 +21,9 @@ public final class Parser {
     var diagnostics: [Diagnostic]
     var nextID: Int32
     var depth: Int
-    var heights: [Int32: Int32] = [:]
+    /// Height of each expression taller than 1, by node id (missing or 1: a leaf). An array, not
+    /// a dictionary: every expression node reads its children's heights.
+    var heights: [Int32] = []
     /// False in `if`/`while`/`for` headers, where `{` opens the body, not an object literal.
     var allowObjectLiteral = true
     var reportedNesting = false
@@ -97,16 +99,35 @@ public final class Parser {
         return NodeID(nextID)
     }
 
-    func expr(_ kind: Expr.Kind, _ range: SourceRange, children: [Expr] = []) -> Expr {
-        let e = Expr(id: makeID(), range: range, kind: kind)
-        var h: Int32 = 1
-        for c in children { h = max(h, (heights[c.id.raw] ?? 1) + 1) }
-        if h > 1 { heights[e.id.raw] = h }
+    /// The height of an expression built by this parse (1 for a leaf).
+    @inline(__always)
+    func height(_ e: Expr) -> Int32 {
+        let i = Int(e.id.raw)
+        return i < heights.count ? heights[i] : 1
+    }
+
+    /// The tallest of `items` (0 when empty).
+    func maxHeight(_ items: [Expr]) -> Int32 {
+        var h: Int32 = 0
+        for e in items { h = max(h, height(e)) }
+        return h
+    }
+
+    /// A new expression node whose tallest child has height `childHeight` (0: no children);
+    /// an expression taller than `maxExpressionHeight` becomes `.invalid` and is reported.
+    func expr(_ kind: Expr.Kind, _ range: SourceRange, childHeight: Int32 = 0) -> Expr {
+        let id = makeID()
+        let h = childHeight + 1
+        if h > 1 {
+            let i = Int(id.raw)
+            if heights.count <= i { heights.append(contentsOf: repeatElement(1, count: i - heights.count + 1)) }
+            heights[i] = h
+        }
         if Int(h) > Parser.maxExpressionHeight {
             reportNesting(at: range, what: "expression")
-            return Expr(id: e.id, range: range, kind: .invalid)
+            return Expr(id: id, range: range, kind: .invalid)
         }
-        return e
+        return Expr(id: id, range: range, kind: kind)
     }
 
     func stmt(_ kind: Stmt.Kind, _ range: SourceRange) -> Stmt { Stmt(id: makeID(), range: range, kind: kind) }
@@ -200,8 +221,16 @@ public final class Parser {
 
     var atDeclarationStart: Bool {
         if kind == .keyword(.fn) { return true }
-        guard kind == .identifier else { return false }
-        return Parser.declarationWords.contains(text(current))
+        guard kind == .identifier, current.range.length <= 7 else { return false }
+        // Compared in place: this runs for every statement that starts a line.
+        switch bytes[current.range.start] {
+        case UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "e"), UInt8(ascii: "o"), UInt8(ascii: "r"),
+             UInt8(ascii: "s"), UInt8(ascii: "t"):
+            for word in Parser.declarationWordList where atWord(word) { return true }
+            return false
+        default:
+            return false
+        }
     }
 
     /// A declaration word followed by what a declaration would have next (`table orders`,
@@ -215,7 +244,8 @@ public final class Parser {
         }
     }
 
-    static let declarationWords: Set<String> = ["app", "table", "bucket", "topic", "secret", "service", "route", "on", "every"]
+    static let declarationWordList = ["app", "table", "bucket", "topic", "secret", "service", "route", "on", "every"]
+    static let declarationWords = Set(declarationWordList)
 }
 
 extension TokenKind {
