@@ -20,8 +20,9 @@ final class AnalysisWorker: @unchecked Sendable {
 
     // Worker thread only.
     private var cache: [String: (revision: Int, compilation: Compilation)] = [:]
-    /// Compilations replaced in the cache, freed after the current job has answered: freeing a
-    /// syntax tree costs about a tenth of compiling it, and nobody should wait for that.
+    /// Compilations replaced in the cache, freed on another thread once the current job has
+    /// answered: freeing a syntax tree costs about a tenth of compiling it, and the next change
+    /// should not wait for that.
     private var retired: [Compilation] = []
 
     func start() {
@@ -105,7 +106,12 @@ final class AnalysisWorker: @unchecked Sendable {
             condition.unlock()
             if let job { job() }
             if let dueURI { onDiagnosticsDue(dueURI) }
-            retired.removeAll()
+            if !retired.isEmpty {
+                // Freed on another thread, so that the next change does not wait behind it.
+                let garbage = retired
+                retired = []
+                DispatchQueue.global(qos: .utility).async { withExtendedLifetime(garbage) {} }
+            }
         }
     }
 }

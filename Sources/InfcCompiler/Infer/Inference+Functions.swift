@@ -192,14 +192,19 @@ extension Inference {
     /// `names` without `excluded`, joined with ", ", built as UTF-8 bytes: `joined` and String
     /// appends were most of the plan's cost when hundreds of functions share one service (n
     /// reasons of n names each).
-    static func join(_ names: [String], excluding excluded: String, capacity: Int) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(capacity)
+    /// The other users of a service, for a limit's reason: every name when there are a few,
+    /// else the first few and how many more (a list of hundreds helps nobody, and building one
+    /// per user would make the plan quadratic in the number of users). `names` holds
+    /// `excluded` once.
+    static func join(_ names: [String], excluding excluded: String) -> String {
+        let listed = 4
+        var shown: [String] = []
         for n in names where n != excluded {
-            if !bytes.isEmpty { bytes.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")]) }
-            bytes.append(contentsOf: n.utf8)
+            shown.append(n)
+            if shown.count > listed { break }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        if shown.count <= listed { return shown.joined(separator: ", ") }
+        return shown.prefix(listed - 1).joined(separator: ", ") + " and \(names.count - listed) others"
     }
 
     func allocateLimits() {
@@ -241,11 +246,10 @@ extension Inference {
                 }
             }
             let others = order.map { plan.functions[users[$0]].name }
-            let capacity = others.reduce(0) { $0 + $1.utf8.count + 2 }
             for (k, u) in users.enumerated() {
                 plan.functions[u].limit = given[k]
                 plan.functions[u].limitReasons.insert(Reason(
-                    "shares \(service.name)'s limit of \(cap) with \(Inference.join(others, excluding: plan.functions[u].name, capacity: capacity)): reserved \(given[k])",
+                    "shares \(service.name)'s limit of \(cap) with \(Inference.join(others, excluding: plan.functions[u].name)): reserved \(given[k])",
                     declRange), at: 0)
             }
         }

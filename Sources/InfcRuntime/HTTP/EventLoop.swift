@@ -39,7 +39,9 @@ final class EventLoop: @unchecked Sendable {
     let epfd: Int32
     let limits: HTTPLimits
     let handler: @Sendable (HTTPRequest) -> HTTPResponse
-    private unowned let server: HTTPServer
+    /// Weak: the server owns its loops; a loop outliving it (its last thread on the way out)
+    /// sees it as stopping.
+    private weak var server: HTTPServer?
     private let turn: Mutex<LoopTurn>
     private let members = Mutex<[UInt64: HTTPConnection]>([:])
     /// Connections the epoll set reported ready and no thread has taken yet.
@@ -58,7 +60,7 @@ final class EventLoop: @unchecked Sendable {
         turn = Mutex(LoopTurn())
     }
 
-    var isStopping: Bool { server.isStopping }
+    var isStopping: Bool { server?.isStopping ?? true }
 
     var connectionCount: Int { members.withLock { $0.count } }
 
@@ -141,7 +143,7 @@ final class EventLoop: @unchecked Sendable {
                 sweep(mine, stopping: true)
                 if connectionCount == 0 {
                     Glibc.close(epfd)
-                    server.loopExited()
+                    server?.loopExited()
                     return
                 }
             }
@@ -168,7 +170,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Called by the watchdog: when the turn's thread has been busy too long, a new thread
-    /// takes the turn. Returns false when no thread could be started (it tries again later).
+    /// takes the turn (if no thread can be started, the watchdog tries again on its next tick).
     func relieveIfStalled(now: Int64) {
         turn.withLock { current in
             guard current.busyFor(now: now) > Self.stallNanoseconds else { return }
