@@ -171,6 +171,7 @@ public final class Runtime: Sendable {
         recorder.stop()
         store.close()
         lock.release()
+        logger.flush()
     }
 
     // MARK: Workers

@@ -47,28 +47,81 @@ public final class Redactor: Sendable {
     }
 }
 
-/// Writes the runtime's lines to standard output, one `write` per line so that lines from
-/// different threads never interleave.
+/// Standard output for the runtime's lines. Whole lines are appended to a buffer under a lock
+/// (so lines from different threads never interleave) and written by a flusher thread about
+/// 10 ms after the first line of a batch, or at once past 64 KB: a busy server makes one
+/// `write` per batch, not one per request. `flush()` writes what is pending.
+final class BufferedStandardOutput: Sendable {
+    static let shared = BufferedStandardOutput()
+
+    private let pending = Mutex<[UInt8]>([])
+    private let wake = WakeSignal()
+    private let started = Atomic<Bool>(false)
+    private static let batchDelayMicroseconds: UInt32 = 10_000
+    private static let flushAtBytes = 64 * 1024
+
+    func write(line: String) {
+        let (wasEmpty, full) = pending.withLock { buffer -> (Bool, Bool) in
+            let wasEmpty = buffer.isEmpty
+            buffer.append(contentsOf: line.utf8)
+            buffer.append(10)
+            return (wasEmpty, buffer.count >= Self.flushAtBytes)
+        }
+        if full { return flush() }
+        if wasEmpty {
+            startFlusher()
+            wake.signal()
+        }
+    }
+
+    /// Writes every pending byte now.
+    func flush() {
+        let bytes = pending.withLock { buffer -> [UInt8] in
+            defer { buffer.removeAll(keepingCapacity: true) }
+            return buffer
+        }
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(1, base + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+    }
+
+    private func startFlusher() {
+        guard !started.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        Threads.spawn(stackBytes: 256 * 1024) { [self] in
+            while true {
+                wake.wait(until: Date().timeIntervalSince1970 + 3600)
+                usleep(Self.batchDelayMicroseconds)
+                flush()
+            }
+        }
+    }
+}
+
+/// Writes the runtime's lines to standard output (through `BufferedStandardOutput`), or to a
+/// sink of the caller's.
 public final class RuntimeLogger: Sendable {
     public let format: LogFormat
     public let redactor: Redactor
     private let sink: @Sendable (String) -> Void
+    private let buffered: Bool
 
     public init(format: LogFormat, redactor: Redactor, sink: (@Sendable (String) -> Void)? = nil) {
         self.format = format
         self.redactor = redactor
-        self.sink = sink ?? { line in
-            var bytes = Array(line.utf8)
-            bytes.append(10)
-            bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
-                    if n <= 0 { break }
-                    offset += n
-                }
-            }
-        }
+        self.buffered = sink == nil
+        self.sink = sink ?? { BufferedStandardOutput.shared.write(line: $0) }
+    }
+
+    /// Writes pending lines now (before the process exits).
+    public func flush() {
+        if buffered { BufferedStandardOutput.shared.flush() }
     }
 
     /// A plain line (startup banner, notices); in JSON format it becomes `{"time","message"}`.
