@@ -187,11 +187,6 @@ extension Inference {
 
     // MARK: Limits
 
-    /// Shares each limited service's capacity among the functions that use it (sum ≤ limit, each
-    /// ≥ 1), then checks the account's reserved concurrency.
-    /// `names` without `excluded`, joined with ", ", built as UTF-8 bytes: `joined` and String
-    /// appends were most of the plan's cost when hundreds of functions share one service (n
-    /// reasons of n names each).
     /// The other users of a service, for a limit's reason: every name when there are a few,
     /// else the first few and how many more (a list of hundreds helps nobody, and building one
     /// per user would make the plan quadratic in the number of users). `names` holds
@@ -207,6 +202,8 @@ extension Inference {
         return shown.prefix(listed - 1).joined(separator: ", ") + " and \(names.count - listed) others"
     }
 
+    /// Shares each limited service's capacity among the functions that use it (sum ≤ limit, each
+    /// ≥ 1), then checks the account's reserved concurrency.
     func allocateLimits() {
         var functionUsers: [String: [Int]] = [:], workflowUsers: [String: [String]] = [:]
         for (i, f) in plan.functions.enumerated() {
