@@ -47,6 +47,7 @@ final class HTTPConnection: @unchecked Sendable {
     private struct RequestInProgress {
         var head: HTTPRequestHead
         var path: String
+        var rawQuery: Substring?
         var body: [UInt8] = []
         /// Set for chunked bodies; else the body has `head.contentLength` bytes.
         var decoder: ChunkedDecoder?
@@ -166,11 +167,11 @@ final class HTTPConnection: @unchecked Sendable {
                 }
                 start = headEnd
                 scanned = 0
-                let (rawPath, _) = HTTPRequest.split(target: head.target)
+                let (rawPath, rawQuery) = HTTPRequest.split(target: head.target)
                 guard let path = PercentDecoding.decode(rawPath, plusAsSpace: false) else {
                     return fail(400, "malformed percent-encoding in the request path", turn)
                 }
-                var request = RequestInProgress(head: head, path: path)
+                var request = RequestInProgress(head: head, path: path, rawQuery: rawQuery)
                 if head.chunked {
                     request.decoder = ChunkedDecoder(maxBodyBytes: limits.maxBodyBytes, maxTrailerBytes: limits.maxHeaderBytes)
                 } else if let length = head.contentLength, length > 0 {
@@ -221,10 +222,9 @@ final class HTTPConnection: @unchecked Sendable {
     /// Calls the handler for a complete request and frames its response.
     private func respond(to request: RequestInProgress, _ turn: LoopTurn) -> Progress {
         let head = request.head
-        let (_, rawQuery) = HTTPRequest.split(target: head.target)
         let httpRequest = HTTPRequest(
             method: head.method, path: request.path, rawTarget: head.target,
-            query: rawQuery.map(PercentDecoding.parseQuery) ?? [], headers: head.headers,
+            query: request.rawQuery.map(PercentDecoding.parseQuery) ?? [], headers: head.headers,
             body: request.body, version: head.version
         )
         turn.enterBusy()

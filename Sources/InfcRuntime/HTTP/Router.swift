@@ -53,10 +53,13 @@ public struct Router<Value> {
         }
     }
 
+    public func match(_ method: String, _ path: String) -> Match { match(method, Substring(path)) }
+
     /// Looks up `method` and a percent-encoded `path` (no query), e.g. `HTTPRequest.rawPath`.
-    public func match(_ method: String, _ path: some StringProtocol) -> Match {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map {
-            PercentDecoding.decode(Substring($0), plusAsSpace: false) ?? String($0)
+    public func match(_ method: String, _ path: Substring) -> Match {
+        let segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map {
+            let segment = Substring($0)
+            return PercentDecoding.decode(segment, plusAsSpace: false) ?? String(segment)
         }
         var captured: [String] = []
         if let route = Self.find(root, segments[...], &captured, accept: { $0.routes[method] ?? (method == "HEAD" ? $0.routes["GET"] : nil) }) {
