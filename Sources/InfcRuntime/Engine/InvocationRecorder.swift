@@ -1,15 +1,24 @@
 // Runtime engine: invocation bookkeeping — records for `infc trace` and per-function counters
-// for `infc status`, batched in memory and written in one transaction every 250 ms so that the
-// request path never waits for SQLite. Observability only: accepted work is never batched.
+// for `infc status`, batched in memory and written every 250 ms in small transactions, so that
+// the request path never waits for SQLite. Observability only: accepted work is never batched.
 import Foundation
 import Synchronization
 
 public final class InvocationRecorder: Sendable {
-    /// What the request path adds under the lock: appends and counter bumps only, so the lock
-    /// is held for well under a microsecond. Records of one id are merged at flush time.
+    /// One event of the request path. Under the lock the request path only appends one of
+    /// these (no hashing, no dictionaries): counts, in-flight numbers and merged records are
+    /// worked out by the flusher.
+    private struct Event {
+        enum Kind { case began, finished, finishedUncounted, update }
+        var kind: Kind
+        var function: String
+        /// nil for the start of a plain function invocation (only its in-flight count matters).
+        var record: InvocationRecord?
+    }
+
     private struct Pending {
-        var records: [InvocationRecord] = []
-        var counts: [String: InvocationCount] = [:]
+        var events: [Event] = []
+        /// Invocations in flight as of the events already flushed.
         var inFlight: [String: Int] = [:]
     }
 
@@ -49,39 +58,58 @@ public final class InvocationRecorder: Sendable {
 
     /// An invocation began (counts it as in flight, for the status endpoint).
     public func began(_ record: InvocationRecord) {
-        pending.withLock { p in
-            p.inFlight[record.function, default: 0] += 1
-            if record.kind == "workflow" { p.records.append(record) }
-        }
+        let event = Event(kind: .began, function: record.function, record: record.kind == "workflow" ? record : nil)
+        pending.withLock { $0.events.append(event) }
     }
 
     /// An invocation ended: its final record and its counter.
     public func finished(_ record: InvocationRecord, counted: Bool = true) {
-        pending.withLock { p in
-            p.inFlight[record.function, default: 1] -= 1
-            if p.inFlight[record.function] ?? 0 <= 0 { p.inFlight[record.function] = nil }
-            p.records.append(record)
-            if counted {
-                let failed = record.outcome != Outcome.ok.rawValue && record.outcome != "completed"
-                    && record.outcome != Outcome.sleeping.rawValue
-                var c = p.counts[record.function] ?? InvocationCount(invocations: 0, failures: 0)
-                c.invocations += 1
-                if failed { c.failures += 1 }
-                p.counts[record.function] = c
-            }
-        }
+        let event = Event(kind: counted ? .finished : .finishedUncounted, function: record.function, record: record)
+        pending.withLock { $0.events.append(event) }
     }
 
     /// A record that is not an invocation of a function (a workflow's status change).
     public func update(_ record: InvocationRecord) {
-        pending.withLock { $0.records.append(record) }
+        let event = Event(kind: .update, function: record.function, record: record)
+        pending.withLock { $0.events.append(event) }
     }
 
     /// Invocations running now, by function.
-    public var inFlight: [String: Int] { pending.withLock { $0.inFlight } }
+    public var inFlight: [String: Int] {
+        pending.withLock { p in
+            var counts = p.inFlight
+            Self.apply(p.events, toInFlight: &counts)
+            return counts
+        }
+    }
 
     /// Counts not yet written, to add to what the store holds.
-    public var unflushedCounts: [String: InvocationCount] { pending.withLock { $0.counts } }
+    public var unflushedCounts: [String: InvocationCount] {
+        pending.withLock { Self.counts(of: $0.events) }
+    }
+
+    private static func apply(_ events: [Event], toInFlight counts: inout [String: Int]) {
+        for e in events {
+            switch e.kind {
+            case .began: counts[e.function, default: 0] += 1
+            case .finished, .finishedUncounted:
+                let left = (counts[e.function] ?? 1) - 1
+                counts[e.function] = left > 0 ? left : nil
+            case .update: break
+            }
+        }
+    }
+
+    private static func counts(of events: [Event]) -> [String: InvocationCount] {
+        var counts: [String: InvocationCount] = [:]
+        for e in events where e.kind == .finished {
+            let outcome = e.record?.outcome ?? Outcome.ok.rawValue
+            let failed = outcome != Outcome.ok.rawValue && outcome != "completed" && outcome != Outcome.sleeping.rawValue
+            counts[e.function, default: InvocationCount(invocations: 0, failures: 0)].invocations += 1
+            if failed { counts[e.function, default: InvocationCount(invocations: 0, failures: 0)].failures += 1 }
+        }
+        return counts
+    }
 
     /// Merges the records of one id as the store's upsert does: the first record's identity
     /// (parent, trigger, start) with the latest outcome. Keeps first-appearance order.
@@ -104,18 +132,19 @@ public final class InvocationRecorder: Sendable {
     }
 
     private func flush() {
-        let (pendingRecords, counts) = pending.withLock { p -> ([InvocationRecord], [String: InvocationCount]) in
-            defer {
-                p.records = []
-                p.counts = [:]
-            }
-            return (p.records, p.counts)
+        let events = pending.withLock { p -> [Event] in
+            // In-flight numbers move under the lock with the events, so the status endpoint
+            // never sees an invocation both gone from the events and absent from the counts.
+            Self.apply(p.events, toInFlight: &p.inFlight)
+            defer { p.events = [] }
+            return p.events
         }
-        guard !pendingRecords.isEmpty || !counts.isEmpty else { return }
+        guard !events.isEmpty else { return }
+        let counts = Self.counts(of: events)
         do {
             // Small transactions: the request path shares the database lock, and a handler
             // waiting behind thousands of inserts would stall its event loop.
-            let records = Self.merged(pendingRecords)
+            let records = Self.merged(events.compactMap(\.record))
             for chunk in stride(from: 0, to: records.count, by: Self.recordsPerTransaction) {
                 try store.recordInvocations(Array(records[chunk..<min(chunk + Self.recordsPerTransaction, records.count)]))
             }
