@@ -87,6 +87,21 @@ import Testing
         #expect(throws: StoreError.newerSchema(found: 3, known: 1)) { try second.migrate(["CREATE TABLE a (x)"]) }
     }
 
+    @Test func theWriteAheadLogIsCheckpointedWhileOpen() throws {
+        let temp = TemporaryState()
+        let db = try SQLiteDatabase(path: temp.path)
+        try db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+        let value = String(repeating: "x", count: 2_000)
+        // Well past the 1,000 WAL pages that wake the checkpointer, one commit each.
+        for k in 0..<3_000 { try db.run("INSERT INTO t VALUES (?, ?)", [.integer(Int64(k)), .text(value)]) }
+        func size(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        let deadline = Date().addingTimeInterval(5)
+        while size(temp.path) < 4_000_000 && Date() < deadline { usleep(20_000) }
+        // The rows reached the database file itself while the connection stayed open.
+        #expect(size(temp.path) >= 4_000_000)
+        db.close()
+    }
+
     @Test func openFailureIsClear() {
         #expect {
             _ = try SQLiteDatabase(path: "/proc/infc-cannot-exist/state.sqlite")

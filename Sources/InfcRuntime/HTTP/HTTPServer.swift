@@ -38,7 +38,7 @@ public final class HTTPServer: Sendable {
 
     /// - Parameters:
     ///   - port: the TCP port on 127.0.0.1; 0 picks a free ephemeral port.
-    ///   - handler: called once per request, on the connection's thread.
+    ///   - handler: called once per request, on an event loop's thread (see `EventLoop`).
     public init(port: Int, limits: HTTPLimits = HTTPLimits(), handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
         self.requestedPort = port
         self.limits = limits

@@ -52,7 +52,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
             if !inMemory && mode != "wal" {
                 throw StoreError.open(path: path, message: "cannot switch to WAL journal mode (got \(mode ?? "nothing"))")
             }
-            try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            // The WAL file keeps the size it once reached; past 64 MB it is cut back after a reset.
+            try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864;")
             if !inMemory, let c = WALCheckpointer(path: path, busyTimeout: busyTimeout), c.attach(to: db) {
                 checkpointer = c
             }

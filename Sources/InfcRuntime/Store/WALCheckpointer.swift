@@ -31,6 +31,12 @@ final class WALCheckpointer: @unchecked Sendable {
             return nil
         }
         sqlite3_busy_timeout(db, Int32(max(0, busyTimeout) * 1000))
+        // A connection reads the file (and finds the WAL) only when first used; until then a
+        // checkpoint on it reports "not in WAL mode" and does nothing.
+        guard sqlite3_exec(db, "PRAGMA journal_mode", nil, nil, nil) == SQLITE_OK else {
+            sqlite3_close_v2(db)
+            return nil
+        }
         handle = db
     }
 
