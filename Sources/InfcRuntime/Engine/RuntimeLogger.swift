@@ -55,6 +55,7 @@ final class BufferedStandardOutput: Sendable {
     static let shared = BufferedStandardOutput()
 
     private let pending = Mutex<[UInt8]>([])
+    private let writing = Mutex(())
     private let wake = WakeSignal()
     private let started = Atomic<Bool>(false)
     private static let batchDelayMicroseconds: UInt32 = 10_000
@@ -74,12 +75,18 @@ final class BufferedStandardOutput: Sendable {
         }
     }
 
-    /// Writes every pending byte now.
+    /// Writes every pending byte now. One writer at a time, so batches leave in order.
     func flush() {
-        let bytes = pending.withLock { buffer -> [UInt8] in
-            defer { buffer.removeAll(keepingCapacity: true) }
-            return buffer
+        writing.withLock { _ in
+            let bytes = pending.withLock { buffer -> [UInt8] in
+                defer { buffer.removeAll(keepingCapacity: true) }
+                return buffer
+            }
+            Self.writeAll(bytes)
         }
+    }
+
+    private static func writeAll(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }
             var offset = 0
