@@ -1,4 +1,4 @@
-// Unit tests of the support types: JSON and SHA-256.
+// Unit tests of the support types: JSON (values, objects, text) and SHA-256.
 import Testing
 @testable import InfcCompiler
 
@@ -17,6 +17,33 @@ import Testing
         #expect(value["a"]?.stringValue == "x\"é😀\n")
         #expect(value.serialized() == #"{"b":[1,2.5,-300,true,false,null],"a":"x\"é😀\n"}"#)
         #expect(try JSON.parse(value.serialized()) == value)
+    }
+
+    @Test(arguments: [3, JSONObject.indexThreshold + 5])
+    func jsonObjectKeepsOrderAndCompares(count: Int) {
+        // Small objects scan one array; large ones keep an index beside it: both behave alike.
+        var object = JSONObject()
+        for i in 0..<count { object["k\(i)"] = .int(i) }
+        object["k0"] = "first, replaced"
+        #expect(object.count == count)
+        #expect(object.keys == (0..<count).map { "k\($0)" })
+        #expect(object["k0"] == "first, replaced")
+        #expect(object["k\(count - 1)"] == .int(count - 1))
+        #expect(object["missing"] == nil)
+
+        object["k1"] = nil
+        #expect(object.count == count - 1)
+        #expect(object["k1"] == nil)
+        #expect(object["k2"] == .int(2))
+        #expect(Array(object.map(\.key).prefix(2)) == ["k0", "k2"])
+
+        // Equality and hashing ignore order, as for a dictionary.
+        var reversed = JSONObject()
+        for (k, v) in object.reversed() { reversed[k] = v }
+        #expect(reversed == object)
+        #expect(reversed.hashValue == object.hashValue)
+        reversed["k2"] = .int(-2)
+        #expect(reversed != object)
     }
 
     @Test func jsonRejectsMalformedInput() {

@@ -27,8 +27,6 @@ struct Scopes {
         for b in Builtin.allCases where table[b.rawValue] == nil { table[b.rawValue] = Entry(global: .builtin(b)) }
     }
 
-    var depth: Int { marks.count }
-
     /// Closes every scope and opens one, the body's outermost.
     mutating func reset() {
         closeAll()

@@ -83,7 +83,7 @@ extension Runtime {
         for (name, value) in request.query { query[name] = .string(value) }
         var headers = JSONObject()
         for (name, value) in request.headers {
-            let key = Self.asciiLowercased(name)
+            let key = ASCII.lowercased(name)
             if let existing = headers[key]?.stringValue {
                 headers[key] = .string(existing + ", " + value)
             } else {
@@ -94,12 +94,6 @@ extension Runtime {
         for key in params.keys.sorted() { paramsObject[key] = .string(params[key]!) }
         return ["method": .string(request.method), "path": .string(request.path), "params": .object(paramsObject),
                 "query": .object(query), "headers": .object(headers), "body": body]
-    }
-
-    /// Header names are ASCII tokens: lower-casing them needs no Unicode tables.
-    static func asciiLowercased(_ name: String) -> String {
-        guard name.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return name }
-        return String(decoding: name.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// The body: JSON when declared JSON (invalid → 400) or when it parses; else the text;
@@ -138,7 +132,7 @@ extension Runtime {
                 headers.append((k, text))
             }
         }
-        let hasType = headers.contains { $0.name.lowercased() == "content-type" }
+        let hasType = headers.contains { ASCII.equalsIgnoringCase($0.name, "content-type") }
         var body: [UInt8] = []
         switch o["body"] {
         case nil, .null?: break

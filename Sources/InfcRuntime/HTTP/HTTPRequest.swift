@@ -164,6 +164,12 @@ enum ASCII {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
+    /// `text` with A–Z lower-cased (header names are ASCII tokens: no Unicode tables needed).
+    static func lowercased(_ text: String) -> String {
+        guard text.utf8.contains(where: { lower($0) != $0 }) else { return text }
+        return String(decoding: text.utf8.map(lower), as: UTF8.self)
+    }
+
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
         let x = a.utf8, y = b.utf8
         guard x.count == y.count else { return false }
