@@ -137,7 +137,7 @@ enum HoverProvider {
 
     /// A reason's sentence, pointing at its line.
     private static func reasonText(_ a: Analysis, _ r: Reason) -> String {
-        var text = r.text
+        var text = r.text(in: a.file)
         // The compiler's sentences end in "at shop.inf:13:3"; in the editor the line is enough.
         if let at = text.range(of: " at \(a.file.fileName):", options: .backwards) { text = String(text[..<at.lowerBound]) }
         return "\(text) (line \(PlanText.line(a, r.range)))"

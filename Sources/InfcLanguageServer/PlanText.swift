@@ -69,11 +69,11 @@ enum PlanText {
             guard let d = a.program.declarations.firstIndex(where: {
                 if case .service(let decl) = $0.kind { return decl.name.name == s.name } else { return false }
             }), case .service(let decl) = a.program.declarations[d].kind else { continue }
-            if s.limit == limit || f.limitReasons.first?.text.hasPrefix("shares \(s.name)'s") == true {
+            if s.limit == limit || f.limitReasons.first?.text(in: a.file).hasPrefix("shares \(s.name)'s") == true {
                 sources.append("service `\(s.name)` (line \(line(a, decl.name.range)))")
             }
         }
-        if sources.isEmpty, let first = f.limitReasons.first { sources.append(first.text) }
+        if sources.isEmpty, let first = f.limitReasons.first { sources.append(first.text(in: a.file)) }
         return sources.joined(separator: " and ")
     }
 

@@ -73,7 +73,7 @@ import Testing
         #expect(q.consumer == "charge" && q.maxReceiveCount == 4 && q.deadLetterQueue == "charge-dlq")
         let charge = try #require(p.function(named: "charge"))
         #expect(charge.limit == 10)
-        #expect(charge.limitReasons.first?.text.contains("payments") == true)
+        #expect(charge.limitReasons.first?.text(in: c.file).contains("payments") == true)
         #expect(p.workflows.map(\.name) == ["follow_up"])
         let wf = try #require(p.workflow(named: "follow_up"))
         #expect(wf.startedBy == ["on_order_events"])

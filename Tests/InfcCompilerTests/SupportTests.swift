@@ -1,4 +1,5 @@
-// Unit tests of the support types: JSON (values, objects, text) and SHA-256.
+// Unit tests of the support types: JSON (values, objects, text), SHA-256 and the plan's
+// reason sentences.
 import Testing
 @testable import InfcCompiler
 
@@ -44,6 +45,37 @@ import Testing
         #expect(reversed.hashValue == object.hashValue)
         reversed["k2"] = .int(-2)
         #expect(reversed != object)
+    }
+
+    @Test func lineStartsFindEveryNewline() {
+        // Newlines at every position of the eight-byte words and in the tail, and none at all.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15  // a fixed sequence: a failure reproduces
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        for length in 0..<70 {
+            for _ in 0..<8 {
+                let bytes = (0..<length).map { _ in [UInt8(ascii: "\n"), 0x0B, 0x09, 0x8A, 0x61][next() % 5] }
+                let expected = [0] + bytes.indices.filter { bytes[$0] == UInt8(ascii: "\n") }.map { $0 + 1 }
+                #expect(SourceFile(path: "a.inf", bytes: bytes).lineStarts == expected, "\(bytes)")
+            }
+        }
+    }
+
+    @Test func reasonsAreWrittenFromTheirPieces() {
+        let file = SourceFile(path: "dir/app.inf", text: "fn f() {\n  sleep(1d)\n  orders.put(\"k\", {\n    v: 1 })\n}\n")
+        let statement = SourceRange(file.lineStarts[2] + 2, file.lineStarts[4] - 1)
+        let reason = Reason("waits with `\(source: statement, firstLine: true)` at \(at: statement)", statement)
+        #expect(reason.text(in: file) == "waits with `orders.put(\"k\", {` at app.inf:3:3")
+        #expect(Reason("\(source: statement, prefix: 6) (limit \(10))", statement).text(in: file) == "orders (limit 10)")
+        #expect(Reason("plain words", .zero).text(in: file) == "plain words")
+
+        // A list of names leaves one out, and past four says how many more there are.
+        let few = ["a", "b", "c"], many = (1...9).map { "f\($0)" }
+        #expect(Reason("with \(names: few, excluding: "b")", .zero).text(in: file) == "with a, c")
+        #expect(Reason("with \(names: Array(many.prefix(5)), excluding: "f5")", .zero).text(in: file) == "with f1, f2, f3, f4")
+        #expect(Reason("with \(names: many, excluding: "f1")", .zero).text(in: file) == "with f2, f3, f4 and 5 others")
     }
 
     @Test func jsonRejectsMalformedInput() {

@@ -29,18 +29,18 @@ public enum Explainer {
                 }
                 out += "  → \(what)\n"
                 for q in plan.queues where q.consumer == name {
-                    let why = q.reasons.map { $0.text }.joined(separator: "; ")
+                    let why = q.reasons.map { $0.text(in: file) }.joined(separator: "; ")
                     out += "  queue \(q.name): \(why)\n"
                     out += "    dead-letter queue \(q.deadLetterQueue) after \(q.maxReceiveCount) receives; backoff from \(duration(q.backoffMs)); visibility \(duration(q.visibilityTimeoutMs))\n"
                 }
                 if let limit = f.limit {
-                    out += "  limit \(limit): \(f.limitReasons.map(\.text).joined(separator: "; "))\n"
+                    out += "  limit \(limit): \(f.limitReasons.map { $0.text(in: file) }.joined(separator: "; "))\n"
                 }
                 out += "  timeout \(duration(f.timeoutMs))" + (f.retries > 0 ? ", retry \(f.retries)" : "") + "\n"
                 out += permissions(f.grants, file)
             case .workflow(let name):
                 guard let w = plan.workflow(named: name) else { continue }
-                out += "  → workflow \(name): \(w.reasons.map(\.text).joined(separator: "; "))\n"
+                out += "  → workflow \(name): \(w.reasons.map { $0.text(in: file) }.joined(separator: "; "))\n"
                 out += "  steps: \(describe(w.states))\n"
                 if !w.startedBy.isEmpty { out += "  started by \(w.startedBy.joined(separator: ", ")) (no queue: the workflow service is the durable buffer)\n" }
                 out += "  each step: retry \(w.retries), backoff from \(duration(w.backoffMs))\n"

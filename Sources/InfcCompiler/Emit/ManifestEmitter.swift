@@ -27,7 +27,7 @@ public enum ManifestEmitter {
             .array(ps.map { ["resource": .string($0.resource), "type": .string($0.type.rawValue), "action": .string($0.action.rawValue)] })
         }
         func reasons(_ rs: [Reason]) -> JSON {
-            .array(rs.map { ["text": .string($0.text), "line": line($0.range)] })
+            .array(rs.map { ["text": .string($0.text(in: c.file)), "line": line($0.range)] })
         }
 
         var root = JSONObject()

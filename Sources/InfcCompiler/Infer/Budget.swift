@@ -78,9 +78,11 @@ public struct Budget: Sendable {
     static func count(_ plan: Plan, declarationRanges: [String: (String, SourceRange)] = [:]) -> Budget {
         var instances: [Construct: Int] = [:]
         var perUnit: [String: Int] = [:]
+        // `resources` builds its array on each call: count each construct's once.
+        let sizes = Dictionary(uniqueKeysWithValues: Construct.allCases.map { ($0, $0.resources.count) })
         func add(_ c: Construct, _ unit: String?, _ n: Int = 1) {
             instances[c, default: 0] += n
-            if let unit { perUnit[unit, default: 0] += c.resources.count * n }
+            if let unit { perUnit[unit, default: 0] += (sizes[c] ?? 0) * n }
         }
         if !plan.routes.isEmpty { add(.httpAPI, nil) }
         for r in plan.routes { add(.route, r.function) }

@@ -6,7 +6,7 @@ extension Inference {
 
     /// The deployed name of a handler or fn: `post_orders`, `on_order_events`, `every_1d`, `charge`.
     func unitName(_ d: Int) -> String {
-        if let n = unitNames[d] { return n }
+        if d < unitNames.count, let n = unitNames[d] { return n }
         return "unit_\(d)"
     }
 
@@ -28,11 +28,7 @@ extension Inference {
             guard let h = d.handler else { continue }
             switch h.trigger {
             case .fn: continue
-            case .route(let m, let p, _):
-                let segments = p.split(separator: "/").map { s in
-                    String(s.drop { $0 == ":" }).map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
-                }
-                unitNames[i] = claim(([m.name.lowercased()] + (segments.isEmpty ? ["root"] : segments)).joined(separator: "_"))
+            case .route(let m, let p, _): unitNames[i] = claim(Inference.routeUnitName(method: m.name, path: p))
             case .on(let t): unitNames[i] = claim("on_\(t.name)")
             case .every(.interval(_, let r)): unitNames[i] = claim("every_\(file.text(r))")
             case .every(.cron):
@@ -40,6 +36,27 @@ extension Inference {
                 unitNames[i] = claim("cron_\(cronCount)")
             }
         }
+    }
+
+    /// `POST /orders/:id/items` → `post_orders_id_items`, `GET /` → `get_root`: the method, then
+    /// each segment without its leading colons, letters and digits kept, anything else `_`.
+    static func routeUnitName(method: String, path: String) -> String {
+        var name = method.lowercased()
+        var segments = 0
+        for segment in path.split(separator: "/") {
+            name += "_"
+            segments += 1
+            for c in segment.drop(while: { $0 == ":" }) {
+                if let a = c.asciiValue {
+                    let keep = (a >= 0x30 && a <= 0x39) || (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A)
+                    name.append(keep ? c : "_")
+                } else {
+                    name.append(c.isLetter || c.isNumber ? c : "_")
+                }
+            }
+        }
+        if segments == 0 { name += "_root" }
+        return name
     }
 
     func resourceName(_ d: Int) -> String { program.declarations[d].declaredName?.name ?? "" }
@@ -52,7 +69,7 @@ extension Inference {
     func buildUnits(_ units: Units) {
         assignNames(units)
         self.units = units
-        syncCallees = Set(facts.values.flatMap { $0.syncCalls.map(\.value) })
+        syncCallees = Set(facts.lazy.compactMap { $0 }.flatMap { $0.syncCalls.map(\.value) })
         let workflowSet = Set(units.workflows)
         let functionSet = Set(units.functions)
         for (i, d) in program.declarations.enumerated() {
@@ -110,12 +127,12 @@ extension Inference {
         var reasons: [Reason] = []
         if let l = attributes(d).limit {
             limit = l.value
-            reasons.append(Reason("`limit \(l.value)` at \(file.describe(l.range))", l.range))
+            reasons.append(Reason("`limit \(l.value)` at \(at: l.range)", l.range))
         }
         var seen: Set<Int> = []
         for op in closure(d).operations where op.value.kind == .service && seen.insert(op.value.declaration).inserted {
             guard case .service(let s) = program.declarations[op.value.declaration].kind, let sl = s.limit else { continue }
-            let r = Reason("uses \(s.name.name) (limit \(sl.value), \(file.describe(sl.range))) at \(file.describe(op.range))", op.range)
+            let r = Reason("uses \(s.name.name) (limit \(sl.value), \(at: sl.range)) at \(at: op.range)", op.range)
             if limit == nil || sl.value < limit! {
                 limit = sl.value
                 reasons.insert(r, at: 0)
@@ -132,11 +149,11 @@ extension Inference {
         let c = closure(d)
         for op in c.operations {
             let p = permission(for: op.value)
-            grants[p, default: []].append(Reason("\(file.text(op.range).prefix(60)) at \(file.describe(op.range))", op.range))
+            grants[p, default: []].append(Reason("\(source: op.range, prefix: 60) at \(at: op.range)", op.range))
         }
         for a in c.asyncCalls {
             let p = asyncPermission(a.value)
-            grants[p, default: []].append(Reason("async at \(file.describe(a.range))", a.range))
+            grants[p, default: []].append(Reason("async at \(at: a.range)", a.range))
         }
         return grants.map { Grant(permission: $0.key, reasons: $0.value) }.sorted { $0.permission < $1.permission }
     }
@@ -166,7 +183,8 @@ extension Inference {
     func buildQueues() {
         plan.reindex()
         var callers: [Int: [(Int, Site<Int>)]] = [:]
-        for (caller, fact) in facts.sorted(by: { $0.key < $1.key }) {
+        for (caller, fact) in facts.enumerated() {
+            guard let fact else { continue }
             for a in fact.asyncCalls { callers[a.value, default: []].append((caller, a)) }
         }
         let workflows = units.workflowSet
@@ -174,7 +192,7 @@ extension Inference {
             let name = unitName(d)
             guard let f = plan.function(named: name) else { continue }
             let reasons = (callers[d] ?? []).map { caller, a in
-                Reason("`async \(name)(…)` in \(unitLabel(caller)) at \(file.describe(a.range))", a.range)
+                Reason("`async \(name)(…)` in \(unitLabel(caller)) at \(at: a.range)", a.range)
             }
             plan.queues.append(PlanQueue(name: queueName(name), deadLetterQueue: deadLetterName(name), consumer: name,
                                          source: .async(fn: name), maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs,
@@ -186,21 +204,6 @@ extension Inference {
     func unitLabel(_ d: Int) -> String { keys[d]?.text ?? unitName(d) }
 
     // MARK: Limits
-
-    /// The other users of a service, for a limit's reason: every name when there are a few,
-    /// else the first few and how many more (a list of hundreds helps nobody, and building one
-    /// per user would make the plan quadratic in the number of users). `names` holds
-    /// `excluded` once.
-    static func join(_ names: [String], excluding excluded: String) -> String {
-        let listed = 4
-        var shown: [String] = []
-        for n in names where n != excluded {
-            shown.append(n)
-            if shown.count > listed { break }
-        }
-        if shown.count <= listed { return shown.joined(separator: ", ") }
-        return shown.prefix(listed - 1).joined(separator: ", ") + " and \(names.count - listed) others"
-    }
 
     /// Shares each limited service's capacity among the functions that use it (sum ≤ limit, each
     /// ≥ 1), then checks the account's reserved concurrency.
@@ -246,7 +249,7 @@ extension Inference {
             for (k, u) in users.enumerated() {
                 plan.functions[u].limit = given[k]
                 plan.functions[u].limitReasons.insert(Reason(
-                    "shares \(service.name)'s limit of \(cap) with \(Inference.join(others, excluding: plan.functions[u].name)): reserved \(given[k])",
+                    "shares \(service.name)'s limit of \(cap) with \(names: others, excluding: plan.functions[u].name): reserved \(given[k])",
                     declRange), at: 0)
             }
         }

@@ -21,7 +21,7 @@ extension Inference {
                         name: starter, handlers: [], triggers: [.workflowStarter(name)], limit: nil, limitReasons: [],
                         timeoutMs: Inference.defaultTimeoutMs, retries: Inference.defaultRetries, backoffMs: Inference.defaultBackoffMs,
                         grants: [Grant(permission: Permission(resource: name, type: .workflow, action: .start),
-                                       reasons: [Reason("`on \(t.name)` starts workflow \(name) at \(file.describe(h.headerRange))", h.headerRange)])],
+                                       reasons: [Reason("`on \(t.name)` starts workflow \(name) at \(at: h.headerRange)", h.headerRange)])],
                         range: h.headerRange, serviceCall: nil))
                     plan.subscriptions.append(PlanSubscription(topic: t.name, target: starter, targetIsWorkflow: false, queue: nil, handler: i))
                     continue

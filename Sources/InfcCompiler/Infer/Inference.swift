@@ -7,10 +7,12 @@ public final class Inference {
     let file: SourceFile
     let model: SemanticModel
     var diagnostics: [Diagnostic] = []
-    var facts: [Int: BodyFacts] = [:]
+    /// Each declaration's own facts, by declaration index (nil for declarations without a body).
+    var facts: [BodyFacts?] = []
     var keys: [Int: HandlerKey] = [:]
     var plan: Plan
-    var unitNames: [Int: String] = [:]
+    /// Deployed names, by declaration index.
+    var unitNames: [String?] = []
     var syncCallees: Set<Int> = []
     var units = Units()
 
@@ -43,16 +45,20 @@ public final class Inference {
     // MARK: Closure over synchronous calls
 
     /// The facts a declaration's code reaches: its own and those of every fn it calls synchronously.
-    struct Closure {
+    /// A class: asked for again and again, and shared rather than copied array by array.
+    final class Closure {
         var declarations: [Int] = []
         var operations: [Site<OperationUse>] = []
         var asyncCalls: [Site<Int>] = []
         var syncCalls: [Site<Int>] = []
         var sleeps: [SourceRange] = []
         var parallelCalls: [SourceRange] = []
+        /// Whether the declaration is a workflow (`workflowReasons` not empty), once asked.
+        var isWorkflow: Bool?
     }
 
-    private var closures: [Int: Closure] = [:]
+    /// Closures computed so far, by declaration index.
+    private var closures: [Closure?] = []
 
     func closure(_ root: Int) -> Closure {
         if let c = closures[root] { return c }
@@ -72,7 +78,7 @@ public final class Inference {
             return order
         }
         let always = Set(reach(unconditionalOnly: true))
-        var c = Closure()
+        let c = Closure()
         c.declarations = reach(unconditionalOnly: false)
         for d in c.declarations {
             guard let f = facts[d] else { continue }
@@ -97,21 +103,29 @@ public final class Inference {
     func workflowReasons(_ d: Int) -> [Reason] {
         var reasons: [Reason] = []
         let c = closure(d)
-        for s in c.sleeps { reasons.append(Reason("waits with `\(file.text(s).split(separator: "\n").first ?? "")` at \(file.describe(s))", s)) }
-        for p in c.parallelCalls { reasons.append(Reason("runs fns in `parallel` at \(file.describe(p))", p)) }
+        for s in c.sleeps { reasons.append(Reason("waits with `\(source: s, firstLine: true)` at \(at: s)", s)) }
+        for p in c.parallelCalls { reasons.append(Reason("runs fns in `parallel` at \(at: p)", p)) }
         if let t = attributes(d).timeoutMs, t.value > Inference.maxFunctionTimeoutMs {
-            reasons.append(Reason("its timeout (\(file.text(t.range))) exceeds a function's 15m at \(file.describe(t.range))", t.range))
+            reasons.append(Reason("its timeout (\(source: t.range)) exceeds a function's 15m at \(at: t.range)", t.range))
         }
         // A long timeout is the fn's own; whoever calls it synchronously waits as long.
         for x in c.declarations where x != d {
             if let t = attributes(x).timeoutMs, t.value > Inference.maxFunctionTimeoutMs {
-                reasons.append(Reason("calls `\(unitName(x))` (\(file.text(t.range)), a workflow) synchronously", t.range))
+                reasons.append(Reason("calls `\(unitName(x))` (\(source: t.range), a workflow) synchronously", t.range))
             }
         }
         return reasons
     }
 
-    func isWorkflow(_ d: Int) -> Bool { !workflowReasons(d).isEmpty }
+    /// True when `workflowReasons(d)` is not empty (without writing the reasons).
+    func isWorkflow(_ d: Int) -> Bool {
+        let c = closure(d)
+        if let known = c.isWorkflow { return known }
+        let workflow = !c.sleeps.isEmpty || !c.parallelCalls.isEmpty
+            || c.declarations.contains { (model.attributes[$0]?.timeoutMs?.value ?? 0) > Inference.maxFunctionTimeoutMs }
+        c.isWorkflow = workflow
+        return workflow
+    }
 
     /// True when a fn has no effects a workflow must run as a step (no operations, async or calls
     /// to effectful fns): a workflow evaluates such calls itself.
@@ -124,6 +138,10 @@ public final class Inference {
 
     private func run() {
         keys = HandlerKey.keys(for: program, file: file)
+        let count = program.declarations.count
+        facts = Array(repeating: nil, count: count)
+        closures = Array(repeating: nil, count: count)
+        unitNames = Array(repeating: nil, count: count)
         for (i, d) in program.declarations.enumerated() {
             if let h = d.handler { facts[i] = BodyFacts.collect(h.body, model: model) }
         }

@@ -2,12 +2,93 @@
 // range that caused it (`Reason`), so explain, hover and diagnostics can point at the line.
 
 /// Why something was inferred: a sentence and the range that caused it.
+///
+/// The sentence is kept in pieces (words, source locations, source text) and written out only
+/// when asked for, with `text(in:)`: a plan holds a reason for every fact, thousands in a large
+/// app, and `check` and the language server's diagnostics show none of them.
 public struct Reason: Hashable, Sendable {
-    public var text: String
+    public var message: ReasonMessage
     public var range: SourceRange
-    public init(_ text: String, _ range: SourceRange) {
-        self.text = text
+    public init(_ message: ReasonMessage, _ range: SourceRange) {
+        self.message = message
         self.range = range
+    }
+
+    /// The sentence, with its locations as `file:line:col` and its source text quoted from `file`.
+    public func text(in file: SourceFile) -> String { message.text(in: file) }
+}
+
+/// A reason's sentence in pieces, written as a string interpolation:
+/// `"uses \(name) at \(at: range)"`, `"waits with `\(source: range, firstLine: true)`"`.
+public struct ReasonMessage: Hashable, Sendable, ExpressibleByStringInterpolation {
+    enum Piece: Hashable, Sendable {
+        case words(String)
+        /// `file:line:col` of the range's start.
+        case location(SourceRange)
+        /// The range's source text: its first line only, at most `limit` characters.
+        case source(SourceRange, firstLine: Bool, limit: Int?)
+        /// Names joined with ", ", without `excluding`, shortened to a few and "and N others".
+        case names([String], excluding: String)
+    }
+    var pieces: [Piece]
+
+    public init(stringLiteral value: String) { pieces = [.words(value)] }
+    public init(stringInterpolation: StringInterpolation) { pieces = stringInterpolation.pieces }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var pieces: [Piece] = []
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            pieces.reserveCapacity(2 * interpolationCount + 1)
+        }
+        public mutating func appendLiteral(_ literal: String) {
+            if !literal.isEmpty { pieces.append(.words(literal)) }
+        }
+        public mutating func appendInterpolation<T: CustomStringConvertible>(_ value: T) {
+            pieces.append(.words(value.description))
+        }
+        /// `file:line:col` of `range`'s start.
+        public mutating func appendInterpolation(at range: SourceRange) { pieces.append(.location(range)) }
+        /// The source text of `range`, optionally its first line only and at most `prefix` characters.
+        public mutating func appendInterpolation(source range: SourceRange, firstLine: Bool = false, prefix: Int? = nil) {
+            pieces.append(.source(range, firstLine: firstLine, limit: prefix))
+        }
+        /// `names` without `excluding`: all of them when there are a few, else the first few and
+        /// how many more (a list of hundreds helps nobody). `names` holds `excluding` once.
+        public mutating func appendInterpolation(names: [String], excluding: String) {
+            pieces.append(.names(names, excluding: excluding))
+        }
+    }
+
+    /// How many names a `names` piece lists before it says "and N others".
+    static let listedNames = 4
+
+    public func text(in file: SourceFile) -> String {
+        var out = ""
+        for piece in pieces {
+            switch piece {
+            case .words(let w): out += w
+            case .location(let r): out += file.describe(r)
+            case .source(let r, let firstLine, let limit):
+                var text = Substring(file.text(r))
+                if firstLine { text = text.split(separator: "\n").first ?? "" }
+                if let limit { text = text.prefix(limit) }
+                out += text
+            case .names(let names, let excluded):
+                out += ReasonMessage.join(names, excluding: excluded)
+            }
+        }
+        return out
+    }
+
+    static func join(_ names: [String], excluding excluded: String) -> String {
+        let listed = listedNames
+        var shown: [String] = []
+        for n in names where n != excluded {
+            shown.append(n)
+            if shown.count > listed { break }
+        }
+        if shown.count <= listed { return shown.joined(separator: ", ") }
+        return shown.prefix(listed - 1).joined(separator: ", ") + " and \(names.count - listed) others"
     }
 }
 

@@ -9,7 +9,25 @@ extension Inference {
         var to: Int
         var range: SourceRange
         var conditional: Bool
-        var label: String
+        var why: Why
+
+        /// What makes `to` run: written out only for the edges of a reported cycle.
+        enum Why {
+            case async
+            case publish(topic: Int)
+            case step
+        }
+    }
+
+    /// An edge's label in a cycle's diagnostic.
+    func label(_ e: AsyncEdge) -> String {
+        switch e.why {
+        case .async:
+            let how = units.workflowSet.contains(e.to) ? "starts workflow" : "sends to the queue of"
+            return "\(how) `\(unitName(e.to))`"
+        case .publish(let topic): return "publishes to `\(resourceName(topic))`, delivered to \(unitLabel(e.to))"
+        case .step: return "runs `\(unitName(e.to))` as a step"
+        }
     }
 
     func checkPlan() {
@@ -79,21 +97,18 @@ extension Inference {
             let c = closure(u)
             let asyncs = wf ? (facts[u]?.asyncCalls ?? []) : c.asyncCalls
             for a in asyncs {
-                let how = units.workflowSet.contains(a.value) ? "starts workflow" : "sends to the queue of"
-                edges.append(AsyncEdge(from: u, to: a.value, range: a.range, conditional: a.conditional,
-                                       label: "\(how) `\(unitName(a.value))`"))
+                edges.append(AsyncEdge(from: u, to: a.value, range: a.range, conditional: a.conditional, why: .async))
             }
             let ops = wf ? (facts[u]?.operations ?? []) : c.operations
             for op in ops where op.value.kind == .topic && op.value.operation == .publish {
                 for s in subscribers[op.value.declaration] ?? [] {
                     edges.append(AsyncEdge(from: u, to: s, range: op.range, conditional: op.conditional,
-                                           label: "publishes to `\(resourceName(op.value.declaration))`, delivered to \(unitLabel(s))"))
+                                           why: .publish(topic: op.value.declaration)))
                 }
             }
             if wf {
                 for call in facts[u]?.syncCalls ?? [] where units.taskFns.contains(call.value) || units.workflowSet.contains(call.value) {
-                    edges.append(AsyncEdge(from: u, to: call.value, range: call.range, conditional: call.conditional,
-                                           label: "runs `\(unitName(call.value))` as a step"))
+                    edges.append(AsyncEdge(from: u, to: call.value, range: call.range, conditional: call.conditional, why: .step))
                 }
             }
         }
@@ -115,8 +130,8 @@ extension Inference {
                     unconditionalOnly
                         ? "async cycle: \(names.joined(separator: " → ")) runs forever"
                         : "possible async cycle: \(names.joined(separator: " → "))",
-                    at: Label(first.range, first.label),
-                    secondary: cycle.dropFirst().map { Label($0.range, $0.label) },
+                    at: Label(first.range, label(first)),
+                    secondary: cycle.dropFirst().map { Label($0.range, label($0)) },
                     notes: [unconditionalOnly
                         ? "every step of the cycle is unconditional: each message makes another, an infinite loop that bills forever"
                         : "a condition may break the cycle; make sure it always ends"],
@@ -128,42 +143,49 @@ extension Inference {
     }
 
     /// Tarjan's strongly connected components (iterative), keeping those that contain a cycle.
+    /// Nodes are declaration indices, so the tables are arrays indexed by node.
     static func stronglyConnected(_ edges: [AsyncEdge]) -> [[Int]] {
-        var adjacency: [Int: [Int]] = [:]
-        for e in edges { adjacency[e.from, default: []].append(e.to) }
-        let nodes = Set(edges.flatMap { [$0.from, $0.to] }).sorted()
+        guard let top = edges.lazy.map({ max($0.from, $0.to) }).max() else { return [] }
+        let size = top + 1
+        var adjacency = [[Int]](repeating: [], count: size)
+        var present = [Bool](repeating: false, count: size)
+        for e in edges {
+            adjacency[e.from].append(e.to)
+            present[e.from] = true
+            present[e.to] = true
+        }
         var index = 0
-        var indices: [Int: Int] = [:], low: [Int: Int] = [:]
-        var onStack: Set<Int> = [], stack: [Int] = []
+        var indices = [Int](repeating: -1, count: size), low = [Int](repeating: 0, count: size)
+        var onStack = [Bool](repeating: false, count: size), stack: [Int] = []
         var result: [[Int]] = []
-        for start in nodes where indices[start] == nil {
-            var work: [(node: Int, next: Int)] = [(start, 0)]
+        var work: [(node: Int, next: Int)] = []
+        for start in 0..<size where present[start] && indices[start] < 0 {
+            work.append((start, 0))
             indices[start] = index; low[start] = index; index += 1
-            stack.append(start); onStack.insert(start)
+            stack.append(start); onStack[start] = true
             while var frame = work.popLast() {
-                let succ = adjacency[frame.node] ?? []
-                if frame.next < succ.count {
-                    let w = succ[frame.next]
+                if frame.next < adjacency[frame.node].count {
+                    let w = adjacency[frame.node][frame.next]
                     frame.next += 1
                     work.append(frame)
-                    if indices[w] == nil {
+                    if indices[w] < 0 {
                         indices[w] = index; low[w] = index; index += 1
-                        stack.append(w); onStack.insert(w)
+                        stack.append(w); onStack[w] = true
                         work.append((w, 0))
-                    } else if onStack.contains(w) {
-                        low[frame.node] = min(low[frame.node]!, indices[w]!)
+                    } else if onStack[w] {
+                        low[frame.node] = min(low[frame.node], indices[w])
                     }
                     continue
                 }
-                if let parent = work.last { low[parent.node] = min(low[parent.node]!, low[frame.node]!) }
+                if let parent = work.last { low[parent.node] = min(low[parent.node], low[frame.node]) }
                 if low[frame.node] == indices[frame.node] {
                     var component: [Int] = []
                     while let w = stack.popLast() {
-                        onStack.remove(w)
+                        onStack[w] = false
                         component.append(w)
                         if w == frame.node { break }
                     }
-                    let selfLoop = component.count == 1 && (adjacency[component[0]] ?? []).contains(component[0])
+                    let selfLoop = component.count == 1 && adjacency[component[0]].contains(component[0])
                     if component.count > 1 || selfLoop { result.append(component.sorted()) }
                 }
             }

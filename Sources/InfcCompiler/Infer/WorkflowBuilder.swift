@@ -43,7 +43,7 @@ struct WorkflowBuilder {
     }
 
     private mutating func grant(_ p: Permission, _ range: SourceRange) {
-        grants[p, default: []].append(Reason("\(file.text(range).split(separator: "\n").first.map { String($0.prefix(60)) } ?? "") at \(file.describe(range))", range))
+        grants[p, default: []].append(Reason("\(source: range, firstLine: true, prefix: 60) at \(at: range)", range))
     }
 
     // MARK: Statements
@@ -147,14 +147,14 @@ struct WorkflowBuilder {
                 if !extraFunctions.contains(where: { $0.name == fname }) {
                     extraFunctions.append(PlanFunction(
                         name: fname, handlers: [], triggers: [.workflowTask], limit: s.limit?.value,
-                        limitReasons: s.limit.map { [Reason("calls \(resource) (limit \($0.value), \(file.describe($0.range)))", e.range)] } ?? [],
+                        limitReasons: s.limit.map { [Reason("calls \(resource) (limit \($0.value), \(at: $0.range))", e.range)] } ?? [],
                         timeoutMs: Inference.defaultTimeoutMs, retries: inference.attributes(declaration).retry?.value ?? Inference.defaultRetries,
                         backoffMs: inference.attributes(declaration).backoffMs?.value ?? Inference.defaultBackoffMs,
                         grants: [Grant(permission: Permission(resource: resource, type: .service, action: .call),
-                                       reasons: [Reason("\(resource).\(op.rawValue) at \(file.describe(e.range))", e.range)])],
+                                       reasons: [Reason("\(resource).\(op.rawValue) at \(at: e.range)", e.range)])],
                         range: e.range, serviceCall: resource))
                 } else if let i = extraFunctions.firstIndex(where: { $0.name == fname }) {
-                    extraFunctions[i].grants[0].reasons.append(Reason("\(resource).\(op.rawValue) at \(file.describe(e.range))", e.range))
+                    extraFunctions[i].grants[0].reasons.append(Reason("\(resource).\(op.rawValue) at \(at: e.range)", e.range))
                 }
                 return [WorkflowState(name: stateName("call_\(resource)"), kind: .serviceCall(service: resource, function: fname), range: e.range)]
             }
