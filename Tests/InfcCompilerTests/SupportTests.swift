@@ -63,6 +63,19 @@ import Testing
         }
     }
 
+    @Test func nameTableFindsWhatItHolds() {
+        // Enough names to grow the table several times, ASCII and not, and look-alikes.
+        var table = NameTable()
+        let names = (0..<3000).map { "n\($0)" } + ["", "é", "ñame", "_"]
+        for (k, name) in names.enumerated() {
+            #expect(table.insert(name) == (k, true))
+            #expect(table.insert(name) == (k, false))
+        }
+        for (k, name) in names.enumerated() { #expect(table.find(name) == k) }
+        #expect(table.find("n3000") == nil && table.find("N1") == nil && table.find("n01") == nil)
+        #expect(table.names == names)
+    }
+
     @Test func reasonsAreWrittenFromTheirPieces() {
         let file = SourceFile(path: "dir/app.inf", text: "fn f() {\n  sleep(1d)\n  orders.put(\"k\", {\n    v: 1 })\n}\n")
         let statement = SourceRange(file.lineStarts[2] + 2, file.lineStarts[4] - 1)

@@ -43,10 +43,22 @@ extension Inference {
     static func routeUnitName(method: String, path: String) -> String {
         var name = method.lowercased()
         var segments = 0
-        for segment in path.split(separator: "/") {
+        for segment in path.utf8.split(separator: UInt8(ascii: "/")) {
             name += "_"
             segments += 1
-            for c in segment.drop(while: { $0 == ":" }) {
+            let word = segment.drop { $0 == UInt8(ascii: ":") }
+            if word.allSatisfy({ $0 < 0x80 }) {
+                // ASCII, as nearly every path is: byte by byte, no grapheme breaking.
+                var bytes = [UInt8](word)
+                for k in bytes.indices {
+                    let a = bytes[k]
+                    let keep = (a >= 0x30 && a <= 0x39) || (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A)
+                    if !keep { bytes[k] = UInt8(ascii: "_") }
+                }
+                name += String(decoding: bytes, as: UTF8.self)
+                continue
+            }
+            for c in Substring(word) {
                 if let a = c.asciiValue {
                     let keep = (a >= 0x30 && a <= 0x39) || (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A)
                     name.append(keep ? c : "_")

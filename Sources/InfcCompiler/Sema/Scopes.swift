@@ -9,22 +9,32 @@ struct Scopes {
         var depth: Int
     }
 
-    /// What a name means when no local binding carries it.
+    /// What a name means: its local bindings, innermost last, else the declaration or built-in.
     private struct Entry {
         var locals: [Visible] = []
         var global: Symbol?
     }
 
-    private var table: [String: Entry] = [:]
-    /// Names declared in the open scopes, in order; `marks` holds where each scope's names start.
-    private var log: [String] = []
+    /// Name → slot of `entries`.
+    private var slots = NameTable()
+    private var entries: [Entry] = []
+    /// Slots of the names declared in the open scopes, in order; `marks` holds where each
+    /// scope's names start.
+    private var log: [Int] = []
     private var marks: [Int] = []
 
     /// Seeds the names every body sees: declarations first, then built-ins they do not shadow.
     init(globals: [String: Int]) {
-        table.reserveCapacity(globals.count + Builtin.allCases.count)
-        for (name, index) in globals { table[name] = Entry(global: .declaration(index)) }
-        for b in Builtin.allCases where table[b.rawValue] == nil { table[b.rawValue] = Entry(global: .builtin(b)) }
+        slots.reserve(globals.count + Builtin.allCases.count)
+        for (name, index) in globals { entries[slot(name)].global = .declaration(index) }
+        for b in Builtin.allCases where slots.find(b.rawValue) == nil { entries[slot(b.rawValue)].global = .builtin(b) }
+    }
+
+    /// The slot of `name`, with an empty entry when the name is new.
+    private mutating func slot(_ name: String) -> Int {
+        let (slot, inserted) = slots.insert(name)
+        if inserted { entries.append(Entry()) }
+        return slot
     }
 
     /// Closes every scope and opens one, the body's outermost.
@@ -43,37 +53,105 @@ struct Scopes {
     mutating func pop() {
         guard let mark = marks.popLast() else { return }
         while log.count > mark {
-            let name = log.removeLast()
-            table[name]?.locals.removeLast()
+            entries[log.removeLast()].locals.removeLast()
         }
     }
 
     /// Binds `name` to `binding` in the innermost scope (a later binding of the same name wins).
     mutating func declare(_ name: String, binding: Int) {
-        log.append(name)
-        table[name, default: Entry()].locals.append(Visible(binding: binding, depth: marks.count))
+        let slot = slot(name)
+        log.append(slot)
+        entries[slot].locals.append(Visible(binding: binding, depth: marks.count))
     }
 
     /// What `name` refers to: the innermost local binding, else the declaration or built-in.
     func lookup(_ name: String) -> Symbol? {
-        guard let entry = table[name] else { return nil }
-        if let local = entry.locals.last { return .local(local.binding) }
-        return entry.global
+        guard let slot = slots.find(name) else { return nil }
+        if let local = entries[slot].locals.last { return .local(local.binding) }
+        return entries[slot].global
     }
 
     /// The binding of `name` declared in the innermost scope itself, if any.
     func inInnermostScope(_ name: String) -> Int? {
-        guard let local = table[name]?.locals.last, local.depth == marks.count else { return nil }
+        guard let slot = slots.find(name), let local = entries[slot].locals.last, local.depth == marks.count else { return nil }
         return local.binding
     }
 
     /// The latest binding of `name` in the outermost scope (parameters and top-level bindings).
     func inOutermostScope(_ name: String) -> Int? {
-        table[name]?.locals.last { $0.depth == 1 }?.binding
+        guard let slot = slots.find(name) else { return nil }
+        return entries[slot].locals.last { $0.depth == 1 }?.binding
     }
 
     /// Every name in scope, for suggestions (order does not matter: suggestions sort them).
     var visibleNames: [String] {
-        table.compactMap { $0.value.locals.isEmpty && $0.value.global == nil ? nil : $0.key }
+        entries.indices.compactMap { entries[$0].locals.isEmpty && entries[$0].global == nil ? nil : slots.names[$0] }
+    }
+}
+
+/// Names → dense slots (0, 1, 2… in insertion order), in an open-addressing table hashed with
+/// FNV-1a over the UTF-8 bytes. The resolver looks up every name it reads; the standard
+/// Dictionary's seeded SipHash of a String costs several times as much.
+struct NameTable {
+    /// Slot → name.
+    private(set) var names: [String] = []
+    private var hashes: [UInt64] = []
+    /// Slot + 1 per bucket, 0 when empty. The count is a power of two, at most half full.
+    private var buckets: [Int32] = Array(repeating: 0, count: 16)
+
+    static func hash(_ name: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h ^ (h >> 29)
+    }
+
+    mutating func reserve(_ count: Int) {
+        names.reserveCapacity(count)
+        hashes.reserveCapacity(count)
+        var size = buckets.count
+        while size < 2 * count { size *= 2 }
+        if size > buckets.count { rehash(size) }
+    }
+
+    /// The slot of `name`, if it was inserted.
+    func find(_ name: String) -> Int? {
+        let h = NameTable.hash(name)
+        let mask = buckets.count - 1
+        var b = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let s = Int(buckets[b]) - 1
+            if s < 0 { return nil }
+            if hashes[s] == h && names[s] == name { return s }
+            b = (b + 1) & mask
+        }
+    }
+
+    /// The slot of `name`, added at the end when new.
+    mutating func insert(_ name: String) -> (slot: Int, inserted: Bool) {
+        let h = NameTable.hash(name)
+        let mask = buckets.count - 1
+        var b = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let s = Int(buckets[b]) - 1
+            if s < 0 { break }
+            if hashes[s] == h && names[s] == name { return (s, false) }
+            b = (b + 1) & mask
+        }
+        let slot = names.count
+        names.append(name)
+        hashes.append(h)
+        buckets[b] = Int32(slot + 1)
+        if 2 * names.count > buckets.count { rehash(2 * buckets.count) }
+        return (slot, true)
+    }
+
+    private mutating func rehash(_ size: Int) {
+        buckets = Array(repeating: 0, count: size)
+        let mask = size - 1
+        for (slot, h) in hashes.enumerated() {
+            var b = Int(truncatingIfNeeded: h) & mask
+            while buckets[b] != 0 { b = (b + 1) & mask }
+            buckets[b] = Int32(slot + 1)
+        }
     }
 }

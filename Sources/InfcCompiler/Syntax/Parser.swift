@@ -120,7 +120,10 @@ public final class Parser {
         let h = childHeight + 1
         if h > 1 {
             let i = Int(id.raw)
-            if heights.count <= i { heights.append(contentsOf: repeatElement(1, count: i - heights.count + 1)) }
+            if heights.count <= i {
+                // Doubling: ids grow one by one, and most nodes are leaves that never get here.
+                heights += [Int32](repeating: 1, count: max(i + 1, 2 * heights.count, 1024) - heights.count)
+            }
             heights[i] = h
         }
         if Int(h) > Parser.maxExpressionHeight {
