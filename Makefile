@@ -28,6 +28,7 @@ demo: build
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/infc
 	install -m 755 $(INFC) $(DESTDIR)$(PREFIX)/bin/infc
+	install -m 755 $(INFC)-runtime $(DESTDIR)$(PREFIX)/bin/infc-runtime
 	cp -R templates $(DESTDIR)$(PREFIX)/share/infc/
 
 # Benchmarks (not tests): release build, comparison tools, then bench/results/latest.{md,json}.

@@ -7,6 +7,7 @@ let package = Package(
     name: "infc",
     products: [
         .executable(name: "infc", targets: ["infc"]),
+        .executable(name: "infc-runtime", targets: ["infc-runtime"]),
     ],
     targets: [
         // The system SQLite, through a module map (libsqlite3-dev).
@@ -21,10 +22,17 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         // The local runtime: interpreter, HTTP, queues, workflows, SQLite state.
         .target(name: "InfcRuntime", dependencies: ["InfcCompiler", "CSQLite", "CEpoll"]),
+        // The runtime's network client for service calls (URLSession, so libcurl): linked by
+        // the runtime's executable only.
+        .target(name: "InfcServiceClient", dependencies: ["InfcRuntime"]),
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
-        // argv, file IO, exit codes.
-        .executableTarget(name: "infc", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer"]),
+        // argv, file IO, exit codes: every command, for both executables.
+        .target(name: "InfcCommandLine", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer"]),
+        // The compiler's executable: `run` and `dev` hand over to infc-runtime.
+        .executableTarget(name: "infc", dependencies: ["InfcCommandLine"]),
+        // The runtime's executable: the same commands, with the network client.
+        .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcServiceClient"]),
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
         .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler"]),

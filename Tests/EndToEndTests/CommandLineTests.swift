@@ -12,7 +12,7 @@ struct CLI {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @discardableResult
-    static func run(_ args: [String], in directory: URL = root) throws -> CLI {
+    static func run(_ args: [String], in directory: URL = root, executable: URL = Binary.url) throws -> CLI {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("infc-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
@@ -20,7 +20,7 @@ struct CLI {
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
         let p = Process()
-        p.executableURL = Binary.url
+        p.executableURL = executable
         p.arguments = args
         p.currentDirectoryURL = directory
         p.standardInput = FileHandle.nullDevice

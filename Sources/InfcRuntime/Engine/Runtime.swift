@@ -20,6 +20,8 @@ public struct RuntimeOptions: Sendable {
     public var httpLimits = HTTPLimits()
     /// Where lines go (standard output when nil).
     public var sink: (@Sendable (String) -> Void)?
+    /// How service calls reach the network (without one, every service call fails).
+    public var serviceTransport: ServiceTransport?
 
     public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
 }
@@ -90,7 +92,8 @@ public final class Runtime: Sendable {
         recorder = InvocationRecorder(store: store, logger: logger)
         secrets = SecretSource(appDirectory: options.appDirectory ?? deployment.appDirectory,
                                environment: options.environment, redactor: redactor)
-        services = ServiceGateway(environment: options.environment, logger: logger)
+        services = ServiceGateway(environment: options.environment, logger: logger,
+                                  transport: options.serviceTransport ?? NoServiceTransport())
         active = Mutex(ActiveDeployment(deployment))
     }
 

@@ -1,12 +1,44 @@
-// Runtime engine: calls to external services — real HTTP through URLSession, to the service's
-// URL or its `INFC_SERVICE_<NAME>_URL` override, held to the service's shared concurrency limit
-// and rate (a token bucket) across every caller, workflow steps included.
+// Runtime engine: calls to external services — real HTTP through a `ServiceTransport`, to the
+// service's URL or its `INFC_SERVICE_<NAME>_URL` override, held to the service's shared
+// concurrency limit and rate (a token bucket) across every caller, workflow steps included.
+// The transport is plugged in by the runtime executable (InfcServiceClient): this module never
+// links the network stack, so `infc check` and `infc lsp` do not load it.
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import InfcCompiler
 import Synchronization
+
+/// One HTTP request to a service.
+public struct ServiceRequest: Sendable {
+    public var method: String
+    public var url: URL
+    /// A JSON body (POST and PUT), sent with `Content-Type: application/json`.
+    public var body: [UInt8]?
+    /// Seconds the whole exchange may take.
+    public var timeout: Double
+}
+
+/// How a service request ended.
+public enum ServiceOutcome: Sendable {
+    case answered(status: Int, contentType: String?, body: [UInt8])
+    /// The service could not be reached; the text says why.
+    case unreachable(String)
+    /// `shouldStop` turned true or the timeout passed first.
+    case stopped
+}
+
+/// Sends service requests over the network.
+public protocol ServiceTransport: Sendable {
+    /// Sends `request` and waits for the outcome, returning `.stopped` soon after `shouldStop`
+    /// turns true.
+    func send(_ request: ServiceRequest, shouldStop: () -> Bool) -> ServiceOutcome
+}
+
+/// The transport of a runtime started without one: every call fails, saying why.
+struct NoServiceTransport: ServiceTransport {
+    func send(_ request: ServiceRequest, shouldStop: () -> Bool) -> ServiceOutcome {
+        .unreachable("this process has no network client for services (run the app with `infc run`)")
+    }
+}
 
 /// Every service of the app, with its shared limit and rate. Survives `infc dev` swaps, so the
 /// limits keep counting calls that started under the previous version.
@@ -20,16 +52,12 @@ public final class ServiceGateway: Sendable {
     private let endpoints = Mutex<[String: Endpoint]>([:])
     private let environment: [String: String]
     private let logger: RuntimeLogger
-    private let session: URLSession
+    private let transport: ServiceTransport
 
-    public init(environment: [String: String], logger: RuntimeLogger) {
+    public init(environment: [String: String], logger: RuntimeLogger, transport: ServiceTransport) {
         self.environment = environment
         self.logger = logger
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        configuration.httpMaximumConnectionsPerHost = 64
-        session = URLSession(configuration: configuration)
+        self.transport = transport
     }
 
     /// Takes the services of a (new) manifest; logs each URL override once.
@@ -82,40 +110,21 @@ public final class ServiceGateway: Sendable {
             throw RuntimeError.timeout()
         }
 
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        if (operation == .post || operation == .put), arguments.count > 1 {
-            request.httpBody = Data(arguments[1].serialized().utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
+        var payload: [UInt8]?
+        if operation == .post || operation == .put, arguments.count > 1 { payload = Array(arguments[1].serialized().utf8) }
         let remaining = deadline - Date().timeIntervalSince1970
         guard remaining > 0 else { throw RuntimeError.timeout() }
-        request.timeoutInterval = remaining
-
-        let box = Mutex<(Data?, URLResponse?, Error?)?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let task = session.dataTask(with: request) { data, response, error in
-            box.withLock { $0 = (data, response, error) }
-            done.signal()
-        }
-        task.resume()
-        // Wait in short slices so that cancellation (shutdown, timeout) is noticed.
-        while done.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
-            if cancelled() || Date().timeIntervalSince1970 >= deadline {
-                task.cancel()
-                throw RuntimeError.timeout()
-            }
-        }
-        let (data, response, error) = box.withLock { $0 } ?? (nil, nil, nil)
-        if let error {
+        let request = ServiceRequest(method: method, url: url, body: payload, timeout: remaining)
+        let (status, contentType, bytes): (Int, String?, [UInt8])
+        switch transport.send(request, shouldStop: { cancelled() || Date().timeIntervalSince1970 >= deadline }) {
+        case .answered(let s, let t, let b): (status, contentType, bytes) = (s, t, b)
+        case .stopped: throw RuntimeError.timeout()
+        case .unreachable(let why):
             throw RuntimeError.runtime(
-                "service-unavailable", "\(service) could not be reached for \(method) \(pathValue): \(error.localizedDescription)",
+                "service-unavailable", "\(service) could not be reached for \(method) \(pathValue): \(why)",
                 extra: ["service": .string(service)])
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let contentType = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type")
-        let body = Self.decodeBody(data.map(Array.init) ?? [], contentType: contentType)
+        let body = Self.decodeBody(bytes, contentType: contentType)
         guard (200..<300).contains(status) else {
             let message = "\(service) answered \(status) to \(method) \(pathValue)"
             throw RuntimeError.runtime("service-error", message,

@@ -7,6 +7,7 @@ import InfcRuntime
 
 struct DevCommand {
     var arguments: [String]
+    var transport: ServiceTransport
 
     /// How often the source is checked for changes.
     static let pollInterval: TimeInterval = 0.3
@@ -19,7 +20,7 @@ struct DevCommand {
         let appDirectory = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
         let buildDirectory = appDirectory + "/.infc/build"
         let state = args.values["--state"] ?? appDirectory + "/.infc"
-        let options = try RuntimeFlags.options(args, stateDirectory: state, appDirectory: appDirectory)
+        let options = try RuntimeFlags.options(args, stateDirectory: state, appDirectory: appDirectory, transport: transport)
         let colorMode = try args.choice("--color", ["auto", "always", "never"], default: "auto")
         let compileOptions = CompileOptions(maxResources: try args.positiveInt("--max-resources"))
         let watcher = SourceWatcher(path: path)

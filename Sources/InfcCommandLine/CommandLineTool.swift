@@ -1,6 +1,7 @@
 // infc driver: command dispatch, common flags and the one-line error convention.
 import Foundation
 import InfcCompiler
+import InfcRuntime
 
 /// Exit codes: 0 ok, 1 diagnostics (errors), 2 usage or IO.
 enum ExitCode {
@@ -19,15 +20,35 @@ struct CLIError: Error {
     }
 }
 
-struct CommandLineTool {
-    var arguments: [String]
+/// Where `infc run` and `infc dev` run the runtime.
+public enum RuntimeHost: Sendable {
+    /// In this process, with this network client for service calls (the runtime executable).
+    case inProcess(ServiceTransport)
+    /// In the runtime executable of this name beside this one, which replaces this process
+    /// (same pid, same signals): the compiler's executable never loads the network stack.
+    case sibling(String)
+}
 
-    func run() -> Int32 {
+public struct CommandLineTool {
+    var arguments: [String]
+    var runtimeHost: RuntimeHost
+
+    public init(arguments: [String], runtimeHost: RuntimeHost) {
+        self.arguments = arguments
+        self.runtimeHost = runtimeHost
+    }
+
+    public func run() -> Int32 {
         guard let command = arguments.first else {
             print(Help.overview)
             return ExitCode.ok
         }
         let rest = Array(arguments.dropFirst())
+        // `infc check --help` is `infc help check`, for every command.
+        if rest.contains(where: { $0 == "--help" || $0 == "-h" }), let text = Help.command(command) {
+            print(text)
+            return ExitCode.ok
+        }
         do {
             switch command {
             case "check": return try CheckCommand(arguments: rest).run()
@@ -36,8 +57,14 @@ struct CommandLineTool {
             case "graph": return try GraphCommand(arguments: rest).run()
             case "dump": return try DumpCommand(arguments: rest).run()
             case "new": return try NewCommand(arguments: rest).run()
-            case "run": return try RunCommand(arguments: rest).run()
-            case "dev": return try DevCommand(arguments: rest).run()
+            case "run", "dev":
+                switch runtimeHost {
+                case .inProcess(let transport):
+                    return command == "run" ? try RunCommand(arguments: rest, transport: transport).run()
+                                            : try DevCommand(arguments: rest, transport: transport).run()
+                case .sibling(let name):
+                    try RuntimeExecutable.replaceProcess(with: name, arguments: arguments)
+                }
             case "status": return try StatusCommand(arguments: rest).run()
             case "trace": return try TraceCommand(arguments: rest).run()
             case "lsp": return try LSPCommand(arguments: rest).run()
@@ -64,6 +91,23 @@ struct CommandLineTool {
             Terminal.error("\(error)")
             return ExitCode.usage
         }
+    }
+}
+
+/// The runtime executable, `infc-runtime`, installed beside `infc`.
+enum RuntimeExecutable {
+    /// Replaces this process with the runtime executable `name` from this executable's
+    /// directory, passing `arguments` (the command first). Returns only by throwing.
+    static func replaceProcess(with name: String, arguments: [String]) throws -> Never {
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let path = URL(fileURLWithPath: own).deletingLastPathComponent().appendingPathComponent(name).path
+        let argv = [CommandLine.arguments.first ?? "infc"] + arguments
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
+        cArgs.append(nil)
+        execv(path, &cArgs)
+        let reason = String(cString: strerror(errno))
+        throw CLIError("cannot start the runtime \(path): \(reason); it is built and installed beside infc (make build, make install)")
     }
 }
 

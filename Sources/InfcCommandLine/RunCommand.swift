@@ -5,6 +5,7 @@ import InfcRuntime
 
 struct RunCommand {
     var arguments: [String]
+    var transport: ServiceTransport
 
     func run() throws -> Int32 {
         let args = try Arguments(arguments, command: "run", valueFlags: RuntimeFlags.valueFlags)
@@ -17,7 +18,7 @@ struct RunCommand {
             throw CLIError(error.message)
         }
         let state = args.values["--state"] ?? deployment.appDirectory + "/.infc"
-        let options = try RuntimeFlags.options(args, stateDirectory: state, appDirectory: deployment.appDirectory)
+        let options = try RuntimeFlags.options(args, stateDirectory: state, appDirectory: deployment.appDirectory, transport: transport)
         let runtime: Runtime
         do {
             runtime = try Runtime(deployment: deployment, options: options)
@@ -35,9 +36,11 @@ enum RuntimeFlags {
         "--port": ["-p"], "--state": [], "--log-format": [], "--time-scale": [],
     ]
 
-    static func options(_ args: Arguments, stateDirectory: String, appDirectory: String) throws -> RuntimeOptions {
+    static func options(_ args: Arguments, stateDirectory: String, appDirectory: String,
+                        transport: ServiceTransport) throws -> RuntimeOptions {
         var options = RuntimeOptions(stateDirectory: URL(fileURLWithPath: stateDirectory).standardizedFileURL.path)
         options.appDirectory = appDirectory
+        options.serviceTransport = transport
         if let p = args.values["--port"] {
             guard let port = Int(p), (0...65535).contains(port) else {
                 throw CLIError("--port takes a TCP port from 0 to 65535 (0 picks a free one), not '\(p)'")
