@@ -28,7 +28,9 @@ public struct Lexer {
     public static func tokenize(_ bytes: [UInt8], range: Range<Int>? = nil) -> LexedTokens {
         let r = range ?? 0..<bytes.count
         var lexer = Lexer(bytes: bytes, i: r.lowerBound, end: r.upperBound)
-        lexer.tokens.reserveCapacity(r.count / 4 + 1)
+        // About one token per three bytes of source (3.3 in the generated benchmark apps):
+        // reserved once, so the table is not copied as it grows.
+        lexer.tokens.reserveCapacity(r.count / 3 + 16)
         lexer.run()
         return LexedTokens(tokens: lexer.tokens, strings: lexer.strings, diagnostics: lexer.diagnostics)
     }
