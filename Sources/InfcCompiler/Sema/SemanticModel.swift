@@ -74,6 +74,8 @@ public struct SemanticModel: Sendable {
         app = AppSettings(name: appName)
         references = NodeMap(capacity: nodeCount)
         calls = NodeMap(capacity: nodeCount)
+        // About one name occurrence per three nodes: reserved, so the list is not copied as it grows.
+        occurrences.reserveCapacity(nodeCount / 3 + 16)
     }
 
     /// The resource kind of a declaration, if it is a resource or service.

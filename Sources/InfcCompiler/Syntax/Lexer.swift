@@ -16,7 +16,9 @@ public struct LexedTokens: Sendable {
 }
 
 public struct Lexer {
-    private let bytes: [UInt8]
+    /// The file's bytes, borrowed for the duration of `tokenize` (no bounds checks, no
+    /// reference counting in the per-byte loops).
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var i: Int
     private let end: Int
     private var tokens: [Token] = []
@@ -26,7 +28,11 @@ public struct Lexer {
 
     /// Lexes `bytes[range]`; token ranges are offsets into the whole file.
     public static func tokenize(_ bytes: [UInt8], range: Range<Int>? = nil) -> LexedTokens {
-        let r = range ?? 0..<bytes.count
+        let r = (range ?? 0..<bytes.count).clamped(to: 0..<bytes.count)
+        return bytes.withUnsafeBufferPointer { tokenize($0, range: r) }
+    }
+
+    private static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, range r: Range<Int>) -> LexedTokens {
         var lexer = Lexer(bytes: bytes, i: r.lowerBound, end: r.upperBound)
         // About one token per three bytes of source (3.3 in the generated benchmark apps):
         // reserved once, so the table is not copied as it grows.
@@ -35,7 +41,7 @@ public struct Lexer {
         return LexedTokens(tokens: lexer.tokens, strings: lexer.strings, diagnostics: lexer.diagnostics)
     }
 
-    private init(bytes: [UInt8], i: Int, end: Int) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, i: Int, end: Int) {
         self.bytes = bytes
         self.i = i
         self.end = end
@@ -412,7 +418,7 @@ public struct Lexer {
     }
 
     /// The keyword spelled by `bytes[start..<end]`, if any; no String is built.
-    static func keyword(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Keyword? {
+    static func keyword(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Keyword? {
         let n = end - start
         guard n >= 2 && n <= 8 else { return nil }
         // Every keyword starts with a lowercase letter in a, c, e, f, i, l, n, p, r, s, t, v, w.
@@ -420,7 +426,7 @@ public struct Lexer {
         case UInt8(ascii: "a"), UInt8(ascii: "c"), UInt8(ascii: "e"), UInt8(ascii: "f"), UInt8(ascii: "i"),
              UInt8(ascii: "l"), UInt8(ascii: "n"), UInt8(ascii: "p"), UInt8(ascii: "r"), UInt8(ascii: "s"),
              UInt8(ascii: "t"), UInt8(ascii: "v"), UInt8(ascii: "w"):
-            return keyword(packed: bytes.withUnsafeBufferPointer { pack($0, start, end) })
+            return keyword(packed: pack(bytes, start, end))
         default:
             return nil
         }
