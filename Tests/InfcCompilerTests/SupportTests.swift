@@ -63,6 +63,31 @@ import Testing
         }
     }
 
+    @Test func permissionOrderIsByNameThenDeclaration() {
+        // The ranks behind `<` keep the orders the plan has always sorted by.
+        let types = Permission.ResourceType.allCases
+        #expect(types.sorted() == types.sorted { $0.rawValue < $1.rawValue })
+        #expect(Action.allCases.sorted() == Action.allCases)
+    }
+
+    @Test func grantListGroupsReasonsByPermission() {
+        // Past the linear scan's eight permissions too: each permission once, reasons in order.
+        var list = GrantList()
+        let tables = (0..<20).map { "t\($0)" }
+        for round in 0..<3 {
+            for t in tables.reversed() {
+                list.add(Permission(resource: t, type: .table, action: .read), Reason("\(t) \(round)", .zero))
+            }
+        }
+        list.add(Permission(resource: "t0", type: .table, action: .write), Reason("w", .zero))
+        let file = SourceFile(path: "a.inf", text: "")
+        let grants = list.sorted
+        #expect(grants.count == 21)
+        #expect(grants.map(\.permission) == grants.map(\.permission).sorted())
+        let t5 = grants.first { $0.permission == Permission(resource: "t5", type: .table, action: .read) }
+        #expect(t5?.reasons.map { $0.text(in: file) } == ["t5 0", "t5 1", "t5 2"])
+    }
+
     @Test func nameTableFindsWhatItHolds() {
         // Enough names to grow the table several times, ASCII and not, and look-alikes.
         var table = NameTable()

@@ -70,20 +70,14 @@ public struct Budget: Sendable {
     public var byType: [(type: String, count: Int)] = []
     /// Construct → (instances, resources).
     public var byConstruct: [(construct: Construct, instances: Int, resources: Int)] = []
+    /// The largest contributors first; filled only when the plan is over its cap (the
+    /// over-budget diagnostic names them), by `contributors(of:declarationRanges:)`.
     public var contributors: [Contribution] = []
 
     public var isOver: Bool { total > cap }
 
-    /// Counts a plan. `ranges` gives a source range per unit name, for the contributors list.
-    static func count(_ plan: Plan, declarationRanges: [String: (String, SourceRange)] = [:]) -> Budget {
-        var instances: [Construct: Int] = [:]
-        var perUnit: [String: Int] = [:]
-        // `resources` builds its array on each call: count each construct's once.
-        let sizes = Dictionary(uniqueKeysWithValues: Construct.allCases.map { ($0, $0.resources.count) })
-        func add(_ c: Construct, _ unit: String?, _ n: Int = 1) {
-            instances[c, default: 0] += n
-            if let unit { perUnit[unit, default: 0] += (sizes[c] ?? 0) * n }
-        }
+    /// Every construct instance of a plan, with the unit (function or workflow) it belongs to.
+    private static func forEachInstance(of plan: Plan, _ add: (Construct, String?) -> Void) {
         if !plan.routes.isEmpty { add(.httpAPI, nil) }
         for r in plan.routes { add(.route, r.function) }
         for f in plan.functions { add(.function, f.name) }
@@ -95,6 +89,12 @@ public struct Budget: Sendable {
         for _ in plan.tables { add(.table, nil) }
         for _ in plan.buckets { add(.bucket, nil) }
         for _ in plan.secrets { add(.secret, nil) }
+    }
+
+    /// Counts a plan (without contributors).
+    static func count(_ plan: Plan) -> Budget {
+        var instances: [Construct: Int] = [:]
+        forEachInstance(of: plan) { c, _ in instances[c, default: 0] += 1 }
         var b = Budget()
         var types: [String: Int] = [:]
         for c in Construct.allCases {
@@ -104,10 +104,20 @@ public struct Budget: Sendable {
         }
         b.byType = types.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         b.total = b.byConstruct.reduce(0) { $0 + $1.resources }
-        b.contributors = perUnit.map { name, count in
+        return b
+    }
+
+    /// What each unit adds, largest first. `ranges` gives a label and source range per unit name.
+    static func contributors(of plan: Plan, declarationRanges: [String: (String, SourceRange)]) -> [Contribution] {
+        // `resources` builds its array on each call: count each construct's once.
+        let sizes = Dictionary(uniqueKeysWithValues: Construct.allCases.map { ($0, $0.resources.count) })
+        var perUnit: [String: Int] = [:]
+        forEachInstance(of: plan) { c, unit in
+            if let unit { perUnit[unit, default: 0] += sizes[c] ?? 0 }
+        }
+        return perUnit.map { name, count in
             let info = declarationRanges[name]
             return Contribution(label: info?.0 ?? name, range: info?.1 ?? .zero, count: count)
         }.sorted { ($1.count, $0.label) < ($0.count, $1.label) }
-        return b
     }
 }

@@ -71,7 +71,7 @@ extension Inference {
         return name
     }
 
-    func resourceName(_ d: Int) -> String { program.declarations[d].declaredName?.name ?? "" }
+    func resourceName(_ d: Int) -> String { d < declaredNames.count ? declaredNames[d] : "" }
 
     func queueName(_ fn: String) -> String { "\(fn)-queue" }
     func deadLetterName(_ fn: String) -> String { "\(fn)-dlq" }
@@ -157,17 +157,15 @@ extension Inference {
 
     /// The exact (resource, action) pairs a function's code reaches, with the lines that need them.
     func functionGrants(_ d: Int) -> [Grant] {
-        var grants: [Permission: [Reason]] = [:]
+        var grants = GrantList()
         let c = closure(d)
         for op in c.operations {
-            let p = permission(for: op.value)
-            grants[p, default: []].append(Reason("\(source: op.range, prefix: 60) at \(at: op.range)", op.range))
+            grants.add(permission(for: op.value), Reason("\(source: op.range, prefix: 60) at \(at: op.range)", op.range))
         }
         for a in c.asyncCalls {
-            let p = asyncPermission(a.value)
-            grants[p, default: []].append(Reason("async at \(at: a.range)", a.range))
+            grants.add(asyncPermission(a.value), Reason("async at \(at: a.range)", a.range))
         }
-        return grants.map { Grant(permission: $0.key, reasons: $0.value) }.sorted { $0.permission < $1.permission }
+        return grants.sorted
     }
 
     func permission(for op: OperationUse) -> Permission {

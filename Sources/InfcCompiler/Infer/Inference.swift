@@ -13,6 +13,8 @@ public final class Inference {
     var plan: Plan
     /// Deployed names, by declaration index.
     var unitNames: [String?] = []
+    /// Each declaration's declared name ("" for none), by declaration index.
+    var declaredNames: [String] = []
     var syncCallees: Set<Int> = []
     var units = Units()
 
@@ -62,6 +64,17 @@ public final class Inference {
 
     func closure(_ root: Int) -> Closure {
         if let c = closures[root] { return c }
+        if let f = facts[root], f.syncCalls.isEmpty {
+            // Most bodies call no fn synchronously: their closure is their own facts, shared.
+            let c = Closure()
+            c.declarations = [root]
+            c.operations = f.operations
+            c.asyncCalls = f.asyncCalls
+            c.sleeps = f.sleeps
+            c.parallelCalls = f.parallelCalls
+            closures[root] = c
+            return c
+        }
         // Declarations reached through unconditional calls, then through any calls.
         func reach(unconditionalOnly: Bool) -> [Int] {
             var seen: Set<Int> = [root]
@@ -142,6 +155,7 @@ public final class Inference {
         facts = Array(repeating: nil, count: count)
         closures = Array(repeating: nil, count: count)
         unitNames = Array(repeating: nil, count: count)
+        declaredNames = program.declarations.map { $0.declaredName?.name ?? "" }
         for (i, d) in program.declarations.enumerated() {
             if let h = d.handler { facts[i] = BodyFacts.collect(h.body, model: model) }
         }

@@ -94,9 +94,22 @@ public struct ReasonMessage: Hashable, Sendable, ExpressibleByStringInterpolatio
 
 /// A (resource, action) pair a function or workflow may perform.
 public struct Permission: Hashable, Sendable, Comparable {
-    public enum ResourceType: String, Sendable, Comparable {
+    public enum ResourceType: String, Sendable, Comparable, CaseIterable {
         case table, bucket, topic, secret, service, queue, workflow, function
-        public static func < (a: ResourceType, b: ResourceType) -> Bool { a.rawValue < b.rawValue }
+        /// Alphabetical by name, without comparing strings.
+        private var rank: Int {
+            switch self {
+            case .bucket: return 0
+            case .function: return 1
+            case .queue: return 2
+            case .secret: return 3
+            case .service: return 4
+            case .table: return 5
+            case .topic: return 6
+            case .workflow: return 7
+            }
+        }
+        public static func < (a: ResourceType, b: ResourceType) -> Bool { a.rank < b.rank }
     }
     public var resource: String
     public var type: ResourceType
@@ -111,6 +124,33 @@ public struct Permission: Hashable, Sendable, Comparable {
 public struct Grant: Sendable {
     public var permission: Permission
     public var reasons: [Reason]
+}
+
+/// Grants being collected: reasons gathered per permission, then sorted by permission. A
+/// function needs a few permissions, so a linear scan finds them until there are many.
+struct GrantList {
+    private var grants: [Grant] = []
+    private var index: [Permission: Int] = [:]
+    private static let scanned = 8
+
+    mutating func add(_ permission: Permission, _ reason: Reason) {
+        if let k = position(of: permission) {
+            grants[k].reasons.append(reason)
+            return
+        }
+        grants.append(Grant(permission: permission, reasons: [reason]))
+        if grants.count > GrantList.scanned {
+            if index.isEmpty { for (k, g) in grants.enumerated() { index[g.permission] = k } }
+            index[permission] = grants.count - 1
+        }
+    }
+
+    private func position(of permission: Permission) -> Int? {
+        if grants.count > GrantList.scanned { return index[permission] }
+        return grants.firstIndex { $0.permission == permission }
+    }
+
+    var sorted: [Grant] { grants.sorted { $0.permission < $1.permission } }
 }
 
 /// How a function is triggered.

@@ -224,8 +224,12 @@ extension Inference {
     // MARK: Budget
 
     func checkBudget() {
+        plan.budget = Budget.count(plan)
+        plan.budget.cap = options.maxResources ?? model.app.maxResources
+        guard plan.budget.isOver else { return }
         var ranges: [String: (String, SourceRange)] = [:]
-        for (d, role) in plan.roles {
+        // In declaration order: a grouped unit is labelled by its first handler, in every run.
+        for (d, role) in plan.roles.sorted(by: { $0.key < $1.key }) {
             let range = program.declarations[d].handler?.headerRange ?? program.declarations[d].range
             switch role {
             case .function(let n) where ranges[n] == nil, .workflow(let n) where ranges[n] == nil:
@@ -236,10 +240,8 @@ extension Inference {
         for f in plan.functions where ranges[f.name] == nil {
             ranges[f.name] = ("\(f.name) (line \(file.location(of: f.range.start).line))", f.range)
         }
-        plan.budget = Budget.count(plan, declarationRanges: ranges)
-        plan.budget.cap = options.maxResources ?? model.app.maxResources
+        plan.budget.contributors = Budget.contributors(of: plan, declarationRanges: ranges)
         let b = plan.budget
-        guard b.isOver else { return }
         var notes = ["by kind: " + b.byType.map { "\($0.count) \($0.type)" }.joined(separator: ", ")]
         let top = b.contributors.prefix(5)
         notes.append("largest contributors: " + top.map { "\($0.label) +\($0.count)" }.joined(separator: "; "))

@@ -6,7 +6,7 @@ struct WorkflowBuilder {
     let inference: Inference
     let declaration: Int
     let name: String
-    var grants: [Permission: [Reason]] = [:]
+    var grants = GrantList()
     var usedNames: [String: Int] = [:]
     var extraFunctions: [PlanFunction] = []
 
@@ -28,7 +28,7 @@ struct WorkflowBuilder {
         }
         return PlanWorkflow(
             name: name, handler: declaration, states: states,
-            grants: grants.map { Grant(permission: $0.key, reasons: $0.value) }.sorted { $0.permission < $1.permission },
+            grants: grants.sorted,
             reasons: inference.workflowReasons(declaration),
             retries: attrs.retry?.value ?? Inference.defaultRetries,
             backoffMs: attrs.backoffMs?.value ?? Inference.defaultBackoffMs,
@@ -43,7 +43,7 @@ struct WorkflowBuilder {
     }
 
     private mutating func grant(_ p: Permission, _ range: SourceRange) {
-        grants[p, default: []].append(Reason("\(source: range, firstLine: true, prefix: 60) at \(at: range)", range))
+        grants.add(p, Reason("\(source: range, firstLine: true, prefix: 60) at \(at: range)", range))
     }
 
     // MARK: Statements

@@ -50,7 +50,19 @@ public enum Action: String, Sendable, CaseIterable, Comparable {
     /// `send` on a queue, `start` on a workflow, `invoke` on a function.
     case send, start, invoke
 
-    public static func < (a: Action, b: Action) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    /// Declaration order (`allCases` order), without building `allCases`: plans sort thousands.
+    private var rank: Int {
+        switch self {
+        case .read: return 0
+        case .write: return 1
+        case .list: return 2
+        case .publish: return 3
+        case .call: return 4
+        case .send: return 5
+        case .start: return 6
+        case .invoke: return 7
+        }
     }
+
+    public static func < (a: Action, b: Action) -> Bool { a.rank < b.rank }
 }
