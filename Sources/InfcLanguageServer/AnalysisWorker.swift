@@ -20,10 +20,14 @@ final class AnalysisWorker: @unchecked Sendable {
 
     // Worker thread only.
     private var cache: [String: (revision: Int, compilation: Compilation)] = [:]
-    /// Compilations replaced in the cache, freed on another thread once the current job has
-    /// answered: freeing a syntax tree costs about a tenth of compiling it, and the next change
-    /// should not wait for that.
+    /// Compilations replaced in the cache, freed by this thread once it has been idle for
+    /// `idleBeforeFreeing` (freeing a syntax tree costs about a tenth of compiling it, and the
+    /// next change should not wait for that), or at once when `maxRetired` have piled up in a
+    /// burst of changes. Freed here rather than on another thread: the memory goes back to this
+    /// thread's allocator caches, where the next compilation finds it.
     private var retired: [Compilation] = []
+    static let idleBeforeFreeing = 0.03
+    static let maxRetired = 4
 
     func start() {
         let thread = Thread { [self] in loop() }
@@ -92,13 +96,25 @@ final class AnalysisWorker: @unchecked Sendable {
                     break
                 }
                 let now = DispatchTime.now().uptimeNanoseconds
-                if let (uri, deadline) = dueDiagnostics.min(by: { $0.value < $1.value }) {
-                    if deadline <= now {
-                        dueDiagnostics[uri] = nil
-                        dueURI = uri
-                        break
+                let due = dueDiagnostics.min(by: { $0.value < $1.value })
+                if let (uri, deadline) = due, deadline <= now {
+                    dueDiagnostics[uri] = nil
+                    dueURI = uri
+                    break
+                }
+                if !retired.isEmpty {
+                    // Idle: free what was replaced, unless work arrives first.
+                    let freeAt = now + UInt64(AnalysisWorker.idleBeforeFreeing * 1e9)
+                    if let (_, deadline) = due, deadline < freeAt {
+                        _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
+                    } else if !condition.wait(until: Date(timeIntervalSinceNow: AnalysisWorker.idleBeforeFreeing)),
+                              jobs.isEmpty, !stopped {
+                        condition.unlock()
+                        retired = []
+                        condition.lock()
                     }
-                    condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
+                } else if let (_, deadline) = due {
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
                 } else {
                     condition.wait()
                 }
@@ -106,12 +122,7 @@ final class AnalysisWorker: @unchecked Sendable {
             condition.unlock()
             if let job { job() }
             if let dueURI { onDiagnosticsDue(dueURI) }
-            if !retired.isEmpty {
-                // Freed on another thread, so that the next change does not wait behind it.
-                let garbage = retired
-                retired = []
-                DispatchQueue.global(qos: .utility).async { withExtendedLifetime(garbage) {} }
-            }
+            if retired.count >= AnalysisWorker.maxRetired { retired = [] }
         }
     }
 }
