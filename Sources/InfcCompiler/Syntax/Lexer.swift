@@ -21,7 +21,9 @@ public struct Lexer {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var i: Int
     private let end: Int
-    private var tokens: [Token] = []
+    /// Where tokens are written (uninitialized memory), `count` written so far.
+    private let out: UnsafeMutableBufferPointer<Token>
+    private var count = 0
     private var strings: [Int: [LexedStringPart]] = [:]
     private var diagnostics: [Diagnostic] = []
     private var sawNewline = true
@@ -33,18 +35,24 @@ public struct Lexer {
     }
 
     private static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, range r: Range<Int>) -> LexedTokens {
-        var lexer = Lexer(bytes: bytes, i: r.lowerBound, end: r.upperBound)
-        // About one token per three bytes of source (3.3 in the generated benchmark apps):
-        // reserved once, so the table is not copied as it grows.
-        lexer.tokens.reserveCapacity(r.count / 3 + 16)
-        lexer.run()
-        return LexedTokens(tokens: lexer.tokens, strings: lexer.strings, diagnostics: lexer.diagnostics)
+        // Every token but the end takes at least one byte, so the table never needs to grow;
+        // only the part written is ever touched (about one token per three bytes).
+        var strings: [Int: [LexedStringPart]] = [:], diagnostics: [Diagnostic] = []
+        let tokens = [Token](unsafeUninitializedCapacity: r.count + 1) { buffer, initialized in
+            var lexer = Lexer(bytes: bytes, i: r.lowerBound, end: r.upperBound, out: buffer)
+            lexer.run()
+            initialized = lexer.count
+            strings = lexer.strings
+            diagnostics = lexer.diagnostics
+        }
+        return LexedTokens(tokens: tokens, strings: strings, diagnostics: diagnostics)
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, i: Int, end: Int) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, i: Int, end: Int, out: UnsafeMutableBufferPointer<Token>) {
         self.bytes = bytes
         self.i = i
         self.end = end
+        self.out = out
     }
 
     private mutating func run() {
@@ -53,12 +61,19 @@ public struct Lexer {
             guard i < end else { break }
             lexToken()
         }
-        tokens.append(Token(.eof, SourceRange(end, end), atLineStart: true))
+        write(Token(.eof, SourceRange(end, end), atLineStart: true))
     }
 
     private mutating func emit(_ kind: TokenKind, from start: Int) {
-        tokens.append(Token(kind, SourceRange(start, i), atLineStart: sawNewline))
+        write(Token(kind, SourceRange(start, i), atLineStart: sawNewline))
         sawNewline = false
+    }
+
+    @inline(__always)
+    private mutating func write(_ token: Token) {
+        guard count < out.count else { return }  // cannot happen: each token but the end takes a byte
+        out.initializeElement(at: count, to: token)
+        count += 1
     }
 
     private mutating func report(_ code: DiagnosticCode, _ message: String, _ range: SourceRange, help: String? = nil) {
@@ -261,7 +276,7 @@ public struct Lexer {
                 report(.unterminatedString, "unterminated string", SourceRange(start, i),
                        help: "close the string with `\"` on the same line")
                 flushText(&self, upTo: i)
-                strings[tokens.count] = parts
+                strings[count] = parts
                 emit(.string, from: start)
                 return
             }
@@ -274,7 +289,7 @@ public struct Lexer {
                     stack.removeLast()
                     if stack.isEmpty {
                         flushText(&self, upTo: i - 1)
-                        strings[tokens.count] = parts
+                        strings[count] = parts
                         emit(.string, from: start)
                         return
                     }
