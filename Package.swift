@@ -14,6 +14,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // Linux epoll (sys/epoll.h), for the runtime's HTTP event loops.
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
+        // glibc's malloc.h (mallopt), for the runtime executable's arena limit.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // Pure compiler: no files, no printing, no clock, no exit.
         // Release builds skip the dynamic exclusivity checks (about a tenth of a compile, on the
         // parser's and resolver's class state); debug builds and the tests keep them.
@@ -32,7 +34,7 @@ let package = Package(
         // The compiler's executable: `run` and `dev` hand over to infc-runtime.
         .executableTarget(name: "infc", dependencies: ["InfcCommandLine"]),
         // The runtime's executable: the same commands, with the network client.
-        .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcServiceClient"]),
+        .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcServiceClient", "CMalloc"]),
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
         .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler"]),
