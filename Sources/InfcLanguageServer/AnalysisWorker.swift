@@ -102,21 +102,18 @@ final class AnalysisWorker: @unchecked Sendable {
                     dueURI = uri
                     break
                 }
-                if !retired.isEmpty {
-                    // Idle: free what was replaced, unless work arrives first.
-                    let freeAt = now + UInt64(AnalysisWorker.idleBeforeFreeing * 1e9)
-                    if let (_, deadline) = due, deadline < freeAt {
-                        _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
-                    } else if !condition.wait(until: Date(timeIntervalSinceNow: AnalysisWorker.idleBeforeFreeing)),
-                              jobs.isEmpty, !stopped {
-                        condition.unlock()
-                        retired = []
-                        condition.lock()
-                    }
-                } else if let (_, deadline) = due {
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
-                } else {
+                // Sleep until diagnostics fall due, or, with replaced compilations to free, until
+                // the thread has been idle long enough to free them.
+                let freeAt = retired.isEmpty ? nil : now + UInt64(AnalysisWorker.idleBeforeFreeing * 1e9)
+                guard let wakeAt = [due?.value, freeAt].compactMap({ $0 }).min() else {
                     condition.wait()
+                    continue
+                }
+                let signalled = condition.wait(until: Date(timeIntervalSinceNow: Double(wakeAt - now) / 1e9))
+                if !signalled, wakeAt == freeAt, jobs.isEmpty, !stopped {
+                    condition.unlock()
+                    retired = []
+                    condition.lock()
                 }
             }
             condition.unlock()
