@@ -29,14 +29,25 @@ struct StatusCommand {
 enum StateAccess {
     static func open(_ directory: String?) throws -> StateStore {
         let dir = directory ?? ".infc"
-        let path = dir + "/state.db"
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CLIError("no runtime state in '\(dir)'; pass --state DIR (infc run keeps it in .infc/ beside the app)")
-        }
+        let path = try stateFile(dir)
         do {
             return try StateStore(path: path)
         } catch {
             throw CLIError("\(error)")
         }
+    }
+
+    /// The trace log of a state directory that a runtime has used.
+    static func traceLog(_ directory: String) throws -> TraceLog {
+        _ = try stateFile(directory)
+        return TraceLog(stateDirectory: directory)
+    }
+
+    private static func stateFile(_ directory: String) throws -> String {
+        let path = directory + "/state.db"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError("no runtime state in '\(directory)'; pass --state DIR (infc run keeps it in .infc/ beside the app)")
+        }
+        return path
     }
 }

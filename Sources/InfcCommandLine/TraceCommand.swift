@@ -11,16 +11,16 @@ struct TraceCommand {
         let args = try Arguments(arguments, command: "trace", valueFlags: ["--state": [], "--format": []])
         guard args.positionals.count <= 1 else { throw CLIError("usage: infc trace [ID] [--state DIR] [--format text|json]") }
         let format = try args.choice("--format", ["text", "json"], default: "text")
-        let store = try StateAccess.open(args.values["--state"])
-        defer { store.close() }
+        let directory = args.values["--state"] ?? ".infc"
+        let log = try StateAccess.traceLog(directory)
         do {
             guard let id = args.positionals.first else {
-                let recent = try store.recentTraces(limit: 20)
+                let recent = try log.recentTraces(limit: 20)
                 if recent.isEmpty { print("no traces yet") }
                 for r in recent { print("\(r.trace)  \(r.function)") }
                 return ExitCode.ok
             }
-            let records = try store.invocations(trace: id)
+            let records = try log.records(trace: id)
             guard !records.isEmpty else {
                 throw CLIError("no trace '\(id)' in the state; run 'infc trace' for recent ones (records are written within a second)")
             }
@@ -28,7 +28,7 @@ struct TraceCommand {
         } catch let e as CLIError {
             throw e
         } catch {
-            throw CLIError("cannot read the state: \(error)")
+            throw CLIError("cannot read the trace log: \(error)")
         }
         return ExitCode.ok
     }

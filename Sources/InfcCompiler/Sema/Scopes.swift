@@ -100,8 +100,7 @@ struct NameTable {
     private var buckets: [Int32] = Array(repeating: 0, count: 16)
 
     static func hash(_ name: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        let h = FNV1a.hash(name.utf8)
         return h ^ (h >> 29)
     }
 

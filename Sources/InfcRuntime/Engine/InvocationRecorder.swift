@@ -1,52 +1,73 @@
-// Runtime engine: invocation bookkeeping — records for `infc trace` and per-function counters
-// for `infc status`, batched in memory and written every 250 ms in small transactions, so that
-// the request path never waits for SQLite. Observability only: accepted work is never batched.
+// Runtime engine: invocation bookkeeping — records for `infc trace` (appended to the trace log)
+// and per-function counters for `infc status` (in the state database), batched in memory and
+// written every 250 ms, so that the request path never waits for a disk. Observability only:
+// accepted work is never batched.
 import Foundation
 import Synchronization
 
 public final class InvocationRecorder: Sendable {
-    /// One event of the request path. Under the lock the request path only appends one of
-    /// these (no hashing, no dictionaries): counts, in-flight numbers and merged records are
-    /// worked out by the flusher.
+    /// One event of the request path, for the counters. Under the lock the request path only
+    /// appends one of these and encodes its record (no hashing, no dictionaries, no
+    /// allocation once the buffers have grown): counts and in-flight numbers are worked out by
+    /// the flusher.
     private struct Event {
-        enum Kind { case began, finished, finishedUncounted, update }
+        enum Kind { case began, finished, finishedUncounted }
         var kind: Kind
         var function: String
-        /// nil for the start of a plain function invocation (only its in-flight count matters).
-        var record: InvocationRecord?
+        var failed = false
     }
 
     private struct Pending {
         var events: [Event] = []
+        /// Records encoded for the trace log (`TraceRecordCodec`), in the order they happened.
+        var records: [UInt8] = []
         /// Events the flusher took and is writing: still pending for the readers.
         var flushing: [Event] = []
         /// Invocations in flight as of the events before `flushing`.
         var inFlight: [String: Int] = [:]
     }
 
+    /// What only the flusher's thread touches: the trace log's writer and the buffers it hands
+    /// back to the request path, emptied but keeping their capacity.
+    private struct Flusher {
+        var writer: TraceLogWriter?
+        var spareEvents: [Event] = []
+        var spareRecords: [UInt8] = []
+        /// Whether the last write to the trace log failed (warned once until one succeeds).
+        var failing = false
+    }
+
     private let store: StateStore
-    private static let recordsPerTransaction = 128
+    private let traces: TraceLog
     private let logger: RuntimeLogger
     private let pending = Mutex(Pending())
     private let stopped = Atomic<Bool>(false)
     private let wake = WakeSignal()
     private let done = InFlight()
 
-    public init(store: StateStore, logger: RuntimeLogger) {
+    public init(store: StateStore, traces: TraceLog, logger: RuntimeLogger) {
         self.store = store
+        self.traces = traces
         self.logger = logger
     }
 
-    /// Starts the flushing thread; prunes records older than a week once at start.
+    /// Starts the flushing thread, which opens a new segment of the trace log (dropping
+    /// segments older than a week).
     public func start() {
-        try? store.pruneInvocations(before: Date().timeIntervalSince1970 - 7 * 86_400)
         done.enter()
         Threads.spawn(stackBytes: 512 * 1024) { [self] in
+            var flusher = Flusher()
+            do throws(TraceLogError) {
+                flusher.writer = try TraceLogWriter(log: traces, now: Date().timeIntervalSince1970)
+            } catch {
+                logger.warning("invocations will not be traced: \(error)")
+            }
             while !stopped.load(ordering: .relaxed) {
                 wake.wait(until: Date().timeIntervalSince1970 + 0.25)
-                flush()
+                flush(&flusher)
             }
-            flush()
+            flush(&flusher)
+            flusher.writer?.close()
             done.leave()
         }
     }
@@ -58,22 +79,31 @@ public final class InvocationRecorder: Sendable {
         done.waitForZero(until: Date().timeIntervalSince1970 + 5)
     }
 
-    /// An invocation began (counts it as in flight, for the status endpoint).
+    /// An invocation began (counts it as in flight, for the status endpoint). A workflow
+    /// execution's record is traced from its start; a function's only when it ends.
     public func began(_ record: InvocationRecord) {
-        let event = Event(kind: .began, function: record.function, record: record.kind == "workflow" ? record : nil)
-        pending.withLock { $0.events.append(event) }
+        let event = Event(kind: .began, function: record.function)
+        let traced = record.kind == "workflow"
+        pending.withLock { p in
+            p.events.append(event)
+            if traced { TraceRecordCodec.append(record, to: &p.records) }
+        }
     }
 
     /// An invocation ended: its final record and its counter.
     public func finished(_ record: InvocationRecord, counted: Bool = true) {
-        let event = Event(kind: counted ? .finished : .finishedUncounted, function: record.function, record: record)
-        pending.withLock { $0.events.append(event) }
+        let outcome = record.outcome
+        let failed = outcome != Outcome.ok.rawValue && outcome != "completed" && outcome != Outcome.sleeping.rawValue
+        let event = Event(kind: counted ? .finished : .finishedUncounted, function: record.function, failed: failed)
+        pending.withLock { p in
+            p.events.append(event)
+            TraceRecordCodec.append(record, to: &p.records)
+        }
     }
 
     /// A record that is not an invocation of a function (a workflow's status change).
     public func update(_ record: InvocationRecord) {
-        let event = Event(kind: .update, function: record.function, record: record)
-        pending.withLock { $0.events.append(event) }
+        pending.withLock { TraceRecordCodec.append(record, to: &$0.records) }
     }
 
     /// Invocations running now, by function.
@@ -98,7 +128,6 @@ public final class InvocationRecorder: Sendable {
             case .finished, .finishedUncounted:
                 let left = (counts[e.function] ?? 1) - 1
                 counts[e.function] = left > 0 ? left : nil
-            case .update: break
             }
         }
     }
@@ -106,65 +135,58 @@ public final class InvocationRecorder: Sendable {
     private static func counts(of events: [Event]) -> [String: InvocationCount] {
         var counts: [String: InvocationCount] = [:]
         for e in events where e.kind == .finished {
-            let outcome = e.record?.outcome ?? Outcome.ok.rawValue
-            let failed = outcome != Outcome.ok.rawValue && outcome != "completed" && outcome != Outcome.sleeping.rawValue
             counts[e.function, default: InvocationCount(invocations: 0, failures: 0)].invocations += 1
-            if failed { counts[e.function, default: InvocationCount(invocations: 0, failures: 0)].failures += 1 }
+            if e.failed { counts[e.function, default: InvocationCount(invocations: 0, failures: 0)].failures += 1 }
         }
         return counts
     }
 
-    /// Merges the records of one id as the store's upsert does: the first record's identity
-    /// (parent, trigger, start) with the latest outcome. Keeps first-appearance order.
-    static func merged(_ records: [InvocationRecord]) -> [InvocationRecord] {
-        var index: [String: Int] = [:]
-        index.reserveCapacity(records.count)
-        var out: [InvocationRecord] = []
-        out.reserveCapacity(records.count)
-        for record in records {
-            if let i = index[record.id] {
-                out[i].durationMs = record.durationMs
-                out[i].outcome = record.outcome
-                out[i].error = record.error
-            } else {
-                index[record.id] = out.count
-                out.append(record)
-            }
+    /// Swaps the pending lists for the spare ones in O(1) under the lock (request threads
+    /// append under it at 50k a second), writes the records and counts outside it, then moves
+    /// the in-flight numbers and drops the events in one more O(1) step: a reader sees every
+    /// event either in the lists or in `inFlight`, never in both or neither.
+    private func flush(_ flusher: inout Flusher) {
+        var events = flusher.spareEvents
+        var records = flusher.spareRecords
+        flusher.spareEvents = []
+        flusher.spareRecords = []
+        let base = pending.withLock { p -> [String: Int]? in
+            guard !p.events.isEmpty || !p.records.isEmpty else { return nil }
+            swap(&events, &p.events)
+            swap(&records, &p.records)
+            p.flushing = events
+            return p.inFlight
         }
-        return out
-    }
-
-    /// Takes the pending events in O(1) under the lock (request threads append under it at
-    /// 50k a second), works out counts and writes them outside it, then moves the in-flight
-    /// numbers and drops the events in one more O(1) step: a reader sees every event either
-    /// in the lists or in `inFlight`, never in both or neither.
-    private func flush() {
-        let taken = pending.withLock { p -> (events: [Event], inFlight: [String: Int])? in
-            guard !p.events.isEmpty else { return nil }
-            p.flushing = p.events
-            p.events = []
-            return (p.flushing, p.inFlight)
+        guard let base else {
+            flusher.spareEvents = events
+            flusher.spareRecords = records
+            return
         }
-        guard let (events, base) = taken else { return }
         var inFlight = base
         Self.apply(events, toInFlight: &inFlight)
-        defer {
-            pending.withLock { p in
-                p.inFlight = inFlight
-                p.flushing = []
+        let counts = Self.counts(of: events)
+        if !records.isEmpty, let writer = flusher.writer {
+            do throws(TraceLogError) {
+                try writer.append(records)
+                flusher.failing = false
+            } catch {
+                if !flusher.failing { logger.warning("cannot trace invocations: \(error)") }
+                flusher.failing = true
             }
         }
-        let counts = Self.counts(of: events)
-        do {
-            // Small transactions: the request path shares the database lock, and a handler
-            // waiting behind thousands of inserts would stall its event loop.
-            let records = Self.merged(events.compactMap(\.record))
-            for chunk in stride(from: 0, to: records.count, by: Self.recordsPerTransaction) {
-                try store.recordInvocations(Array(records[chunk..<min(chunk + Self.recordsPerTransaction, records.count)]))
-            }
+        do throws(StoreError) {
             if !counts.isEmpty { try store.recordInvocations(counts) }
         } catch {
-            logger.warning("cannot record invocations: \(error)")
+            logger.warning("cannot count invocations: \(error)")
         }
+        pending.withLock { p in
+            p.inFlight = inFlight
+            p.flushing = []
+        }
+        // The lists are now only the flusher's: emptied, they keep their capacity.
+        events.removeAll(keepingCapacity: true)
+        records.removeAll(keepingCapacity: true)
+        flusher.spareEvents = events
+        flusher.spareRecords = records
     }
 }

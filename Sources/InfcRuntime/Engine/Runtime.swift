@@ -89,7 +89,7 @@ public final class Runtime: Sendable {
             lock.release()
             throw RuntimeStartError("\(error)")
         }
-        recorder = InvocationRecorder(store: store, logger: logger)
+        recorder = InvocationRecorder(store: store, traces: TraceLog(stateDirectory: options.stateDirectory), logger: logger)
         secrets = SecretSource(appDirectory: options.appDirectory ?? deployment.appDirectory,
                                environment: options.environment, redactor: redactor)
         services = ServiceGateway(environment: options.environment, logger: logger,

@@ -3,7 +3,7 @@
 /// The schema of the state database. `migrations[i]` takes `PRAGMA user_version` from `i` to
 /// `i + 1`; entries are only ever appended, never edited, so old state files keep upgrading.
 enum StoreSchema {
-    static let migrations: [String] = [version1, version2]
+    static let migrations: [String] = [version1, version2, version3]
 
     /// Times are REAL seconds since the epoch, supplied by the caller. JSON values are stored as
     /// their serialized text.
@@ -101,5 +101,12 @@ enum StoreSchema {
         ) WITHOUT ROWID;
         CREATE INDEX invocations_trace ON invocations (trace, started_at);
         CREATE INDEX invocations_started ON invocations (started_at);
+        """
+
+    /// Invocation records moved to the trace log (`TraceLog`, files beside the database):
+    /// appending them there costs a `write` per batch instead of three B-tree inserts each.
+    /// Records of earlier versions are dropped with the table.
+    static let version3 = """
+        DROP TABLE invocations;
         """
 }
