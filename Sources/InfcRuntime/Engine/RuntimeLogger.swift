@@ -49,49 +49,75 @@ public final class Redactor: Sendable {
 
 /// Standard output for the runtime's lines. Whole lines are appended to a buffer under a lock
 /// (so lines from different threads never interleave) and written by a flusher thread about
-/// 10 ms after the first line of a batch, or at once past 64 KB: a busy server makes one
-/// `write` per batch, not one per request. `flush()` writes what is pending.
+/// 10 ms after the first line of a batch, or as soon as 64 KB are waiting: a busy server makes
+/// one `write` per batch, not one per request. A request thread never writes itself, so a slow
+/// terminal or a full pipe cannot stall an event loop. While `limitBytes` are waiting
+/// (standard output is read more slowly than lines come), further lines are dropped and
+/// counted; the next line that fits carries the count back to the logger, which says so.
+/// `flush()` writes what is pending.
 final class BufferedStandardOutput: Sendable {
-    static let shared = BufferedStandardOutput()
+    static let shared = BufferedStandardOutput(descriptor: 1, limitBytes: 4 << 20)
 
-    private let pending = Mutex<[UInt8]>([])
+    private struct Pending {
+        var bytes: [UInt8] = []
+        var dropped = 0
+    }
+
+    private let descriptor: Int32
+    private let limitBytes: Int
+    private let pending = Mutex(Pending())
     private let writing = Mutex(())
     private let wake = WakeSignal()
     private let started = Atomic<Bool>(false)
-    private static let batchDelayMicroseconds: UInt32 = 10_000
+    private static let batchDelay = 0.010
     private static let flushAtBytes = 64 * 1024
 
-    func write(line: String) {
-        let (wasEmpty, full) = pending.withLock { buffer -> (Bool, Bool) in
-            let wasEmpty = buffer.isEmpty
-            buffer.append(contentsOf: line.utf8)
-            buffer.append(10)
-            return (wasEmpty, buffer.count >= Self.flushAtBytes)
+    init(descriptor: Int32, limitBytes: Int) {
+        self.descriptor = descriptor
+        self.limitBytes = limitBytes
+    }
+
+    /// Queues one line. Returns how many lines were dropped before it for want of room (0 if
+    /// none, and 0 when this one is dropped too).
+    @discardableResult
+    func write(line: String) -> Int {
+        let size = line.utf8.count + 1
+        let (dropped, wake) = pending.withLock { p -> (Int, Bool) in
+            let before = p.bytes.count
+            guard before + size <= limitBytes else {
+                p.dropped += 1
+                return (0, false)
+            }
+            p.bytes.append(contentsOf: line.utf8)
+            p.bytes.append(10)
+            defer { p.dropped = 0 }
+            // The first line of a batch starts its delay; the line that fills 64 KB ends it.
+            return (p.dropped, before == 0 || (before < Self.flushAtBytes && p.bytes.count >= Self.flushAtBytes))
         }
-        if full { return flush() }
-        if wasEmpty {
+        if wake {
             startFlusher()
-            wake.signal()
+            self.wake.signal()
         }
+        return dropped
     }
 
     /// Writes every pending byte now. One writer at a time, so batches leave in order.
     func flush() {
         writing.withLock { _ in
-            let bytes = pending.withLock { buffer -> [UInt8] in
-                defer { buffer.removeAll(keepingCapacity: true) }
-                return buffer
+            let bytes = pending.withLock { p -> [UInt8] in
+                defer { p.bytes.removeAll(keepingCapacity: true) }
+                return p.bytes
             }
-            Self.writeAll(bytes)
+            writeAll(bytes)
         }
     }
 
-    private static func writeAll(_ bytes: [UInt8]) {
+    private func writeAll(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }
             var offset = 0
             while offset < raw.count {
-                let n = Glibc.write(1, base + offset, raw.count - offset)
+                let n = Glibc.write(descriptor, base + offset, raw.count - offset)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
                 offset += n
@@ -103,8 +129,8 @@ final class BufferedStandardOutput: Sendable {
         guard !started.exchange(true, ordering: .sequentiallyConsistent) else { return }
         Threads.spawn(stackBytes: 256 * 1024) { [self] in
             while true {
-                wake.wait(until: Date().timeIntervalSince1970 + 3600)
-                usleep(Self.batchDelayMicroseconds)
+                wake.wait(until: Date().timeIntervalSince1970 + 3600)  // the first line of a batch
+                wake.wait(until: Date().timeIntervalSince1970 + Self.batchDelay)  // or 64 KB waiting
                 flush()
             }
         }
@@ -116,19 +142,18 @@ final class BufferedStandardOutput: Sendable {
 public final class RuntimeLogger: Sendable {
     public let format: LogFormat
     public let redactor: Redactor
-    private let sink: @Sendable (String) -> Void
-    private let buffered: Bool
+    /// nil: standard output.
+    private let sink: (@Sendable (String) -> Void)?
 
     public init(format: LogFormat, redactor: Redactor, sink: (@Sendable (String) -> Void)? = nil) {
         self.format = format
         self.redactor = redactor
-        self.buffered = sink == nil
-        self.sink = sink ?? { BufferedStandardOutput.shared.write(line: $0) }
+        self.sink = sink
     }
 
     /// Writes pending lines now (before the process exits).
     public func flush() {
-        if buffered { BufferedStandardOutput.shared.flush() }
+        if sink == nil { BufferedStandardOutput.shared.flush() }
     }
 
     /// A plain line (startup banner, notices); in JSON format it becomes `{"time","message"}`.
@@ -187,7 +212,14 @@ public final class RuntimeLogger: Sendable {
         }
     }
 
-    private func emit(_ line: String) { sink(line) }
+    private func emit(_ line: String) {
+        if let sink { return sink(line) }
+        let dropped = BufferedStandardOutput.shared.write(line: line)
+        if dropped > 0 {
+            warning("\(dropped) log line\(dropped == 1 ? " was" : "s were") dropped: standard output was not read as fast as "
+                        + "the runtime wrote (a paused terminal or a full pipe)")
+        }
+    }
 
     /// `1.3ms` below 10 ms (one decimal), `42ms` above.
     static func duration(_ ms: Double) -> String {
