@@ -26,6 +26,22 @@ import Testing
         Golden.check(Explainer.explain(c), against: base + ".explain.txt")
     }
 
+    /// `isWorkflow` restates the criteria `workflowReasons` lists, so as not to write reasons
+    /// it does not need: the two must agree on every handler of every program.
+    @Test(arguments: examples + focused)
+    func workflowClassificationMatchesItsReasons(_ path: String) throws {
+        let c = compile(try Golden.source(path))
+        let inference = Inference(program: c.program, file: c.file, model: c.model, options: CompileOptions())
+        inference.run()
+        var workflows = 0
+        for d in c.program.declarations.indices where c.program.declarations[d].handler != nil {
+            let reasons = inference.workflowReasons(d)
+            #expect(inference.isWorkflow(d) == !reasons.isEmpty, "\(path): declaration \(d)")
+            if !reasons.isEmpty { workflows += 1 }
+        }
+        if path.hasSuffix("shop.inf") { #expect(workflows > 0) }
+    }
+
     @Test(arguments: examples)
     func examplesCheckClean(_ path: String) throws {
         let c = compile(try Golden.source(path))

@@ -149,7 +149,7 @@ public final class Inference {
 
     // MARK: Run
 
-    private func run() {
+    func run() {
         keys = HandlerKey.keys(for: program, file: file)
         let count = program.declarations.count
         facts = Array(repeating: nil, count: count)
