@@ -14,7 +14,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // Linux epoll (sys/epoll.h), for the runtime's HTTP event loops.
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
-        // glibc's malloc.h (mallopt), for the runtime executable's arena limit.
+        // glibc's malloc.h (mallopt): the runtime executable's arena limit, a one-shot compile's heap.
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // Pure compiler: no files, no printing, no clock, no exit.
         // Release builds skip the dynamic exclusivity checks (about a tenth of a compile, on the
@@ -30,7 +30,7 @@ let package = Package(
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
         // argv, file IO, exit codes: every command, for both executables.
-        .target(name: "InfcCommandLine", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer"]),
+        .target(name: "InfcCommandLine", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer", "CMalloc"]),
         // The compiler's executable: `run` and `dev` hand over to infc-runtime.
         .executableTarget(name: "infc", dependencies: ["InfcCommandLine"]),
         // The runtime's executable: the same commands, with the network client.

@@ -49,6 +49,7 @@ public struct CommandLineTool {
             print(text)
             return ExitCode.ok
         }
+        if ["check", "build", "explain", "graph"].contains(command) { CompileHeap.prepareForOneCompile() }
         do {
             switch command {
             case "check": return try CheckCommand(arguments: rest).run()
