@@ -107,6 +107,24 @@ import Testing
         #expect(log.segments().count == 3)
     }
 
+    @Test func aRemovedDirectoryIsMadeAgainAtTheNextSegment() throws {
+        let temp = TemporaryState()
+        let log = TraceLog(directory: temp.directory.path + "/traces", segmentBytes: 200, keptSegments: 3)
+        let writer = try TraceLogWriter(log: log, now: 1_000)
+        try FileManager.default.removeItem(atPath: log.directory)
+        for i in 0..<6 {
+            var bytes: [UInt8] = []
+            TraceRecordCodec.append(record("\(i)", trace: "t\(i)", started: Double(i)), to: &bytes)
+            try writer.append(bytes)
+        }
+        writer.close()
+        // The first records went to the removed segment, until it was full; the later ones to a
+        // new segment in a new directory.
+        #expect(try log.records(trace: "t0").isEmpty)
+        #expect(try log.records(trace: "t5").map(\.id) == ["5"])
+        #expect(!log.segments().isEmpty)
+    }
+
     @Test func segmentsOlderThanAWeekAreDroppedAtStart() throws {
         let temp = TemporaryState()
         let log = TraceLog(directory: temp.directory.path + "/traces")

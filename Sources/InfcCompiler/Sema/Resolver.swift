@@ -380,7 +380,7 @@ public final class Resolver {
             resolveCall(e, callee: callee, arguments: arguments)
         case .async(let call):
             resolveExpr(call)
-            if case .call(let callee, _) = call.kind, let target = model.calls[call.id] {
+            if case .call = call.kind, let target = model.calls[call.id] {
                 if case .fn = target { return }
                 report(.asyncTarget, "`async` can only start a fn", e.range,
                        help: "declare the work as `fn name(…) { … }` and write `async name(…)`")

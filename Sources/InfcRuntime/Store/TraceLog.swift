@@ -441,6 +441,7 @@ final class TraceLogWriter {
     }
 
     private func openNext() throws(TraceLogError) {
+        mkdir(log.directory, 0o755)  // again, in case it was removed while the runtime ran
         let existing = log.segments()
         number = max(number, existing.last?.number ?? 0) + 1
         for old in existing.dropLast(log.keptSegments - 1) { unlink(old.path) }
