@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 SCRATCH ?= .build
 INFC := $(SCRATCH)/release/infc
 
-.PHONY: build test demo install bench test-deps clean
+.PHONY: build test demo install install-files bench test-deps clean
 
 # Release, with the Swift runtime linked statically (scripts/build-release.sh says why).
 build:
@@ -26,6 +26,10 @@ demo: build
 	@if command -v dot >/dev/null 2>&1; then dot -Tsvg build/shop.dot -o build/shop.svg && echo "wrote build/shop.svg"; fi
 
 install: build
+	@$(MAKE) --no-print-directory install-files
+
+# The copy step alone, of an existing build (the tests install their debug build this way).
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/infc
 	install -m 755 $(INFC) $(DESTDIR)$(PREFIX)/bin/infc
 	install -m 755 $(INFC)-runtime $(DESTDIR)$(PREFIX)/bin/infc-runtime

@@ -56,4 +56,28 @@ import Testing
             }
         }
     }
+
+    @Test func anInstalledInfcFindsItsRuntimeAndTemplates() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // `make install` is `make build` then this copy step, here of the debug build.
+        let install = try CLI.run(["-s", "install-files", "INFC=\(Binary.url.path)", "DESTDIR=\(dir.path)", "PREFIX=/opt/infc"],
+                                  executable: URL(fileURLWithPath: "/usr/bin/make"))
+        #expect(install.status == 0, "\(install.stdout)\(install.stderr)")
+        let infc = dir.appendingPathComponent("opt/infc/bin/infc")
+        #expect(FileManager.default.isExecutableFile(atPath: infc.path + "-runtime"))
+
+        // `infc new` finds the templates under share/infc, and the app checks clean.
+        let work = dir.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let created = try CLI.run(["new", "hello"], in: work, executable: infc)
+        #expect(created.status == 0, "\(created.stderr)")
+        let check = try CLI.run(["check", "hello/app.inf"], in: work, executable: infc)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        // `infc run` hands over to the infc-runtime beside it: the error is the runtime's own.
+        let run = try CLI.run(["run", "no-such-build", "--port", "0"], in: work, executable: infc)
+        #expect(run.status != 0)
+        #expect(!run.stderr.contains("cannot start the runtime"), "\(run.stderr)")
+        #expect(run.stderr.contains("no-such-build"), "\(run.stderr)")
+    }
 }
