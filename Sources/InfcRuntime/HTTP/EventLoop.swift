@@ -171,11 +171,14 @@ final class EventLoop: @unchecked Sendable {
 
     /// Called by the watchdog: when the turn's thread has been busy too long, a new thread
     /// takes the turn (if no thread can be started, the watchdog tries again on its next tick).
-    func relieveIfStalled(now: Int64) {
+    /// Returns whether the thread was busy at all.
+    func relieveIfStalled(now: Int64) -> Bool {
         turn.withLock { current in
-            guard current.busyFor(now: now) > Self.stallNanoseconds else { return }
+            let busy = current.busyFor(now: now)
+            guard busy > Self.stallNanoseconds else { return busy > 0 }
             let next = LoopTurn()
             if ThreadLauncher.spawn(stackBytes: limits.threadStackBytes, { self.run(next) }) { current = next }
+            return true
         }
     }
 
