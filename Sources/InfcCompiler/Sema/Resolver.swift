@@ -504,11 +504,12 @@ public final class Resolver {
         }
     }
 
-    private func checkArity(_ arity: ClosedRange<Int>, given: Int, call: Expr, what: String, signature: String,
-                            definition: SourceRange? = nil) {
+    /// `what` and `signature` are written only for a wrong count: every call is checked.
+    private func checkArity(_ arity: ClosedRange<Int>, given: Int, call: Expr, what: @autoclosure () -> String,
+                            signature: @autoclosure () -> String, definition: SourceRange? = nil) {
         guard !arity.contains(given) else { return }
-        report(.wrongArity, "\(what) takes \(arity.argumentDescription) but \(given) \(given == 1 ? "was" : "were") given", call.range,
+        report(.wrongArity, "\(what()) takes \(arity.argumentDescription) but \(given) \(given == 1 ? "was" : "were") given", call.range,
                secondary: definition.map { [Label($0, "defined here")] } ?? [],
-               help: "call it as `\(signature)`")
+               help: "call it as `\(signature())`")
     }
 }

@@ -205,7 +205,10 @@ extension Parser {
         guard enterNesting() else { index -= 1; skipGroup(); return expr(.invalid, range(from: start)) }
         defer { exitNesting() }
         var entries: [ObjectEntry] = []
-        var seen: [String: SourceRange] = [:]
+        // Keys seen, for duplicates: found by a scan of `entries` while there are few (most
+        // literals have a handful of keys, and a dictionary per literal cost a tenth of the
+        // parse), in a dictionary once there are many.
+        var seen: [String: SourceRange]?
         while kind != .rightBrace && kind != .eof {
             if eat(.comma) { continue }
             // A stray closer ends the literal; `expect` below reports the missing `}`.
@@ -229,13 +232,18 @@ extension Parser {
                 continue
             }
             let value = parseExpression()
-            if let first = seen[key] {
+            let previous = seen != nil ? seen?[key] : entries.last(where: { $0.key == key })?.keyRange
+            if let first = previous {
                 diagnostics.append(Diagnostic(.duplicateBinding, "key `\(key)` appears twice in this object", at: Label(keyRange),
                                               secondary: [Label(first, "first given here")],
                                               help: "remove one of them; use `merge(a, b)` to combine objects"))
             }
-            seen[key] = keyRange
             entries.append(ObjectEntry(key: key, keyRange: keyRange, value: value))
+            if seen != nil {
+                seen?[key] = keyRange
+            } else if entries.count > 16 {
+                seen = Dictionary(entries.map { ($0.key, $0.keyRange) }, uniquingKeysWith: { _, later in later })
+            }
             if case .invalid = value.kind { recoverInList(closer: .rightBrace) }
             if kind != .rightBrace && kind != .comma && !current.atLineStart {
                 expected("`,` or `}` in the object literal")
