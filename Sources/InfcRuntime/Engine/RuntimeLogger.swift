@@ -108,20 +108,7 @@ final class BufferedStandardOutput: Sendable {
                 defer { p.bytes.removeAll(keepingCapacity: true) }
                 return p.bytes
             }
-            writeAll(bytes)
-        }
-    }
-
-    private func writeAll(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(descriptor, base + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                offset += n
-            }
+            _ = FileIO.writeAll(descriptor, bytes)  // a closed or broken output: nothing to do
         }
     }
 

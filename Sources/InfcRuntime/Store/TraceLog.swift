@@ -406,19 +406,7 @@ final class TraceLogWriter {
     /// batch goes to a new segment.
     func append(_ bytes: [UInt8]) throws(TraceLogError) {
         if fd < 0 { try openNext() }
-        let failure: Int32? = bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return nil }
-            var at = 0
-            while at < buffer.count {
-                let n = write(fd, base + at, buffer.count - at)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                at += n
-            }
-            return nil
-        }
+        let failure = FileIO.writeAll(fd, bytes)
         if let failure {
             close()
             throw .io("write to", segmentPath(number), failure)
