@@ -4,6 +4,29 @@ import Testing
 @testable import InfcCompiler
 
 @Suite struct SupportTests {
+    @Test func routePathsParseOrSayWhatIsWrong() throws {
+        func parsed(_ path: String) -> [RoutePath.Segment]? { try? RoutePath.parse(path).get().segments }
+        func error(_ path: String) -> String? {
+            if case .failure(let e) = RoutePath.parse(path) { return e.message }
+            return nil
+        }
+        #expect(parsed("/") == [])
+        #expect(parsed("/orders/:id/items/:item_2") == [.literal("orders"), .parameter("id"), .literal("items"), .parameter("item_2")])
+        #expect(parsed("/a-b.c_d~e/Z9") == [.literal("a-b.c_d~e"), .literal("Z9")])
+        #expect(parsed("/:_x") == [.parameter("_x")])
+        #expect(try RoutePath.parse("/orders/:id").get().shape == "/orders/:")
+        #expect(error("orders") == "a route path must start with `/`")
+        #expect(error("/orders/") == "a route path must not end with `/`")
+        #expect(error("/a//b") == "a route path cannot contain an empty segment (`//`)")
+        #expect(error("/:id/x/:id") == "path parameter `:id` appears twice")
+        for bad in [":1st", ":", ":a-b", ":caf\u{E9}"] {
+            #expect(error("/x/" + bad) == "`\(bad)` is not a valid path parameter; write `:name` with letters, digits and `_`")
+        }
+        #expect(error("/caf\u{E9}/x") == "character `\u{E9}` is not allowed in a route path; use letters, digits, `-`, `.`, `_` and `~`")
+        #expect(error("/a b") == "character ` ` is not allowed in a route path; use letters, digits, `-`, `.`, `_` and `~`")
+        #expect(error("/a?b") == "character `?` is not allowed in a route path; use letters, digits, `-`, `.`, `_` and `~`")
+    }
+
     @Test func sha256KnownVectors() {
         #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
