@@ -56,7 +56,9 @@ extension RuntimeE2E {
             #expect(try eventually(timeout: 20) {
                 try runtime.get("/receipt?key=reminders/\(id).txt").json?.stringValue == "order \(id) is still on its way"
             })
-            #expect(try runtime.get("/orders/nope").status == 404)
+            let missing = try runtime.get("/orders/nope")
+            #expect(missing.status == 404)
+            let missingTrace = try #require(missing.header("X-Trace-Id"))
             #expect(try runtime.get("/orders").status == 405)  // POST /orders exists
             let wrongMethod = try HTTP.request("DELETE", port: runtime.port, path: "/orders/\(id)")
             #expect(wrongMethod.status == 405)
@@ -68,6 +70,18 @@ extension RuntimeE2E {
                 return r.status == 0 && ["post_orders", "charge", "on_order_events", "follow_up", "remind"]
                     .allSatisfy { r.output.contains($0) }
             })
+            // The 20 most recent traces, newest first, with their root functions: the 404 above
+            // is among them (only a few schedule firings can have come since).
+            #expect(try eventually(timeout: 5) {
+                let recent = try InfcProcess.once(["trace", "--state", app.stateDirectory], directory: app.directory)
+                let lines = recent.output.split(separator: "\n")
+                return recent.status == 0 && lines.count == 20 && lines.contains("\(missingTrace)  get_orders_id")
+            })
+            // As JSON, every record of the order's trace.
+            let json = try InfcProcess.once(["trace", trace, "--state", app.stateDirectory, "--format", "json"], directory: app.directory)
+            let records = try JSON.parse(json.output).arrayValue ?? []
+            #expect(records.count >= 5 && records.allSatisfy { $0["trace"]?.stringValue == trace }, "\(json.output)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: app.stateDirectory + "/traces").contains { $0.hasSuffix(".trace") })
             let status = try runtime.get("/_infc/status")
             #expect(status.status == 200)
             #expect(status.json?["workflows"]?["counts"]?["completed"] == 1)
