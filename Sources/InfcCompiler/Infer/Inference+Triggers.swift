@@ -27,7 +27,7 @@ extension Inference {
                     continue
                 }
                 var queue: String?
-                if let fi = plan.functionIndex[name], plan.functions[fi].name == name, let limit = plan.functions[fi].limit {
+                if let fi = plan.position(ofFunction: name), let limit = plan.functions[fi].limit {
                     let f = plan.functions[fi]
                     let q = queueName(name)
                     queue = q

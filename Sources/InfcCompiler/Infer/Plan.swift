@@ -337,18 +337,35 @@ public struct Plan: Sendable {
     public var budget = Budget()
     public var grouped = false
 
-    /// Function positions by name, rebuilt whenever the list changes order (`reindex()`).
-    var functionIndex: [String: Int] = [:]
+    /// Function names, rebuilt whenever the list changes order (`reindex()`), and the position
+    /// of each name's first function. A `NameTable`: hashing names with the standard
+    /// Dictionary's SipHash made the three rebuilds 3.6 % of a compile.
+    var functionNames = NameTable()
+    var functionPositions: [Int] = []
 
     public func function(named name: String) -> PlanFunction? {
-        if let i = functionIndex[name], i < functions.count, functions[i].name == name { return functions[i] }
+        position(ofFunction: name).map { functions[$0] }
+    }
+
+    /// Where the function `name` is in `functions`.
+    func position(ofFunction name: String) -> Int? {
+        if let slot = functionNames.find(name), slot < functionPositions.count {
+            let i = functionPositions[slot]
+            if i < functions.count, functions[i].name == name { return i }
+        }
         // A fresh index that does not know the name is a definite miss.
-        if functionIndex.count == functions.count { return nil }
-        return functions.first { $0.name == name }
+        if functionNames.names.count == functions.count { return nil }
+        return functions.firstIndex { $0.name == name }
     }
 
     mutating func reindex() {
-        functionIndex = Dictionary(functions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var names = NameTable()
+        names.reserve(functions.count)
+        var positions: [Int] = []
+        positions.reserveCapacity(functions.count)
+        for (i, f) in functions.enumerated() where names.insert(f.name).inserted { positions.append(i) }
+        functionNames = names
+        functionPositions = positions
     }
     public func workflow(named name: String) -> PlanWorkflow? { workflows.first { $0.name == name } }
     public func queue(named name: String) -> PlanQueue? { queues.first { $0.name == name } }
