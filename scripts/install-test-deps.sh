@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Swift toolchain, when it is missing:
 # libsqlite3-dev (the runtime's state store), graphviz (`dot` renders every example's graph in
-# the tests) and pytest-lsp (the third-party LSP client test).
+# the tests) and the pinned Python tools of scripts/test-requirements.txt.
 set -euo pipefail
 need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
@@ -16,9 +16,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-# pytest-lsp: a third-party LSP client that drives `infc lsp` (scripts/lsp_client_test.py).
-if command -v python3 >/dev/null 2>&1 && ! python3 -c "import pytest_lsp" >/dev/null 2>&1; then
-  echo "installing pytest-lsp (test dependency)"
-  python3 -m pip install --quiet --disable-pip-version-check pytest-lsp \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pytest-lsp
+# Python tools, pinned in scripts/test-requirements.txt: pytest-lsp (a third-party LSP client that
+# drives `infc lsp`), moto in server mode (the AWS emulator) and cfn-lint (the template linter).
+# pip is asked only when a pin is not met already.
+if command -v python3 >/dev/null 2>&1; then
+  here=$(dirname "$0")
+  if ! python3 "$here/check-pins.py" "$here/test-requirements.txt"; then
+    echo "installing the pinned Python test tools (scripts/test-requirements.txt)"
+    python3 -m pip install --quiet --disable-pip-version-check -r "$here/test-requirements.txt" \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r "$here/test-requirements.txt"
+  fi
 fi
