@@ -7,6 +7,28 @@ public struct CompileOptions: Sendable {
     public init(maxResources: Int? = nil) { self.maxResources = maxResources }
 }
 
+/// The front end's result: the program parsed and resolved, with those stages' diagnostics.
+/// It is all the runtime compiles: it runs this code, and takes the plan from the manifest.
+public struct ResolvedProgram: Sendable {
+    public let file: SourceFile
+    public let program: Program
+    public let model: SemanticModel
+    /// Parse and resolve diagnostics, in source order.
+    public let diagnostics: [Diagnostic]
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// Parses and resolves `file`: no inference, no plan checks, no budget.
+    public static func resolve(_ file: SourceFile) -> ResolvedProgram {
+        var bag = DiagnosticBag()
+        let parsed = Parser.parse(file)
+        bag.add(contentsOf: parsed.diagnostics)
+        let (model, resolveDiagnostics) = Resolver.resolve(parsed.program, file: file)
+        bag.add(contentsOf: resolveDiagnostics)
+        return ResolvedProgram(file: file, program: parsed.program, model: model, diagnostics: bag.sorted)
+    }
+}
+
 public struct Compilation: Sendable {
     public let file: SourceFile
     public let program: Program
@@ -20,14 +42,16 @@ public struct Compilation: Sendable {
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
     public static func compile(_ file: SourceFile, options: CompileOptions = CompileOptions()) -> Compilation {
-        var bag = DiagnosticBag()
-        let parsed = Parser.parse(file)
-        bag.add(contentsOf: parsed.diagnostics)
-        let (model, resolveDiagnostics) = Resolver.resolve(parsed.program, file: file)
-        bag.add(contentsOf: resolveDiagnostics)
-        let (plan, planDiagnostics) = Inference.infer(parsed.program, file: file, model: model, options: options)
+        let resolved = ResolvedProgram.resolve(file)
+        var diagnostics = resolved.diagnostics
+        let (plan, planDiagnostics) = Inference.infer(resolved.program, file: file, model: resolved.model, options: options)
         // Plan diagnostics on a program that does not resolve would only repeat its errors.
-        if !bag.hasErrors { bag.add(contentsOf: planDiagnostics) }
-        return Compilation(file: file, program: parsed.program, model: model, plan: plan, diagnostics: bag.sorted)
+        if !resolved.hasErrors && !planDiagnostics.isEmpty {
+            var bag = DiagnosticBag()
+            bag.add(contentsOf: diagnostics)
+            bag.add(contentsOf: planDiagnostics)
+            diagnostics = bag.sorted
+        }
+        return Compilation(file: file, program: resolved.program, model: resolved.model, plan: plan, diagnostics: diagnostics)
     }
 }

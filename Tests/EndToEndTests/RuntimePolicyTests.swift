@@ -122,7 +122,7 @@ extension RuntimeE2E {
             try app.build()
             try app.editManifest { manifest in
                 guard case .object(var root) = manifest else { return }
-                root["version"] = 2
+                root["version"] = 3
                 manifest = .object(root)
             }
             let newer = try InfcProcess.once(["run", app.buildDirectory, "--port", "0", "--state", app.stateDirectory],

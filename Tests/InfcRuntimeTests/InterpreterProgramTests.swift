@@ -81,7 +81,7 @@ import Testing
         let normal = runProgram("fn main() { return \(expression) }")
         #expect(normal.success == JSON.number(Double(depth)))
         let compilation = compileProgram(recursive)
-        let interpreter = Interpreter(compilation: compilation)
+        let interpreter = Interpreter(program: compilation.program, model: compilation.model, file: compilation.file)
         let declaration = compilation.model.globals["main"]!
         let outcome = Mutex<Result<JSON, RuntimeError>?>(nil)
         let done = Mutex(false)
@@ -177,7 +177,7 @@ import Testing
 
     @Test func runBindsMissingArgumentsToNullAndIgnoresExtras() throws {
         let compilation = compileProgram("fn f(a, b) { return [a, b] }\nfn main() { return f(1, 2) }")
-        let interpreter = Interpreter(compilation: compilation)
+        let interpreter = Interpreter(program: compilation.program, model: compilation.model, file: compilation.file)
         let f = try #require(compilation.model.globals["f"])
         #expect(Result { () throws(RuntimeError) -> JSON in
             try interpreter.run(declaration: f, arguments: [1], host: InterpreterTestHost())
@@ -189,7 +189,7 @@ import Testing
 
     @Test func runRefusesNonHandlers() {
         let compilation = compileProgram("table t\nfn main() { return t.get(\"k\") }")
-        let interpreter = Interpreter(compilation: compilation)
+        let interpreter = Interpreter(program: compilation.program, model: compilation.model, file: compilation.file)
         let error = Result { () throws(RuntimeError) -> JSON in
             try interpreter.run(declaration: 0, arguments: [], host: InterpreterTestHost())
         }.error
@@ -199,7 +199,7 @@ import Testing
     @Test func programsWithErrorsFailAtTheBrokenCodeOnly() {
         let compilation = Compilation.compile(SourceFile(path: "t.inf", text: "fn main() { return nope + 1 }\nfn ok() { return 1 }"))
         #expect(compilation.hasErrors)
-        let interpreter = Interpreter(compilation: compilation)
+        let interpreter = Interpreter(program: compilation.program, model: compilation.model, file: compilation.file)
         let main = compilation.model.globals["main"]!, ok = compilation.model.globals["ok"]!
         #expect(Result { () throws(RuntimeError) -> JSON in
             try interpreter.run(declaration: main, arguments: [], host: InterpreterTestHost())
@@ -218,7 +218,7 @@ import Testing
     }()
 
     let compilation = compileProgram(shop)
-    var interpreter: Interpreter { Interpreter(compilation: compilation) }
+    var interpreter: Interpreter { Interpreter(program: compilation.program, model: compilation.model, file: compilation.file) }
 
     func declaration(_ matches: (HandlerDecl.Trigger) -> Bool) -> Int {
         compilation.program.declarations.firstIndex { $0.handler.map { matches($0.trigger) } ?? false } ?? -1

@@ -173,7 +173,7 @@ func runProgram(_ text: String, fn name: String = "main", arguments: [JSON] = []
         Issue.record("no fn `\(name)`", sourceLocation: sourceLocation)
         return .success(.null)
     }
-    let interpreter = Interpreter(compilation: compilation)
+    let interpreter = Interpreter(program: compilation.program, model: compilation.model, file: compilation.file)
     return Result { () throws(RuntimeError) -> JSON in
         try interpreter.run(declaration: declaration, arguments: arguments, host: host)
     }

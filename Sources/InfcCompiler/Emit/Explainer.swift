@@ -7,14 +7,12 @@ public enum Explainer {
         let file = c.file
         func at(_ r: SourceRange) -> String { file.describe(r) }
         func duration(_ ms: Int64) -> String { Explainer.duration(ms) }
-        let keys = HandlerKey.keys(for: c.program, file: file)
         var out = "\(plan.app): \(count(plan.functions.count, "function")), \(count(plan.queues.count, "queue")), "
             + "\(count(plan.workflows.count, "workflow")); resources \(plan.budget.total) / \(plan.budget.cap)"
             + (plan.grouped ? " (grouped)" : "") + "\n"
-        for (i, d) in c.program.declarations.enumerated() {
-            guard let h = d.handler, let key = keys[i] else { continue }
-            out += "\n\(key) (\(at(h.headerRange)))\n"
-            switch plan.roles[i] ?? .unused {
+        for h in plan.handlers {
+            out += "\n\(h.key) (\(at(h.headerRange)))\n"
+            switch h.role {
             case .unused:
                 out += "  → nothing: it is never called\n"
             case .inlined:

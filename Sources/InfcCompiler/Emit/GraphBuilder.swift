@@ -35,16 +35,10 @@ private struct Builder {
         return GraphSpan(start: c.file.location(of: r.start), end: c.file.location(of: r.end))
     }
 
-    func handlerRange(_ d: Int) -> SourceRange? {
-        guard d >= 0, d < c.program.declarations.count else { return nil }
-        let decl = c.program.declarations[d]
-        return decl.handler?.headerRange ?? decl.range
-    }
+    func handlerRange(_ d: Int) -> SourceRange? { c.plan.handler(d)?.headerRange }
 
     /// The declaration of a resource or service by name.
-    func declarationRange(_ name: String) -> SourceRange? {
-        c.program.declarations.first { $0.declaredName?.name == name && $0.handler == nil }?.range
-    }
+    func declarationRange(_ name: String) -> SourceRange? { c.plan.resource(named: name)?.range }
 
     mutating func add(_ id: String, _ kind: GraphNode.Kind, name: String, label: String,
                       attributes: [String: String] = [:], range: SourceRange? = nil) {

@@ -5,7 +5,7 @@
 
 public enum ManifestEmitter {
     public static let format = "infc-manifest"
-    public static let version = 1
+    public static let version = 2
 
     /// The build directory's files: `manifest.json` and the program under `code/`.
     public static func files(for c: Compilation) -> [(path: String, bytes: [UInt8])] {
@@ -17,11 +17,16 @@ public enum ManifestEmitter {
 
     public static func emit(_ c: Compilation) -> JSON {
         let plan = c.plan
-        let keys = HandlerKey.keys(for: c.program, file: c.file)
         func line(_ r: SourceRange) -> JSON { .int(c.file.location(of: r.start).line) }
+        func range(_ r: SourceRange) -> JSON { ["start": .int(r.start), "end": .int(r.end)] }
         func handlerRef(_ d: Int) -> JSON {
-            let decl = c.program.declarations[d]
-            return ["key": .string(keys[d]?.text ?? ""), "line": line(decl.handler?.headerRange ?? decl.range)]
+            guard let h = plan.handler(d) else { return ["key": "", "line": 0, "range": range(.zero)] }
+            return ["key": .string(h.key.text), "line": line(h.headerRange), "range": range(h.range)]
+        }
+        func delivery(_ d: PlanDelivery?) -> JSON {
+            guard let d else { return .null }
+            return ["queue": .string(d.queue), "maxReceiveCount": .int(d.maxReceiveCount), "backoffMs": .int(Int(d.backoffMs)),
+                    "visibilityTimeoutMs": .int(Int(d.visibilityTimeoutMs))]
         }
         func permissions(_ ps: [Permission]) -> JSON {
             .array(ps.map { ["resource": .string($0.resource), "type": .string($0.type.rawValue), "action": .string($0.action.rawValue)] })
@@ -37,6 +42,20 @@ public enum ManifestEmitter {
         root["source"] = ["path": .string(codePath(c)), "sha256": .string(SHA256.hex(c.file.bytes)), "bytes": .int(c.file.bytes.count)]
         root["granularity"] = .string(plan.grouped ? "grouped" : "per-handler")
         root["budget"] = budget(plan.budget)
+        root["limits"] = limits(plan.limits)
+        root["handlers"] = .array(plan.handlers.map { h in
+            var o = JSONObject()
+            o["key"] = .string(h.key.text)
+            o["line"] = line(h.headerRange)
+            o["range"] = range(h.range)
+            switch h.role {
+            case .function(let name): o["role"] = "function"; o["unit"] = .string(name)
+            case .workflow(let name): o["role"] = "workflow"; o["unit"] = .string(name)
+            case .inlined: o["role"] = "inlined"
+            case .unused: o["role"] = "unused"
+            }
+            return .object(o)
+        })
 
         root["functions"] = .array(plan.functions.map { f in
             var o = JSONObject()
@@ -71,7 +90,8 @@ public enum ManifestEmitter {
         root["topics"] = .array(plan.topics.map { t in
             ["name": .string(t),
              "subscriptions": .array(plan.subscriptions.filter { $0.topic == t }.map { s in
-                 ["target": .string(s.target), "handler": handlerRef(s.handler), "queue": s.queue.map { .string($0) } ?? .null]
+                 ["target": .string(s.target), "handler": handlerRef(s.handler), "queue": s.queue.map { .string($0) } ?? .null,
+                  "delivery": delivery(s.delivery)]
              })]
         })
         root["schedules"] = .array(plan.schedules.map { s in
@@ -84,6 +104,7 @@ public enum ManifestEmitter {
             o["target"] = .string(s.target)
             o["targetType"] = .string(s.targetIsWorkflow ? "workflow" : "function")
             o["handler"] = handlerRef(s.handler)
+            o["delivery"] = delivery(s.delivery)
             return .object(o)
         })
         root["routes"] = .array(plan.routes.map { r in
@@ -119,12 +140,18 @@ public enum ManifestEmitter {
          "byConstruct": .array(b.byConstruct.map { ["construct": .string($0.construct.rawValue), "instances": .int($0.instances), "resources": .int($0.resources)] })]
     }
 
+    static func limits(_ l: PlatformLimits) -> JSON {
+        ["routeTimeoutMs": .int(Int(PlatformLimits.routeTimeoutMs)), "defaultTimeoutMs": .int(Int(PlatformLimits.defaultTimeoutMs)),
+         "maxFunctionTimeoutMs": .int(Int(PlatformLimits.maxFunctionTimeoutMs)),
+         "accountConcurrency": .int(l.accountConcurrency), "unreservedConcurrency": .int(l.unreservedConcurrency)]
+    }
+
     static func trigger(_ t: FunctionTrigger) -> JSON {
         switch t {
         case .route(let m, let p): return ["type": "route", "method": .string(m), "path": .string(p)]
         case .queue(let q): return ["type": "queue", "queue": .string(q)]
         case .topic(let t): return ["type": "topic", "topic": .string(t)]
-        case .schedule(let s): return ["type": "schedule", "schedule": .string(s + "-schedule")]
+        case .schedule(let s): return ["type": "schedule", "schedule": .string(s)]
         case .workflowTask: return ["type": "workflow-task"]
         case .workflowStarter(let w): return ["type": "workflow-starter", "workflow": .string(w)]
         }

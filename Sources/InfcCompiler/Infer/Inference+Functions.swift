@@ -6,80 +6,16 @@ extension Inference {
 
     /// The deployed name of a handler or fn: `post_orders`, `on_order_events`, `every_1d`, `charge`.
     func unitName(_ d: Int) -> String {
-        if d < unitNames.count, let n = unitNames[d] { return n }
+        if d < names.units.count, let n = names.units[d] { return n }
         return "unit_\(d)"
-    }
-
-    func assignNames(_ units: Units) {
-        var used: Set<String> = []
-        var cronCount = 0
-        func claim(_ base: String) -> String {
-            var name = base.isEmpty ? "handler" : base
-            var n = 2
-            while used.contains(name) { name = "\(base)_\(n)"; n += 1 }
-            used.insert(name)
-            return name
-        }
-        // fns keep their own names; handlers take what is left.
-        for (i, d) in program.declarations.enumerated() {
-            if let name = d.handler?.fnName { unitNames[i] = claim(name) }
-        }
-        for (i, d) in program.declarations.enumerated() {
-            guard let h = d.handler else { continue }
-            switch h.trigger {
-            case .fn: continue
-            case .route(let m, let p, _): unitNames[i] = claim(Inference.routeUnitName(method: m.name, path: p))
-            case .on(let t): unitNames[i] = claim("on_\(t.name)")
-            case .every(.interval(_, let r)): unitNames[i] = claim("every_\(file.text(r))")
-            case .every(.cron):
-                cronCount += 1
-                unitNames[i] = claim("cron_\(cronCount)")
-            }
-        }
-    }
-
-    /// `POST /orders/:id/items` → `post_orders_id_items`, `GET /` → `get_root`: the method, then
-    /// each segment without its leading colons, letters and digits kept, anything else `_`.
-    static func routeUnitName(method: String, path: String) -> String {
-        var name = method.lowercased()
-        var segments = 0
-        for segment in path.utf8.split(separator: UInt8(ascii: "/")) {
-            name += "_"
-            segments += 1
-            let word = segment.drop { $0 == UInt8(ascii: ":") }
-            if word.allSatisfy({ $0 < 0x80 }) {
-                // ASCII, as nearly every path is: byte by byte, no grapheme breaking.
-                var bytes = [UInt8](word)
-                for k in bytes.indices {
-                    let a = bytes[k]
-                    let keep = (a >= 0x30 && a <= 0x39) || (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A)
-                    if !keep { bytes[k] = UInt8(ascii: "_") }
-                }
-                name += String(decoding: bytes, as: UTF8.self)
-                continue
-            }
-            for c in Substring(word) {
-                if let a = c.asciiValue {
-                    let keep = (a >= 0x30 && a <= 0x39) || (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A)
-                    name.append(keep ? c : "_")
-                } else {
-                    name.append(c.isLetter || c.isNumber ? c : "_")
-                }
-            }
-        }
-        if segments == 0 { name += "_root" }
-        return name
     }
 
     func resourceName(_ d: Int) -> String { d < declaredNames.count ? declaredNames[d] : "" }
 
-    func queueName(_ fn: String) -> String { "\(fn)-queue" }
-    func deadLetterName(_ fn: String) -> String { "\(fn)-dlq" }
 
     // MARK: Units → functions and workflows
 
     func buildUnits(_ units: Units) {
-        assignNames(units)
         self.units = units
         syncCallees = Set(facts.lazy.compactMap { $0 }.flatMap { $0.syncCalls.map(\.value) })
         let workflowSet = Set(units.workflows)
@@ -120,16 +56,16 @@ extension Inference {
         switch h.trigger {
         case .route(let m, let p, _): triggers.append(.route(method: m.name, path: p))
         case .on(let t): triggers.append(.topic(t.name))
-        case .every: triggers.append(.schedule(name))
+        case .every: triggers.append(.schedule(Names.schedule(of: name)))
         case .fn:
-            if isAsyncTarget(d) { triggers.append(.queue(queueName(name))) }
+            if isAsyncTarget(d) { triggers.append(.queue(Names.queue(of: name))) }
             if units.taskFns.contains(d) { triggers.append(.workflowTask) }
         }
         let (limit, limitReasons) = ownLimit(d)
         return PlanFunction(name: name, handlers: [d], triggers: triggers, limit: limit, limitReasons: limitReasons,
-                            timeoutMs: attrs.timeoutMs?.value ?? (isRouteHandler ? Inference.defaultRouteTimeoutMs : Inference.defaultTimeoutMs),
-                            retries: isRouteHandler ? 0 : attrs.retry?.value ?? Inference.defaultRetries,
-                            backoffMs: attrs.backoffMs?.value ?? Inference.defaultBackoffMs,
+                            timeoutMs: attrs.timeoutMs?.value ?? (isRouteHandler ? PlatformLimits.routeTimeoutMs : PlatformLimits.defaultTimeoutMs),
+                            retries: isRouteHandler ? 0 : attrs.retry?.value ?? PlatformLimits.defaultRetries,
+                            backoffMs: attrs.backoffMs?.value ?? PlatformLimits.defaultBackoffMs,
                             grants: functionGrants(d), range: h.headerRange, serviceCall: nil)
     }
 
@@ -185,7 +121,7 @@ extension Inference {
         if units.workflowSet.contains(target) {
             return Permission(resource: unitName(target), type: .workflow, action: .start)
         }
-        return Permission(resource: queueName(unitName(target)), type: .queue, action: .send)
+        return Permission(resource: Names.queue(of: unitName(target)), type: .queue, action: .send)
     }
 
     // MARK: Queues
@@ -204,14 +140,14 @@ extension Inference {
             let reasons = (callers[d] ?? []).map { caller, a in
                 Reason("`async \(name)(…)` in \(unitLabel(caller)) at \(at: a.range)", a.range)
             }
-            plan.queues.append(PlanQueue(name: queueName(name), deadLetterQueue: deadLetterName(name), consumer: name,
+            plan.queues.append(PlanQueue(name: Names.queue(of: name), deadLetterQueue: Names.deadLetterQueue(of: name), consumer: name,
                                          source: .async(fn: name), maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs,
-                                         visibilityTimeoutMs: 6 * f.timeoutMs, reasons: reasons))
+                                         visibilityTimeoutMs: PlatformLimits.visibilityTimeoutFactor * f.timeoutMs, reasons: reasons))
         }
     }
 
     /// "route POST /orders", "fn charge", "on order_events" for messages.
-    func unitLabel(_ d: Int) -> String { keys[d]?.text ?? unitName(d) }
+    func unitLabel(_ d: Int) -> String { (d < names.keys.count ? names.keys[d]?.text : nil) ?? unitName(d) }
 
     // MARK: Limits
 
@@ -264,14 +200,14 @@ extension Inference {
             }
         }
         let reserved = plan.functions.compactMap(\.limit).reduce(0, +)
-        let available = model.app.accountConcurrency - model.app.unreservedConcurrency
+        let available = plan.limits.reservableConcurrency
         if reserved > available {
             let biggest = plan.functions.filter { $0.limit != nil }.sorted { ($0.limit!, $1.name) > ($1.limit!, $0.name) }.prefix(3)
             diagnostics.append(Diagnostic(.unsatisfiableLimits,
                 "reserved concurrency \(reserved) exceeds the \(available) the account can reserve",
                 at: Label(model.app.nameRange ?? SourceRange(0, 0)),
                 secondary: biggest.map { Label($0.range, "limit \($0.limit!)") },
-                notes: ["the account allows \(model.app.accountConcurrency) concurrent executions and keeps \(model.app.unreservedConcurrency) unreserved"],
+                notes: ["the account allows \(plan.limits.accountConcurrency) concurrent executions and keeps \(plan.limits.unreservedConcurrency) unreserved"],
                 help: "lower some `limit`s, or raise `account_concurrency` in `app { }` if your account allows more"))
         }
     }

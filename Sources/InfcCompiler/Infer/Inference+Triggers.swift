@@ -16,10 +16,10 @@ extension Inference {
                 guard model.subscriptions[i] != nil else { continue }
                 if isWF {
                     // A topic cannot start a workflow itself: a small function does it.
-                    let starter = "start_\(name)"
+                    let starter = Names.workflowStarter(of: name)
                     plan.functions.append(PlanFunction(
                         name: starter, handlers: [], triggers: [.workflowStarter(name)], limit: nil, limitReasons: [],
-                        timeoutMs: Inference.defaultTimeoutMs, retries: Inference.defaultRetries, backoffMs: Inference.defaultBackoffMs,
+                        timeoutMs: PlatformLimits.defaultTimeoutMs, retries: PlatformLimits.defaultRetries, backoffMs: PlatformLimits.defaultBackoffMs,
                         grants: [Grant(permission: Permission(resource: name, type: .workflow, action: .start),
                                        reasons: [Reason("`on \(t.name)` starts workflow \(name) at \(at: h.headerRange)", h.headerRange)])],
                         range: h.headerRange, serviceCall: nil))
@@ -29,12 +29,12 @@ extension Inference {
                 var queue: String?
                 if let fi = plan.position(ofFunction: name), let limit = plan.functions[fi].limit {
                     let f = plan.functions[fi]
-                    let q = queueName(name)
+                    let q = Names.queue(of: name)
                     queue = q
                     plan.functions[fi].triggers = [.queue(q)]
                     plan.queues.append(PlanQueue(
-                        name: q, deadLetterQueue: deadLetterName(name), consumer: name, source: .topic(t.name),
-                        maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs, visibilityTimeoutMs: 6 * f.timeoutMs,
+                        name: q, deadLetterQueue: Names.deadLetterQueue(of: name), consumer: name, source: .topic(t.name),
+                        maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs, visibilityTimeoutMs: PlatformLimits.visibilityTimeoutFactor * f.timeoutMs,
                         reasons: [Reason("`on \(t.name)` has limit \(limit): bursts wait in a queue instead of failing", h.headerRange)]))
                 }
                 plan.subscriptions.append(PlanSubscription(topic: t.name, target: name, targetIsWorkflow: false, queue: queue, handler: i))
@@ -44,7 +44,7 @@ extension Inference {
                 case .interval(let ms, _): expression = .rate(milliseconds: ms)
                 case .cron(let c, _): expression = .cron(c)
                 }
-                plan.schedules.append(PlanSchedule(name: "\(name)-schedule", expression: expression, target: name,
+                plan.schedules.append(PlanSchedule(name: Names.schedule(of: name), expression: expression, target: name,
                                                    targetIsWorkflow: isWF, handler: i))
             case .fn:
                 break
@@ -82,7 +82,7 @@ extension Inference {
         plan.grouped = true
         var rename: [String: String] = [:]
         for (k, members) in groupingCandidates().enumerated() {
-            let groupName = "group_\(k + 1)"
+            let groupName = Names.group(k)
             var merged: PlanFunction?
             for m in members {
                 guard let f = plan.function(named: m) else { continue }
@@ -139,6 +139,47 @@ extension Inference {
         default: break
         }
         return s
+    }
+
+    /// Names the local runtime's delivery queues — one per subscriber without a queue, one per
+    /// schedule — with the retries and visibility of the unit they deliver to (after grouping,
+    /// which renames targets).
+    func nameDeliveries() {
+        func delivery(_ queue: String, toFunction name: String) -> PlanDelivery? {
+            guard let f = plan.function(named: name) else { return nil }
+            return PlanDelivery(queue: queue, maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs,
+                                visibilityTimeoutMs: PlatformLimits.visibilityTimeoutFactor * f.timeoutMs)
+        }
+        for i in plan.subscriptions.indices where plan.subscriptions[i].queue == nil {
+            let target = plan.subscriptions[i].target
+            plan.subscriptions[i].delivery = delivery(Names.deliveryQueue(of: target), toFunction: target)
+        }
+        for i in plan.schedules.indices {
+            let s = plan.schedules[i]
+            if s.targetIsWorkflow {
+                let w = plan.workflow(named: s.target)
+                plan.schedules[i].delivery = PlanDelivery(
+                    queue: s.name, maxReceiveCount: (w?.retries ?? PlatformLimits.defaultRetries) + 1,
+                    backoffMs: w?.backoffMs ?? PlatformLimits.defaultBackoffMs,
+                    visibilityTimeoutMs: PlatformLimits.workflowStartVisibilityMs)
+            } else {
+                plan.schedules[i].delivery = delivery(s.name, toFunction: s.target)
+            }
+        }
+    }
+
+    /// Records every handler and fn declaration with its key, ranges and role.
+    func recordHandlers() {
+        var positions = [Int](repeating: -1, count: program.declarations.count)
+        var handlers: [PlanHandler] = []
+        for (i, d) in program.declarations.enumerated() {
+            guard let h = d.handler, let key = names.keys[i] else { continue }
+            positions[i] = handlers.count
+            handlers.append(PlanHandler(declaration: i, key: key, range: d.range, headerRange: h.headerRange,
+                                        role: plan.roles[i] ?? .unused))
+        }
+        plan.handlers = handlers
+        plan.handlerPositions = positions
     }
 
     /// Every list in a stable order, so the manifest, graph and explain output are deterministic.

@@ -9,23 +9,13 @@ public final class Inference {
     var diagnostics: [Diagnostic] = []
     /// Each declaration's own facts, by declaration index (nil for declarations without a body).
     var facts: [BodyFacts?] = []
-    var keys: [Int: HandlerKey] = [:]
     var plan: Plan
-    /// Deployed names, by declaration index.
-    var unitNames: [String?] = []
+    /// Handler keys and deployed names, by declaration index (the naming step).
+    var names = Names(keys: [], units: [])
     /// Each declaration's declared name ("" for none), by declaration index.
     var declaredNames: [String] = []
     var syncCallees: Set<Int> = []
     var units = Units()
-
-    /// Default function timeout, retries and backoff (SPEC §3.2).
-    public static let defaultTimeoutMs: Int64 = 30_000
-    /// A route answers within API Gateway's 29 seconds.
-    public static let defaultRouteTimeoutMs: Int64 = 29_000
-    public static let defaultRetries = 2
-    public static let defaultBackoffMs: Int64 = 1_000
-    /// A timeout above this makes a fn a workflow (the function service's maximum).
-    public static let maxFunctionTimeoutMs: Int64 = 15 * 60_000
 
     public static func infer(_ program: Program, file: SourceFile, model: SemanticModel,
                              options: CompileOptions = CompileOptions()) -> (Plan, [Diagnostic]) {
@@ -42,6 +32,8 @@ public final class Inference {
         self.file = file
         self.model = model
         self.plan = Plan(app: model.app.name)
+        plan.limits = PlatformLimits(accountConcurrency: model.app.accountConcurrency,
+                                     unreservedConcurrency: model.app.unreservedConcurrency)
     }
 
     // MARK: Closure over synchronous calls
@@ -118,12 +110,12 @@ public final class Inference {
         let c = closure(d)
         for s in c.sleeps { reasons.append(Reason("waits with `\(source: s, firstLine: true)` at \(at: s)", s)) }
         for p in c.parallelCalls { reasons.append(Reason("runs fns in `parallel` at \(at: p)", p)) }
-        if let t = attributes(d).timeoutMs, t.value > Inference.maxFunctionTimeoutMs {
-            reasons.append(Reason("its timeout (\(source: t.range)) exceeds a function's 15m at \(at: t.range)", t.range))
+        if let t = attributes(d).timeoutMs, t.value > PlatformLimits.maxFunctionTimeoutMs {
+            reasons.append(Reason("its timeout (\(source: t.range)) exceeds a function's \(PlatformLimits.maxFunctionTimeoutLiteral) at \(at: t.range)", t.range))
         }
         // A long timeout is the fn's own; whoever calls it synchronously waits as long.
         for x in c.declarations where x != d {
-            if let t = attributes(x).timeoutMs, t.value > Inference.maxFunctionTimeoutMs {
+            if let t = attributes(x).timeoutMs, t.value > PlatformLimits.maxFunctionTimeoutMs {
                 reasons.append(Reason("calls `\(unitName(x))` (\(source: t.range), a workflow) synchronously", t.range))
             }
         }
@@ -135,7 +127,7 @@ public final class Inference {
         let c = closure(d)
         if let known = c.isWorkflow { return known }
         let workflow = !c.sleeps.isEmpty || !c.parallelCalls.isEmpty
-            || c.declarations.contains { (model.attributes[$0]?.timeoutMs?.value ?? 0) > Inference.maxFunctionTimeoutMs }
+            || c.declarations.contains { (model.attributes[$0]?.timeoutMs?.value ?? 0) > PlatformLimits.maxFunctionTimeoutMs }
         c.isWorkflow = workflow
         return workflow
     }
@@ -150,11 +142,10 @@ public final class Inference {
     // MARK: Run
 
     func run() {
-        keys = HandlerKey.keys(for: program, file: file)
+        names = Names.derive(program, file: file)
         let count = program.declarations.count
         facts = Array(repeating: nil, count: count)
         closures = Array(repeating: nil, count: count)
-        unitNames = Array(repeating: nil, count: count)
         declaredNames = program.declarations.map { $0.declaredName?.name ?? "" }
         for (i, d) in program.declarations.enumerated() {
             if let h = d.handler { facts[i] = BodyFacts.collect(h.body, model: model) }
@@ -167,14 +158,25 @@ public final class Inference {
         buildTriggers()
         if model.app.grouped { groupFunctions() }
         sortPlan()
+        nameDeliveries()
+        recordHandlers()
         checkPlan()
         checkBudget()
     }
 
     private func collectResources() {
-        for d in program.declarations {
+        for (i, d) in program.declarations.enumerated() {
             switch d.kind {
             case .resource(let r):
+                let type: Permission.ResourceType
+                switch r.kind {
+                case .table: type = .table
+                case .bucket: type = .bucket
+                case .topic: type = .topic
+                case .secret: type = .secret
+                case .service: type = .service
+                }
+                plan.resources.append(PlanResource(name: r.name.name, type: type, declaration: i, range: d.range))
                 switch r.kind {
                 case .table: plan.tables.append(r.name.name)
                 case .bucket: plan.buckets.append(r.name.name)
@@ -183,6 +185,7 @@ public final class Inference {
                 case .service: break
                 }
             case .service(let s):
+                plan.resources.append(PlanResource(name: s.name.name, type: .service, declaration: i, range: d.range))
                 plan.services.append(PlanService(name: s.name.name, url: s.url, limit: s.limit?.value,
                                                  ratePerSecond: s.rate?.perSecond,
                                                  rateText: s.rate.map { String(file.text($0.range).dropFirst("rate ".count)) }, users: []))

@@ -170,28 +170,38 @@ public struct HandlerKey: Hashable, Sendable, Comparable, CustomStringConvertibl
     public var text: String
     public var description: String { text }
     public static func < (a: HandlerKey, b: HandlerKey) -> Bool { a.text < b.text }
+}
 
-    /// Keys for every handler declaration, by declaration index: `fn charge`,
-    /// `route POST /orders`, `on order_events`, `every 1d`, with `#2`… for repeats.
-    public static func keys(for program: Program, file: SourceFile) -> [Int: HandlerKey] {
-        var out: [Int: HandlerKey] = [:]
-        var seen: [String: Int] = [:]
-        for (i, d) in program.declarations.enumerated() {
-            guard let h = d.handler else { continue }
-            let base: String
-            switch h.trigger {
-            case .fn(let name): base = "fn \(name.name)"
-            case .route(let m, let p, _): base = "route \(m.name) \(p)"
-            case .on(let t): base = "on \(t.name)"
-            case .every(.interval(_, let r)): base = "every \(file.text(r))"
-            case .every(.cron(let c, _)): base = "every \"\(c)\""
-            }
-            seen[base, default: 0] += 1
-            let n = seen[base]!
-            out[i] = HandlerKey(text: n == 1 ? base : "\(base) #\(n)")
-        }
-        return out
-    }
+/// A handler or fn declaration as the plan knows it: its key, where it is, what it became.
+public struct PlanHandler: Sendable {
+    /// Its index in the program's declarations.
+    public var declaration: Int
+    /// The stable key the manifest names it by (`fn charge`, `route POST /orders`).
+    public var key: HandlerKey
+    /// The whole declaration, in UTF-8 byte offsets of the source (the runtime finds the code
+    /// to run by it).
+    public var range: SourceRange
+    /// The header (`route POST "/orders" (req)`, `fn charge(order)`): where messages point.
+    public var headerRange: SourceRange
+    public var role: HandlerRole
+}
+
+/// A declared resource (table, bucket, topic, secret) or service, and where it is declared.
+public struct PlanResource: Sendable {
+    public var name: String
+    public var type: Permission.ResourceType
+    public var declaration: Int
+    public var range: SourceRange
+}
+
+/// A queue the local runtime delivers through where the cloud invokes directly: a topic's
+/// subscriber without a queue of its own, a schedule's firings. Named in the plan like every
+/// other queue, with the retries and visibility of the unit it delivers to.
+public struct PlanDelivery: Hashable, Sendable {
+    public var queue: String
+    public var maxReceiveCount: Int
+    public var backoffMs: Int64
+    public var visibilityTimeoutMs: Int64
 }
 
 public struct PlanFunction: Sendable {
@@ -238,6 +248,8 @@ public struct PlanSubscription: Sendable {
     /// The queue between topic and function, when the subscriber has a limit.
     public var queue: String?
     public var handler: Int
+    /// Without a `queue`: how the local runtime delivers to the target.
+    public var delivery: PlanDelivery?
 }
 
 public struct PlanSchedule: Sendable {
@@ -246,6 +258,8 @@ public struct PlanSchedule: Sendable {
     public var target: String
     public var targetIsWorkflow: Bool
     public var handler: Int
+    /// How the local runtime delivers each firing (its queue is named like the schedule).
+    public var delivery: PlanDelivery?
 
     public enum ScheduleExpression: Hashable, Sendable {
         case rate(milliseconds: Int64)
@@ -334,6 +348,14 @@ public struct Plan: Sendable {
     public var services: [PlanService] = []
     /// What each handler declaration became.
     public var roles: [Int: HandlerRole] = [:]
+    /// Every declared resource and service, in source order.
+    public var resources: [PlanResource] = []
+    /// Every handler and fn declaration, in source order: key, ranges, role.
+    public var handlers: [PlanHandler] = []
+    /// Handler position in `handlers` by declaration index (-1: not a handler).
+    var handlerPositions: [Int] = []
+    /// The platform's limits and the account's concurrency this plan was made for.
+    public var limits = PlatformLimits()
     public var budget = Budget()
     public var grouped = false
 
@@ -368,6 +390,16 @@ public struct Plan: Sendable {
         functionPositions = positions
     }
     public func workflow(named name: String) -> PlanWorkflow? { workflows.first { $0.name == name } }
+
+    /// The declared resource or service `name` (the first, should a program repeat one).
+    public func resource(named name: String) -> PlanResource? { resources.first { $0.name == name } }
+
+    /// The handler or fn declaration `declaration`, if it is one.
+    public func handler(_ declaration: Int) -> PlanHandler? {
+        guard declaration >= 0, declaration < handlerPositions.count else { return nil }
+        let k = handlerPositions[declaration]
+        return k >= 0 ? handlers[k] : nil
+    }
     public func queue(named name: String) -> PlanQueue? { queues.first { $0.name == name } }
 }
 

@@ -50,7 +50,7 @@ extension Inference {
                         "route \(m.name) \(p) calls `\(calleeName)` synchronously, but `\(calleeName)` is a workflow",
                         at: Label(call.range, "the route would wait for the whole workflow"),
                         secondary: why.map { [Label($0.range, "this makes `\(calleeName)` a workflow")] } ?? [],
-                        notes: ["a route must answer within 29 seconds; a workflow can run for days"],
+                        notes: ["a route must answer within \(PlatformLimits.routeTimeoutSeconds) seconds; a workflow can run for days"],
                         help: "start it in the background with `async \(file.text(call.range))` and answer with 202",
                         fixIts: [FixIt("start it with `async`", [TextEdit(SourceRange(call.range.start, call.range.start), "async ")])]))
                     continue
@@ -74,7 +74,7 @@ extension Inference {
             }
             for par in f.parallelCalls {
                 diagnostics.append(Diagnostic(.workflowInRoute, "a route cannot run fns in `parallel`", at: Label(par),
-                    notes: ["`parallel` over fn calls makes a workflow, and a route must answer within 29 seconds"],
+                    notes: ["`parallel` over fn calls makes a workflow, and a route must answer within \(PlatformLimits.routeTimeoutSeconds) seconds"],
                     help: "move the parallel work into a fn and start it with `async`"))
             }
         }

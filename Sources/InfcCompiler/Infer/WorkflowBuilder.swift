@@ -30,8 +30,8 @@ struct WorkflowBuilder {
             name: name, handler: declaration, states: states,
             grants: grants.sorted,
             reasons: inference.workflowReasons(declaration),
-            retries: attrs.retry?.value ?? Inference.defaultRetries,
-            backoffMs: attrs.backoffMs?.value ?? Inference.defaultBackoffMs,
+            retries: attrs.retry?.value ?? PlatformLimits.defaultRetries,
+            backoffMs: attrs.backoffMs?.value ?? PlatformLimits.defaultBackoffMs,
             timeoutMs: attrs.timeoutMs?.value, startedBy: [], range: h.headerRange)
     }
 
@@ -148,8 +148,8 @@ struct WorkflowBuilder {
                     extraFunctions.append(PlanFunction(
                         name: fname, handlers: [], triggers: [.workflowTask], limit: s.limit?.value,
                         limitReasons: s.limit.map { [Reason("calls \(resource) (limit \($0.value), \(at: $0.range))", e.range)] } ?? [],
-                        timeoutMs: Inference.defaultTimeoutMs, retries: inference.attributes(declaration).retry?.value ?? Inference.defaultRetries,
-                        backoffMs: inference.attributes(declaration).backoffMs?.value ?? Inference.defaultBackoffMs,
+                        timeoutMs: PlatformLimits.defaultTimeoutMs, retries: inference.attributes(declaration).retry?.value ?? PlatformLimits.defaultRetries,
+                        backoffMs: inference.attributes(declaration).backoffMs?.value ?? PlatformLimits.defaultBackoffMs,
                         grants: [Grant(permission: Permission(resource: resource, type: .service, action: .call),
                                        reasons: [Reason("\(resource).\(op.rawValue) at \(at: e.range)", e.range)])],
                         range: e.range, serviceCall: resource))

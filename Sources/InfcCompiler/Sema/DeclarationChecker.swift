@@ -4,8 +4,6 @@
 
 extension Resolver {
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-    /// A route must answer within API Gateway's 29 seconds.
-    static let maxRouteTimeoutMs: Int64 = 29_000
     static let minScheduleMs: Int64 = 60_000
 
     func checkDeclarations() {
@@ -256,11 +254,11 @@ extension Resolver {
                 if name == "backoff" {
                     attrs.backoffMs = (ms, a.range)
                 } else {
-                    if case .route = h.trigger, ms > Resolver.maxRouteTimeoutMs {
-                        report(.routeTimeoutTooLong, "a route's timeout cannot exceed 29s", a.value.range,
-                               notes: ["HTTP APIs close requests after 29 seconds"],
+                    if case .route = h.trigger, ms > PlatformLimits.routeTimeoutMs {
+                        report(.routeTimeoutTooLong, "a route's timeout cannot exceed \(PlatformLimits.routeTimeoutLiteral)", a.value.range,
+                               notes: ["HTTP APIs close requests after \(PlatformLimits.routeTimeoutSeconds) seconds"],
                                help: "answer quickly and move long work into a fn started with `async`",
-                               fixIts: [FixIt("use `29s`", [TextEdit(a.value.range, "29s")])])
+                               fixIts: [FixIt("use `\(PlatformLimits.routeTimeoutLiteral)`", [TextEdit(a.value.range, PlatformLimits.routeTimeoutLiteral)])])
                         continue
                     }
                     attrs.timeoutMs = (ms, a.range)

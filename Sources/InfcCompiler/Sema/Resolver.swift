@@ -247,7 +247,7 @@ public final class Resolver {
             resolveExpr(duration)
             if currentIsRoute {
                 report(.sleepInRoute, "a route cannot `sleep`", s.range,
-                       notes: ["a route must answer within 29 seconds; a sleeping handler would become a workflow"],
+                       notes: ["a route must answer within \(PlatformLimits.routeTimeoutSeconds) seconds; a sleeping handler would become a workflow"],
                        help: "move the waiting into a fn and start it with `async`")
             }
         case .parallel(let block):

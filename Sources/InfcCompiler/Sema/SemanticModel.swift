@@ -40,8 +40,8 @@ public struct AppSettings: Sendable {
     public var maxResources = 200
     public var maxResourcesRange: SourceRange?
     public var grouped = false
-    public var accountConcurrency = 1000
-    public var unreservedConcurrency = 100
+    public var accountConcurrency = PlatformLimits.defaultAccountConcurrency
+    public var unreservedConcurrency = PlatformLimits.defaultUnreservedConcurrency
 }
 
 /// A handler's attributes after validation.

@@ -1,6 +1,7 @@
 // Runtime engine: a deployment — a build directory loaded and verified (format, version, code
-// hash), its code compiled once, and every manifest handler key mapped to the declaration whose
-// body it runs. Immutable: `infc dev` swaps in a new Deployment rather than editing one.
+// hash), its code parsed and resolved once (never inferred: the plan is the manifest's), and
+// every handler the manifest names mapped, by its range, to the declaration whose body it runs.
+// Immutable: `infc dev` swaps in a new Deployment rather than editing one.
 import Foundation
 import InfcCompiler
 
@@ -9,12 +10,14 @@ public final class Deployment: Sendable {
     /// The build directory (absolute).
     public let directory: String
     public let manifest: Manifest
-    public let compilation: Compilation
+    /// The code, parsed and resolved (never inferred or checked against a budget: the plan is
+    /// the manifest's).
+    public let source: ResolvedProgram
     public let interpreter: Interpreter
-    /// Handler key → declaration index, and back.
+    /// Handler key → declaration index, and back (for the handlers the manifest names).
     public let declarationByKey: [String: Int]
     public let keyByDeclaration: [Int: String]
-    /// fn name → its declaration (for `async` targets and task steps).
+    /// fn name → its declaration, from the resolved code (for `async` targets and task steps).
     public let fnDeclarations: [String: Int]
     /// Declaration → the workflow whose entry it is.
     public let workflowByDeclaration: [Int: String]
@@ -54,50 +57,57 @@ public final class Deployment: Sendable {
             throw RuntimeStartError("\(manifest.sourcePath) does not match the manifest's hash; rebuild with infc build")
         }
         let file = SourceFile(path: codePath, bytes: bytes)
-        let compilation = Compilation.compile(file)
-        if let error = compilation.diagnostics.first(where: { $0.severity == .error }) {
+        // Parse and resolve only: the plan, its limits and its budget are the manifest's.
+        let source = ResolvedProgram.resolve(file)
+        if let error = source.diagnostics.first(where: { $0.severity == .error }) {
             let at = file.location(of: error.range.start)
             throw RuntimeStartError(
                 "the code in \(manifest.sourcePath) has errors (line \(at.line): \(error.message)); fix it and rebuild with infc build")
         }
-        return try Deployment(directory: dir, manifest: manifest, compilation: compilation)
+        return try Deployment(directory: dir, manifest: manifest, source: source)
     }
 
-    /// Builds a deployment from an already compiled program and its manifest (used by `load`
-    /// and by tests); checks that every handler key the manifest names exists in the code.
-    public init(directory: String, manifest: Manifest, compilation: Compilation) throws(RuntimeStartError) {
+    /// Builds a deployment from a resolved program and its manifest (used by `load` and by
+    /// tests): finds the declaration of every handler the manifest names by its range in the
+    /// code, refusing a range that is not a handler's declaration.
+    public init(directory: String, manifest: Manifest, source: ResolvedProgram) throws(RuntimeStartError) {
         self.directory = directory
         self.manifest = manifest
-        self.compilation = compilation
-        self.interpreter = Interpreter(compilation: compilation)
-        let keys = HandlerKey.keys(for: compilation.program, file: compilation.file)
-        var byKey: [String: Int] = [:]
-        var byDecl: [Int: String] = [:]
+        self.source = source
+        self.interpreter = Interpreter(resolved: source)
+        var byStart: [Int: Int] = [:]
         var fns: [String: Int] = [:]
-        for (d, key) in keys {
-            byKey[key.text] = d
-            byDecl[d] = key.text
-            if key.text.hasPrefix("fn ") { fns[String(key.text.dropFirst(3))] = d }
+        for (d, decl) in source.program.declarations.enumerated() {
+            guard let h = decl.handler else { continue }
+            byStart[decl.range.start] = d
+            if let name = h.fnName { fns[name] = d }
         }
-        self.declarationByKey = byKey
-        self.keyByDeclaration = byDecl
         self.fnDeclarations = fns
 
-        func require(_ key: String, _ owner: String) throws(RuntimeStartError) -> Int {
-            guard let d = byKey[key] else {
-                throw RuntimeStartError("manifest.json: \(owner) runs handler \"\(key)\", which the code does not have; rebuild with infc build")
+        var byKey: [String: Int] = [:]
+        var byDecl: [Int: String] = [:]
+        func require(_ handler: ManifestHandler, _ owner: String) throws(RuntimeStartError) -> Int {
+            guard let d = byStart[handler.start], source.program.declarations[d].range.end == handler.end else {
+                throw RuntimeStartError("manifest.json: \(owner) runs handler \"\(handler.key)\" at bytes \(handler.start)-\(handler.end), which is not a handler in the code; rebuild with infc build")
             }
+            if let known = byKey[handler.key], known != d {
+                throw RuntimeStartError("manifest.json: handler \"\(handler.key)\" names two declarations; rebuild with infc build")
+            }
+            byKey[handler.key] = d
+            byDecl[d] = handler.key
             return d
         }
         var functionByDecl: [Int: String] = [:]
         for f in manifest.functions {
-            for key in f.handlers { functionByDecl[try require(key, "function \(f.name)")] = f.name }
+            for h in f.handlers { functionByDecl[try require(h, "function \(f.name)")] = f.name }
         }
         var workflowByDecl: [Int: String] = [:]
         for w in manifest.workflows { workflowByDecl[try require(w.entry, "workflow \(w.name)")] = w.name }
         for r in manifest.routes { _ = try require(r.handler, "route \(r.method) \(r.path)") }
         for s in manifest.subscriptions { _ = try require(s.handler, "the subscription of \(s.target) to \(s.topic)") }
         for s in manifest.schedules { _ = try require(s.handler, "schedule \(s.name)") }
+        self.declarationByKey = byKey
+        self.keyByDeclaration = byDecl
         self.functionByDeclaration = functionByDecl
         self.workflowByDeclaration = workflowByDecl
         var queues: [String: ManifestQueue] = [:]
@@ -105,8 +115,8 @@ public final class Deployment: Sendable {
         self.queueByFn = queues
     }
 
-    /// The declaration a handler key names (checked at load).
-    public func declaration(_ key: String) -> Int { declarationByKey[key] ?? -1 }
+    /// The declaration a handler names (checked at load).
+    public func declaration(_ handler: ManifestHandler) -> Int { declarationByKey[handler.key] ?? -1 }
 
     /// The workflow whose entry is `fn name`, if that fn is a workflow.
     public func workflow(forFn name: String) -> ManifestWorkflow? {

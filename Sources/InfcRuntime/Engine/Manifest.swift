@@ -18,11 +18,45 @@ public struct ManifestPermission: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(action) on \(type) \(resource)" }
 }
 
+/// A handler the manifest names: its key, and where its declaration is in the code (UTF-8 byte
+/// offsets of the hashed source), which is how the runtime finds the code to run.
+public struct ManifestHandler: Hashable, Sendable, CustomStringConvertible {
+    public var key: String
+    public var start: Int
+    public var end: Int
+
+    public init(key: String, start: Int, end: Int) {
+        self.key = key
+        self.start = start
+        self.end = end
+    }
+
+    public var description: String { key }
+}
+
+/// How the runtime delivers a subscription's messages or a schedule's firings: a queue the
+/// manifest names, with its receive count, backoff and visibility.
+public struct ManifestDelivery: Sendable {
+    public var queue: String
+    public var maxReceiveCount: Int
+    public var backoffMs: Int
+    public var visibilityTimeoutMs: Int
+}
+
+/// The platform limits the plan was made for.
+public struct ManifestLimits: Sendable {
+    public var routeTimeoutMs: Int
+    public var defaultTimeoutMs: Int
+    public var maxFunctionTimeoutMs: Int
+    public var accountConcurrency: Int
+    public var unreservedConcurrency: Int
+}
+
 /// A deployed function: the code it runs, its limits and its policy.
 public struct ManifestFunction: Sendable {
     public var name: String
-    /// Handler keys (`fn charge`, `route POST /orders`), several when grouped.
-    public var handlers: [String]
+    /// Its handlers (`fn charge`, `route POST /orders`), several when grouped.
+    public var handlers: [ManifestHandler]
     /// Trigger types: route, queue, topic, schedule, workflow-task, workflow-starter.
     public var triggerTypes: [String]
     /// For a `workflow-starter` function: the workflow it starts.
@@ -53,10 +87,15 @@ public struct ManifestSubscription: Sendable {
     public var topic: String
     /// The function (or workflow-starter function) that receives the messages.
     public var target: String
-    /// The handler key of the `on` declaration.
-    public var handler: String
+    /// The `on` declaration.
+    public var handler: ManifestHandler
     /// The queue between topic and function, when the subscriber has a limit.
     public var queue: String?
+    /// Without a `queue`: the delivery queue the runtime uses.
+    public var delivery: ManifestDelivery?
+
+    /// The queue this subscriber receives on.
+    public var deliveryQueue: String { queue ?? delivery?.queue ?? "" }
 }
 
 public struct ManifestSchedule: Sendable {
@@ -65,20 +104,22 @@ public struct ManifestSchedule: Sendable {
     public var cron: String?
     public var target: String
     public var targetIsWorkflow: Bool
-    public var handler: String
+    public var handler: ManifestHandler
+    /// The queue each firing goes through, with its retries.
+    public var delivery: ManifestDelivery
 }
 
 public struct ManifestRoute: Sendable {
     public var method: String
     public var path: String
     public var function: String
-    public var handler: String
+    public var handler: ManifestHandler
 }
 
 public struct ManifestWorkflow: Sendable {
     public var name: String
-    /// The handler key of the declaration whose body is the workflow.
-    public var entry: String
+    /// The declaration whose body is the workflow.
+    public var entry: ManifestHandler
     public var retries: Int
     public var backoffMs: Int
     public var timeoutMs: Int?
@@ -101,11 +142,14 @@ public struct ManifestService: Sendable {
 /// The decoded `manifest.json`.
 public struct Manifest: Sendable {
     public static let format = "infc-manifest"
-    public static let version = 1
+    public static let version = 2
 
     public var app: String
     public var sourcePath: String
     public var sourceSHA256: String
+    public var limits: ManifestLimits
+    public var budgetTotal: Int
+    public var budgetCap: Int
     public var functions: [ManifestFunction]
     public var queues: [ManifestQueue]
     public var subscriptions: [ManifestSubscription]
@@ -143,22 +187,36 @@ public struct Manifest: Sendable {
             let name = try t.string("name")
             topics.append(name)
             for s in try t.array("subscriptions") {
+                let queue = try s.optionalString("queue")
+                let delivery = try s.optionalObject("delivery").map { d throws(RuntimeStartError) in try Self.delivery(d) }
+                guard queue != nil || delivery != nil else {
+                    throw RuntimeStartError("manifest.json: the subscription of \(try s.string("target")) to \(name) has neither a queue nor a delivery; rebuild with infc build")
+                }
                 subscriptions.append(ManifestSubscription(
-                    topic: name, target: try s.string("target"), handler: try s.object("handler").string("key"),
-                    queue: try s.optionalString("queue")))
+                    topic: name, target: try s.string("target"), handler: try handler(s.object("handler")),
+                    queue: queue, delivery: delivery))
             }
         }
+        let limits = try root.object("limits")
+        let budget = try root.object("budget")
         return Manifest(
             app: try root.string("app"),
             sourcePath: try source.string("path"),
             sourceSHA256: try source.string("sha256"),
+            limits: ManifestLimits(
+                routeTimeoutMs: try limits.int("routeTimeoutMs"), defaultTimeoutMs: try limits.int("defaultTimeoutMs"),
+                maxFunctionTimeoutMs: try limits.int("maxFunctionTimeoutMs"),
+                accountConcurrency: try limits.int("accountConcurrency"),
+                unreservedConcurrency: try limits.int("unreservedConcurrency")),
+            budgetTotal: try budget.int("total"),
+            budgetCap: try budget.int("cap"),
             functions: try root.array("functions").map { f throws(RuntimeStartError) in
                 let triggers = try f.array("triggers")
                 var starts: String?
                 for t in triggers where starts == nil { starts = try t.optionalString("workflow") }
                 return ManifestFunction(
                     name: try f.string("name"),
-                    handlers: try f.array("handlers").map { h throws(RuntimeStartError) in try h.string("key") },
+                    handlers: try f.array("handlers").map { h throws(RuntimeStartError) in try handler(h) },
                     triggerTypes: try triggers.map { t throws(RuntimeStartError) in try t.string("type") },
                     startsWorkflow: starts,
                     limit: try f.optionalInt("limit"),
@@ -184,15 +242,15 @@ public struct Manifest: Sendable {
                 ManifestSchedule(
                     name: try s.string("name"), rateMs: try s.optionalInt("rateMs"), cron: try s.optionalString("cron"),
                     target: try s.string("target"), targetIsWorkflow: try s.string("targetType") == "workflow",
-                    handler: try s.object("handler").string("key"))
+                    handler: try handler(s.object("handler")), delivery: try delivery(s.object("delivery")))
             },
             routes: try root.array("routes").map { r throws(RuntimeStartError) in
                 ManifestRoute(method: try r.string("method"), path: try r.string("path"),
-                              function: try r.string("function"), handler: try r.object("handler").string("key"))
+                              function: try r.string("function"), handler: try handler(r.object("handler")))
             },
             workflows: try root.array("workflows").map { w throws(RuntimeStartError) in
                 ManifestWorkflow(
-                    name: try w.string("name"), entry: try w.object("entry").string("key"),
+                    name: try w.string("name"), entry: try handler(w.object("entry")),
                     retries: try w.int("retries"), backoffMs: try w.int("backoffMs"),
                     timeoutMs: try w.optionalInt("timeoutMs"), permissions: try permissions(w))
             },
@@ -206,6 +264,20 @@ public struct Manifest: Sendable {
                     name: try s.string("name"), url: try s.string("url"), urlEnv: try s.string("urlEnv"),
                     limit: try s.optionalInt("limit"), ratePerSecond: try s.optionalNumber("ratePerSecond"))
             })
+    }
+
+    private static func handler(_ r: Reader) throws(RuntimeStartError) -> ManifestHandler {
+        let range = try r.object("range")
+        let start = try range.int("start"), end = try range.int("end")
+        guard start >= 0, end >= start else {
+            throw RuntimeStartError("manifest.json: \(r.path).range does not run from start to end; rebuild with infc build")
+        }
+        return ManifestHandler(key: try r.string("key"), start: start, end: end)
+    }
+
+    private static func delivery(_ r: Reader) throws(RuntimeStartError) -> ManifestDelivery {
+        ManifestDelivery(queue: try r.string("queue"), maxReceiveCount: try r.int("maxReceiveCount"),
+                         backoffMs: try r.int("backoffMs"), visibilityTimeoutMs: try r.int("visibilityTimeoutMs"))
     }
 
     private static func permissions(_ r: Reader) throws(RuntimeStartError) -> Set<ManifestPermission> {
@@ -263,6 +335,12 @@ private struct Reader {
         guard let v = field(key), !v.isNull else { return nil }
         guard let n = v.doubleValue else { throw fail(key, "a number") }
         return n
+    }
+
+    func optionalObject(_ key: String) throws(RuntimeStartError) -> Reader? {
+        guard let v = field(key), !v.isNull else { return nil }
+        guard case .object = v else { throw fail(key, "an object") }
+        return Reader(v, path: "\(path).\(key)")
     }
 
     func object(_ key: String) throws(RuntimeStartError) -> Reader {

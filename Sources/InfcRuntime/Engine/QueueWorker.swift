@@ -42,24 +42,22 @@ struct QueuePlan: Sendable {
                                    function: q.consumer, maxReceiveCount: max(1, q.maxReceiveCount),
                                    backoffMs: q.backoffMs, visibilityTimeout: Double(q.visibilityTimeoutMs) / 1000))
         }
+        // Subscribers without a queue and schedules: the delivery queues the manifest names.
+        func plan(_ d: ManifestDelivery, _ action: Action, function: String?) -> QueuePlan {
+            QueuePlan(queue: d.queue, action: action, function: function, maxReceiveCount: max(1, d.maxReceiveCount),
+                      backoffMs: d.backoffMs, visibilityTimeout: Double(d.visibilityTimeoutMs) / 1000)
+        }
         for s in m.subscriptions where s.queue == nil {
-            guard let f = m.function(s.target) else { continue }
+            guard let d = s.delivery, let f = m.function(s.target) else { continue }
             let action: Action = f.startsWorkflow.map { .start(workflow: $0, starter: f.name) }
                 ?? .run(function: f.name, declaration: deployment.declaration(s.handler))
-            plans.append(QueuePlan(queue: Runtime.deliveryQueue(for: s), action: action, function: f.name,
-                                   maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs,
-                                   visibilityTimeout: 6 * Double(f.timeoutMs) / 1000))
+            plans.append(plan(d, action, function: f.name))
         }
         for s in m.schedules {
             if s.targetIsWorkflow {
-                let w = m.workflow(s.target)
-                plans.append(QueuePlan(queue: s.name, action: .start(workflow: s.target, starter: nil), function: nil,
-                                       maxReceiveCount: (w?.retries ?? 2) + 1, backoffMs: w?.backoffMs ?? 1000,
-                                       visibilityTimeout: 60))
+                plans.append(plan(s.delivery, .start(workflow: s.target, starter: nil), function: nil))
             } else if let f = m.function(s.target) {
-                plans.append(QueuePlan(queue: s.name, action: .run(function: f.name, declaration: deployment.declaration(s.handler)),
-                                       function: f.name, maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs,
-                                       visibilityTimeout: 6 * Double(f.timeoutMs) / 1000))
+                plans.append(plan(s.delivery, .run(function: f.name, declaration: deployment.declaration(s.handler)), function: f.name))
             }
         }
         return plans

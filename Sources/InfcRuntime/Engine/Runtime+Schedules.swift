@@ -93,11 +93,11 @@ extension Runtime {
         do {
             try store.database.transaction { () throws(StoreError) in
                 try store.setLastFire(schedule.name, now)
-                try store.enqueue(schedule.name, body: ["schedule": .string(schedule.name), "firedAt": .number(now)],
+                try store.enqueue(schedule.delivery.queue, body: ["schedule": .string(schedule.name), "firedAt": .number(now)],
                                   trace: trace, now: now)
             }
             schedulerState.withLock { $0.lastFire[schedule.name] = now }
-            notify(queue: schedule.name)
+            notify(queue: schedule.delivery.queue)
         } catch {
             logger.warning("schedule \(schedule.name) cannot fire: \(error)")
         }

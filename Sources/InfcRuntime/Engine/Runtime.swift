@@ -203,10 +203,8 @@ public final class Runtime: Sendable {
         workers.withLock { $0[queue] }?.notify()
     }
 
-    /// The queue a topic subscriber receives on.
-    static func deliveryQueue(for subscription: ManifestSubscription) -> String {
-        subscription.queue ?? "\(subscription.target)-deliveries"
-    }
+    /// The queue a topic subscriber receives on (named in the manifest).
+    static func deliveryQueue(for subscription: ManifestSubscription) -> String { subscription.deliveryQueue }
 
     // MARK: Invocations
 

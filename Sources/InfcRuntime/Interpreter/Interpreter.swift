@@ -77,9 +77,11 @@ public final class Interpreter: Sendable {
         case operation(resource: String, kind: ResourceKind, operation: ResourceOperation)
     }
 
-    public init(compilation: Compilation) {
-        let program = compilation.program
-        let model = compilation.model
+    public convenience init(resolved: ResolvedProgram) {
+        self.init(program: resolved.program, model: resolved.model, file: resolved.file)
+    }
+
+    public init(program: Program, model: SemanticModel, file: SourceFile) {
         self.program = program
         let declarationCount = program.declarations.count
 
@@ -144,7 +146,7 @@ public final class Interpreter: Sendable {
             case .fn(let name): labels.append(name.name)
             case .route(let method, let path, _): labels.append("route \(method.name) \(path)")
             case .on(let topic): labels.append("on \(topic.name)")
-            case .every(let schedule): labels.append("every " + compilation.file.text(schedule.range))
+            case .every(let schedule): labels.append("every " + file.text(schedule.range))
             }
         }
         self.slots = slots

@@ -1,0 +1,137 @@
+// End-to-end runtime tests: the runtime trusts the manifest. A build made with
+// `--max-resources 1000` (over the default budget of 200) runs under `infc run` and `infc dev`,
+// because the runtime parses and resolves the code but never re-checks the budget; and a build
+// directory whose manifest lowers a queue's max receive count and gives a route a concurrency
+// limit its code does not state runs with the manifest's values.
+import Foundation
+import InfcCompiler
+import Testing
+
+extension RuntimeE2E {
+    @Suite struct ManifestTrust {
+        /// 40 routes: 6 resources each (function, role, log group, route, integration,
+        /// permission), well over the default budget of 200.
+        static let bigSource: String = {
+            var s = "app big\n"
+            for i in 0..<40 { s += "route GET \"/r\(i)\" (req) { return { n: \(i) } }\n" }
+            return s
+        }()
+
+        @Test(.timeLimit(.minutes(1))) func buildWithARaisedCapRuns() throws {
+            let app = try TestApp(Self.bigSource, name: "big")
+            // Over the default cap the build fails: the app really is over 200.
+            let refused = try InfcProcess.once(["build", "app.inf", "-o", "b"], directory: app.directory)
+            #expect(refused.status == 1)
+            #expect(refused.output.contains("over the budget of 200"))
+
+            let built = try InfcProcess.once(["build", "app.inf", "--max-resources", "1000", "-o", "b"], directory: app.directory)
+            #expect(built.status == 0, "\(built.output)")
+            let manifest = try JSON.parse(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: app.directory + "/b/manifest.json"))))
+            #expect(manifest["budget"]?["cap"] == 1000)
+            #expect((manifest["budget"]?["total"]?.intValue ?? 0) > 200)
+
+            let run = try InfcProcess(["run", "b", "--port", "0", "--state", app.stateDirectory], directory: app.directory)
+            defer { run.kill() }
+            try run.waitUntilListening()
+            let r = try run.get("/r39")
+            #expect(r.status == 200)
+            #expect(r.json?["n"] == 39)
+            run.kill()
+
+            let dev = try InfcProcess(["dev", "app.inf", "--max-resources", "1000", "--port", "0", "--state", app.stateDirectory],
+                                      directory: app.directory)
+            defer { dev.kill() }
+            try dev.waitUntilListening()
+            #expect(try dev.get("/r7").json?["n"] == 7)
+        }
+
+        static let source = """
+            app trust
+            table attempts
+            service gate "http://127.0.0.1:9"
+
+            route POST "/fail" (req) {
+              async flaky(req.body.n)
+              return { status: 202 }
+            }
+
+            fn flaky(n) retry 3 backoff 100ms {
+              attempts.put(uuid(), now())
+              throw "boom {n}"
+            }
+
+            route GET "/attempts" (req) { return attempts.scan() }
+
+            route GET "/held" (req) { return gate.get("/hold") }
+            """
+
+        /// Sets `key` to `value` on the element of `root[list]` whose `name` is `name`.
+        static func set(_ key: String, _ value: JSON, on name: String, in list: String, of manifest: inout JSON) throws {
+            guard case .object(var root) = manifest, case .array(var items)? = root[list] else {
+                throw TestFailure("manifest has no \(list)")
+            }
+            guard let i = items.firstIndex(where: { $0["name"]?.stringValue == name }), case .object(var item) = items[i] else {
+                throw TestFailure("manifest has no \(list) entry \(name)")
+            }
+            item[key] = value
+            items[i] = .object(item)
+            root[list] = .array(items)
+            manifest = .object(root)
+        }
+
+        @Test(.timeLimit(.minutes(1))) func editedManifestValuesAreTheOnesThatRun() throws {
+            let release = DispatchSemaphore(value: 0)
+            let stub = try StubServer { _, path, _ in
+                if path == "/hold" { release.wait() }
+                return (200, "{\"held\":true}")
+            }
+            defer { stub.stop() }
+            defer { release.signal() }  // never leave the stub's thread waiting
+            let app = try TestApp(Self.source, name: "trust")
+            let c = try app.build()
+            #expect(c.plan.queue(named: "flaky-queue")?.maxReceiveCount == 4)
+            #expect(c.plan.function(named: "get_held")?.limit == nil)
+            try app.editManifest { manifest in
+                try Self.set("maxReceiveCount", 1, on: "flaky-queue", in: "queues", of: &manifest)
+                try Self.set("limit", 1, on: "get_held", in: "functions", of: &manifest)
+            }
+            let runtime = try InfcProcess.run(app, environment: ["INFC_SERVICE_GATE_URL": stub.url])
+            defer { runtime.kill() }
+
+            // The queue's max receive count is the manifest's 1, not the code's retry 3 + 1.
+            #expect(try runtime.post("/fail", json: #"{"n": 1}"#).status == 202)
+            var dead: JSON?
+            #expect(try eventually(timeout: 15) {
+                let r = try InfcProcess.once(["status", "--state", app.stateDirectory, "--format", "json"], directory: app.directory)
+                dead = (try? JSON.parse(r.output))?["deadLetters"]?.arrayValue?.first
+                return dead != nil
+            })
+            #expect(dead?["queue"] == "flaky-queue")
+            #expect(dead?["receiveCount"] == 1)
+            #expect((try runtime.get("/attempts").json?.arrayValue ?? []).count == 1)
+
+            // The route's limit is the manifest's 1: while one request is held at the service,
+            // a second is refused with 429.
+            let first = ResponseBox()
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                first.set(try? runtime.get("/held"))
+                done.signal()
+            }
+            #expect(eventually(timeout: 10) { stub.received.count == 1 }, "the first request reaches the service")
+            let second = try runtime.get("/held")
+            #expect(second.status == 429)
+            release.signal()
+            #expect(done.wait(timeout: .now() + 15) == .success)
+            #expect(first.get()?.status == 200)
+        }
+    }
+}
+
+/// One response handed from a client thread to the test.
+final class ResponseBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: TestResponse?
+    func set(_ r: TestResponse?) { lock.lock(); value = r; lock.unlock() }
+    func get() -> TestResponse? { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,64 @@
+// The invariant "every consumer reads the plan; the runtime trusts the manifest"
+// (docs/ARCHITECTURE.md), kept by reading the sources: the runtime names none of the compiler's
+// middle end (it parses and resolves the code, and takes the plan from the manifest), and the
+// emitters and the language server's plan views read the plan, never the syntax tree's
+// declarations or the naming algorithm.
+import Foundation
+import Testing
+@testable import InfcCompiler
+
+@Suite struct ArchitectureTests {
+    /// The Swift files under `directory` (relative to the package root), recursively, sorted.
+    static func swiftFiles(under directory: String) -> [String] {
+        let root = Golden.url(directory).path
+        let all = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+        return all.filter { $0.hasSuffix(".swift") }.sorted().map { directory + "/" + $0 }
+    }
+
+    /// A file's code without its `//` comments (line comments and doc comments).
+    static func code(_ relative: String) throws -> String {
+        let text = try String(contentsOf: Golden.url(relative), encoding: .utf8)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            let trimmed = line.drop { $0 == " " }
+            if trimmed.hasPrefix("//") { return "" }
+            if let r = line.range(of: " // ") { return line[..<r.lowerBound] }
+            return line
+        }.joined(separator: "\n")
+    }
+
+    /// Names of the compiler's middle end: inference, its checks, the budget, the naming step.
+    static let middleEnd = ["Compilation", "Inference", "PlanChecks", "WorkflowBuilder", "BodyFacts",
+                            "Budget", "HandlerKey", "Names."]
+
+    @Test func theRuntimeTrustsTheManifest() throws {
+        let files = Self.swiftFiles(under: "Sources/InfcRuntime")
+        #expect(files.count > 20)
+        for file in files {
+            let code = try Self.code(file)
+            for name in Self.middleEnd {
+                #expect(!code.contains(name), "\(file) uses \(name): the runtime takes the plan from the manifest")
+            }
+        }
+        // What it does compile: the front end only.
+        let deployment = try Self.code("Sources/InfcRuntime/Engine/Deployment.swift")
+        #expect(deployment.contains("ResolvedProgram.resolve("))
+    }
+
+    @Test func theEmittersReadThePlan() throws {
+        let files = Self.swiftFiles(under: "Sources/InfcCompiler/Emit")
+        #expect(files.count >= 5)
+        for file in files {
+            let code = try Self.code(file)
+            for name in [".program", ".model", "HandlerKey.", "Names.derive", "Inference"] {
+                #expect(!code.contains(name), "\(file) uses \(name): emitters read the plan")
+            }
+        }
+    }
+
+    /// The runtime's public entry takes a resolved program and a manifest, not a compilation.
+    @Test func theDeploymentIsBuiltFromAResolvedProgram() throws {
+        let deployment = try Self.code("Sources/InfcRuntime/Engine/Deployment.swift")
+        #expect(deployment.contains("public init(directory: String, manifest: Manifest, source: ResolvedProgram)"))
+        #expect(deployment.contains("public let source: ResolvedProgram"))
+    }
+}
