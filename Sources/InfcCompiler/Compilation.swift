@@ -1,5 +1,7 @@
-// The phase script: parse → resolve → check → infer → budget. One value holds every stage's
-// result, so the CLI, the language server and the runtime all see the same facts.
+// The phase script: parse → resolve (`ResolvedProgram`) → infer (naming, classify, lower,
+// triggers and limits, plan checks: `Inference`) → count (`BudgetCheck`). One value holds every
+// stage's result, so the CLI and the language server see the same facts; the runtime compiles
+// the front end only and reads the plan from the manifest.
 
 public struct CompileOptions: Sendable {
     /// `--max-resources N`: overrides the app's cap.
@@ -44,7 +46,9 @@ public struct Compilation: Sendable {
     public static func compile(_ file: SourceFile, options: CompileOptions = CompileOptions()) -> Compilation {
         let resolved = ResolvedProgram.resolve(file)
         var diagnostics = resolved.diagnostics
-        let (plan, planDiagnostics) = Inference.infer(resolved.program, file: file, model: resolved.model, options: options)
+        let (inferred, inferDiagnostics) = Inference.infer(resolved.program, file: file, model: resolved.model)
+        let (plan, budgetDiagnostics) = BudgetCheck.run(inferred, app: resolved.model.app, file: file, options: options)
+        let planDiagnostics = inferDiagnostics + budgetDiagnostics
         // Plan diagnostics on a program that does not resolve would only repeat its errors.
         if !resolved.hasErrors && !planDiagnostics.isEmpty {
             var bag = DiagnosticBag()

@@ -66,22 +66,10 @@ extension Inference {
 
     // MARK: Grouping
 
-    /// Handlers whose permissions, limits, timeouts and retries are identical: candidates to share
-    /// one function. Keyed and ordered deterministically.
-    func groupingCandidates() -> [[String]] {
-        var groups: [String: [String]] = [:]
-        for f in plan.functions where f.serviceCall == nil && !f.handlers.isEmpty {
-            let key = f.permissions.map { "\($0.type.rawValue):\($0.resource):\($0.action.rawValue)" }.joined(separator: ",")
-                + "|\(f.limit.map(String.init) ?? "-")|\(f.timeoutMs)|\(f.retries)|\(f.backoffMs)"
-            groups[key, default: []].append(f.name)
-        }
-        return groups.values.filter { $0.count > 1 }.map { $0.sorted() }.sorted { $0[0] < $1[0] }
-    }
-
     func groupFunctions() {
         plan.grouped = true
         var rename: [String: String] = [:]
-        for (k, members) in groupingCandidates().enumerated() {
+        for (k, members) in plan.groupingCandidates().enumerated() {
             let groupName = Names.group(k)
             var merged: PlanFunction?
             for m in members {
@@ -196,5 +184,19 @@ extension Inference {
         plan.topics.sort()
         plan.secrets.sort()
         plan.services.sort { $0.name < $1.name }
+    }
+}
+
+extension Plan {
+    /// Handlers whose permissions, limits, timeouts and retries are identical: candidates to share
+    /// one function. Keyed and ordered deterministically.
+    func groupingCandidates() -> [[String]] {
+        var groups: [String: [String]] = [:]
+        for f in functions where f.serviceCall == nil && !f.handlers.isEmpty {
+            let key = f.permissions.map { "\($0.type.rawValue):\($0.resource):\($0.action.rawValue)" }.joined(separator: ",")
+                + "|\(f.limit.map(String.init) ?? "-")|\(f.timeoutMs)|\(f.retries)|\(f.backoffMs)"
+            groups[key, default: []].append(f.name)
+        }
+        return groups.values.filter { $0.count > 1 }.map { $0.sorted() }.sorted { $0[0] < $1[0] }
     }
 }

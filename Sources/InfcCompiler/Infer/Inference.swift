@@ -17,17 +17,15 @@ public final class Inference {
     var syncCallees: Set<Int> = []
     var units = Units()
 
-    public static func infer(_ program: Program, file: SourceFile, model: SemanticModel,
-                             options: CompileOptions = CompileOptions()) -> (Plan, [Diagnostic]) {
-        let inference = Inference(program: program, file: file, model: model, options: options)
+    /// The plan of a resolved program (without its budget, which `BudgetCheck` counts), and the
+    /// diagnostics of inference and of the checks that need the plan.
+    public static func infer(_ program: Program, file: SourceFile, model: SemanticModel) -> (Plan, [Diagnostic]) {
+        let inference = Inference(program: program, file: file, model: model)
         inference.run()
         return (inference.plan, inference.diagnostics)
     }
 
-    let options: CompileOptions
-
-    init(program: Program, file: SourceFile, model: SemanticModel, options: CompileOptions) {
-        self.options = options
+    init(program: Program, file: SourceFile, model: SemanticModel) {
         self.program = program
         self.file = file
         self.model = model
@@ -161,7 +159,6 @@ public final class Inference {
         nameDeliveries()
         recordHandlers()
         checkPlan()
-        checkBudget()
     }
 
     private func collectResources() {

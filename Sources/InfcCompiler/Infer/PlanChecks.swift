@@ -1,6 +1,6 @@
 // Infer stage: the checks that need the plan (SPEC §5) — async cycles through queues,
 // workflow starts and topics; routes that would become workflows or synchronously use a
-// limited service; and the resource budget.
+// limited service. (The budget is its own pass: BudgetCheck.)
 
 extension Inference {
     /// An edge of the async graph: `from` makes `to` run later, because of `site`.
@@ -219,62 +219,5 @@ extension Inference {
             frontier = next
         }
         return nil
-    }
-
-    // MARK: Budget
-
-    func checkBudget() {
-        plan.budget = Budget.count(plan)
-        plan.budget.cap = options.maxResources ?? model.app.maxResources
-        guard plan.budget.isOver else { return }
-        var ranges: [String: (String, SourceRange)] = [:]
-        // In declaration order: a grouped unit is labelled by its first handler, in every run.
-        for (d, role) in plan.roles.sorted(by: { $0.key < $1.key }) {
-            let range = program.declarations[d].handler?.headerRange ?? program.declarations[d].range
-            switch role {
-            case .function(let n) where ranges[n] == nil, .workflow(let n) where ranges[n] == nil:
-                ranges[n] = ("\(unitLabel(d)) (line \(file.location(of: range.start).line))", range)
-            default: break
-            }
-        }
-        for f in plan.functions where ranges[f.name] == nil {
-            ranges[f.name] = ("\(f.name) (line \(file.location(of: f.range.start).line))", f.range)
-        }
-        plan.budget.contributors = Budget.contributors(of: plan, declarationRanges: ranges)
-        let b = plan.budget
-        var notes = ["by kind: " + b.byType.map { "\($0.count) \($0.type)" }.joined(separator: ", ")]
-        let top = b.contributors.prefix(5)
-        notes.append("largest contributors: " + top.map { "\($0.label) +\($0.count)" }.joined(separator: "; "))
-        var help: [String] = []
-        let candidates = groupingCandidates()
-        if !candidates.isEmpty && !plan.grouped {
-            let saved = candidates.reduce(0) { $0 + ($1.count - 1) * Budget.Construct.function.resources.count }
-            help.append("\(candidates.count) group\(candidates.count == 1 ? " of handlers has" : "s of handlers have") identical permissions and limits (e.g. \(candidates[0].prefix(3).joined(separator: ", "))); `app \(model.app.name) { granularity: \"grouped\" }` shares one function per group and saves \(saved) resources")
-        }
-        let unused = unusedDeclarations()
-        if !unused.isEmpty {
-            help.append("remove unused declarations: \(unused.map(\.0).joined(separator: ", ")) (saves \(unused.reduce(0) { $0 + $1.1 }))")
-        }
-        if help.isEmpty { help.append("split the app in two, or raise the cap with `max_resources` if your target allows more") }
-        let at = model.app.maxResourcesRange ?? model.app.nameRange ?? SourceRange(0, 0)
-        diagnostics.append(Diagnostic(.overBudget,
-            "the plan needs \(b.total) resources, over the budget of \(b.cap)",
-            at: Label(at, "budget \(b.cap)"),
-            secondary: top.filter { $0.range != .zero }.map { Label($0.range, "+\($0.count) resources") },
-            notes: notes, help: help.joined(separator: "; or ")))
-    }
-
-    /// Declared resources no code uses, with what each costs.
-    func unusedDeclarations() -> [(String, Int)] {
-        var used: Set<String> = []
-        for f in plan.functions { for p in f.permissions { used.insert(p.resource) } }
-        for w in plan.workflows { for p in w.permissions { used.insert(p.resource) } }
-        for s in plan.subscriptions { used.insert(s.topic) }
-        var out: [(String, Int)] = []
-        for t in plan.tables where !used.contains(t) { out.append((t, 1)) }
-        for t in plan.buckets where !used.contains(t) { out.append((t, 1)) }
-        for t in plan.topics where !used.contains(t) { out.append((t, 1)) }
-        for t in plan.secrets where !used.contains(t) { out.append((t, 1)) }
-        return out
     }
 }

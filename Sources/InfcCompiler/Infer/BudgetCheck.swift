@@ -1,0 +1,64 @@
+// Infer stage: count — the last pass of the phase script. The plan's resources are counted
+// from the one expansion table (`Budget`); over the cap (the app's `max_resources`, or
+// `--max-resources`) is E0404, with the breakdown, the largest contributors by source line and
+// concrete ways back under. A function of the plan and the app's settings only.
+
+public enum BudgetCheck {
+    /// The plan with its budget counted, and the over-budget error when there is one.
+    public static func run(_ plan: Plan, app: AppSettings, file: SourceFile,
+                           options: CompileOptions) -> (Plan, [Diagnostic]) {
+        var plan = plan
+        plan.budget = Budget.count(plan)
+        plan.budget.cap = options.maxResources ?? app.maxResources
+        guard plan.budget.isOver else { return (plan, []) }
+        var ranges: [String: (String, SourceRange)] = [:]
+        // In declaration order: a grouped unit is labelled by its first handler, in every run.
+        for h in plan.handlers {
+            switch h.role {
+            case .function(let n) where ranges[n] == nil, .workflow(let n) where ranges[n] == nil:
+                ranges[n] = ("\(h.key.text) (line \(file.location(of: h.headerRange.start).line))", h.headerRange)
+            default: break
+            }
+        }
+        for f in plan.functions where ranges[f.name] == nil {
+            ranges[f.name] = ("\(f.name) (line \(file.location(of: f.range.start).line))", f.range)
+        }
+        plan.budget.contributors = Budget.contributors(of: plan, declarationRanges: ranges)
+        let b = plan.budget
+        var notes = ["by kind: " + b.byType.map { "\($0.count) \($0.type)" }.joined(separator: ", ")]
+        let top = b.contributors.prefix(5)
+        notes.append("largest contributors: " + top.map { "\($0.label) +\($0.count)" }.joined(separator: "; "))
+        var help: [String] = []
+        let candidates = plan.groupingCandidates()
+        if !candidates.isEmpty && !plan.grouped {
+            let saved = candidates.reduce(0) { $0 + ($1.count - 1) * Budget.Construct.function.resources.count }
+            help.append("\(candidates.count) group\(candidates.count == 1 ? " of handlers has" : "s of handlers have") identical permissions and limits (e.g. \(candidates[0].prefix(3).joined(separator: ", "))); `app \(app.name) { granularity: \"grouped\" }` shares one function per group and saves \(saved) resources")
+        }
+        let unused = unusedDeclarations(plan)
+        if !unused.isEmpty {
+            help.append("remove unused declarations: \(unused.map(\.0).joined(separator: ", ")) (saves \(unused.reduce(0) { $0 + $1.1 }))")
+        }
+        if help.isEmpty { help.append("split the app in two, or raise the cap with `max_resources` if your target allows more") }
+        let at = app.maxResourcesRange ?? app.nameRange ?? SourceRange(0, 0)
+        let error = Diagnostic(.overBudget,
+            "the plan needs \(b.total) resources, over the budget of \(b.cap)",
+            at: Label(at, "budget \(b.cap)"),
+            secondary: top.filter { $0.range != .zero }.map { Label($0.range, "+\($0.count) resources") },
+            notes: notes, help: help.joined(separator: "; or "))
+        return (plan, [error])
+    }
+
+    /// Declared resources no code uses, with what each costs.
+    static func unusedDeclarations(_ plan: Plan) -> [(String, Int)] {
+        var used: Set<String> = []
+        for f in plan.functions { for p in f.permissions { used.insert(p.resource) } }
+        for w in plan.workflows { for p in w.permissions { used.insert(p.resource) } }
+        for s in plan.subscriptions { used.insert(s.topic) }
+        var out: [(String, Int)] = []
+        for t in plan.tables where !used.contains(t) { out.append((t, 1)) }
+        for t in plan.buckets where !used.contains(t) { out.append((t, 1)) }
+        for t in plan.topics where !used.contains(t) { out.append((t, 1)) }
+        for t in plan.secrets where !used.contains(t) { out.append((t, 1)) }
+        return out
+    }
+}
