@@ -19,6 +19,8 @@ public enum ManifestEmitter {
         let plan = c.plan
         func line(_ r: SourceRange) -> JSON { .int(c.file.location(of: r.start).line) }
         func range(_ r: SourceRange) -> JSON { ["start": .int(r.start), "end": .int(r.end)] }
+        /// An expression of a workflow state: its source text and range.
+        func expression(_ e: Expr) -> JSON { ["source": .string(c.file.text(e.range)), "range": range(e.range)] }
         func handlerRef(_ d: Int) -> JSON {
             guard let h = plan.handler(d) else { return ["key": "", "line": 0, "range": range(.zero)] }
             return ["key": .string(h.key.text), "line": line(h.headerRange), "range": range(h.range)]
@@ -120,7 +122,7 @@ public enum ManifestEmitter {
             o["timeoutMs"] = w.timeoutMs.map { .int(Int($0)) } ?? .null
             o["startedBy"] = .array(w.startedBy.map { .string($0) })
             o["permissions"] = permissions(w.permissions)
-            o["states"] = states(w.states, line: line)
+            o["states"] = states(w.states, line: line, expression: expression)
             return .object(o)
         })
         root["tables"] = .array(plan.tables.map { .string($0) })
@@ -157,7 +159,7 @@ public enum ManifestEmitter {
         }
     }
 
-    static func states(_ list: [WorkflowState], line: (SourceRange) -> JSON) -> JSON {
+    static func states(_ list: [WorkflowState], line: (SourceRange) -> JSON, expression: (Expr) -> JSON) -> JSON {
         .array(list.map { s in
             var o = JSONObject()
             o["name"] = .string(s.name)
@@ -174,15 +176,15 @@ public enum ManifestEmitter {
             case .wait(let ms):
                 o["type"] = "wait"; o["ms"] = ms.map { .int(Int($0)) } ?? .null
             case .choice(let t, let e):
-                o["type"] = "choice"; o["then"] = states(t, line: line); o["else"] = states(e, line: line)
+                o["type"] = "choice"; o["then"] = states(t, line: line, expression: expression); o["else"] = states(e, line: line, expression: expression)
             case .parallel(let branches):
-                o["type"] = "parallel"; o["branches"] = .array(branches.map { states($0, line: line) })
+                o["type"] = "parallel"; o["branches"] = .array(branches.map { states($0, line: line, expression: expression) })
             case .map(let body):
-                o["type"] = "map"; o["body"] = states(body, line: line)
+                o["type"] = "map"; o["body"] = states(body, line: line, expression: expression)
             case .loop(let body):
-                o["type"] = "loop"; o["body"] = states(body, line: line)
+                o["type"] = "loop"; o["body"] = states(body, line: line, expression: expression)
             case .tryCatch(let body, let handler):
-                o["type"] = "try"; o["body"] = states(body, line: line); o["catch"] = states(handler, line: line)
+                o["type"] = "try"; o["body"] = states(body, line: line, expression: expression); o["catch"] = states(handler, line: line, expression: expression)
             case .send(let q):
                 o["type"] = "send"; o["queue"] = .string(q)
             case .start(let w):
@@ -190,6 +192,10 @@ public enum ManifestEmitter {
             case .succeed: o["type"] = "succeed"
             case .fail: o["type"] = "fail"
             }
+            if let e = s.expression { o["expression"] = expression(e) }
+            if !s.arguments.isEmpty { o["arguments"] = .array(s.arguments.map(expression)) }
+            if !s.binds.isEmpty { o["binds"] = .array(s.binds.map { .string($0) }) }
+            if !s.reads.isEmpty { o["reads"] = .array(s.reads.map { .string($0) }) }
             o["line"] = line(s.range)
             return .object(o)
         })

@@ -305,6 +305,17 @@ public struct WorkflowState: Sendable {
     public var name: String
     public var kind: Kind
     public var range: SourceRange
+    /// The expression the state evaluates, kept whole for emitters that translate a state
+    /// machine: a choice's or loop's condition, a wait's duration, a map's list, a succeed's
+    /// result, a fail's error.
+    public var expression: Expr? = nil
+    /// The arguments of a task, child workflow, integration, service call, send or start.
+    public var arguments: [Expr] = []
+    /// Variables the state binds: its result's (`let order = orders.get(id)` binds `order`), a
+    /// map's item, a catch's error.
+    public var binds: [String] = []
+    /// Local variables (parameters and earlier bindings) its expression and arguments read.
+    public var reads: [String] = []
 
     public indirect enum Kind: Sendable {
         /// Runs a fn as its own function.

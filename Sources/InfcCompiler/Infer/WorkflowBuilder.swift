@@ -56,38 +56,44 @@ struct WorkflowBuilder {
 
     private mutating func statement(_ s: Stmt) -> [WorkflowState] {
         switch s.kind {
-        case .binding(_, _, let value): return expr(value)
-        case .assign(let target, let value): return expr(value) + expr(target)
+        case .binding(_, let name, let value): return binding(name.name, expr(value), value)
+        case .assign(let target, let value):
+            guard case .name(let n) = target.kind else { return expr(value) + expr(target) }
+            return binding(n, expr(value), value)
         case .expression(let e): return expr(e)
         case .ifElse(let c, let then, let otherwise):
             let cond = expr(c)
             let t = block(then)
             let o = otherwise.map { statement($0) } ?? []
             if t.isEmpty && o.isEmpty { return cond }
-            return cond + [WorkflowState(name: stateName("choice"), kind: .choice(then: t, otherwise: o), range: s.range)]
-        case .forIn(_, let seq, let body):
+            return cond + [state("choice", .choice(then: t, otherwise: o), s.range, expression: c)]
+        case .forIn(let variable, let seq, let body):
             let pre = expr(seq)
             let inner = block(body)
             if inner.isEmpty { return pre }
-            return pre + [WorkflowState(name: stateName("map"), kind: .map(body: inner), range: s.range)]
+            var map = state("map", .map(body: inner), s.range, expression: seq)
+            map.binds = [variable.name]
+            return pre + [map]
         case .whileLoop(let c, let body):
             let inner = expr(c) + block(body)
             if inner.isEmpty { return [] }
-            return [WorkflowState(name: stateName("loop"), kind: .loop(body: inner), range: s.range)]
+            return [state("loop", .loop(body: inner), s.range, expression: c)]
         case .returnStmt(let v):
-            return (v.map { expr($0) } ?? []) + [WorkflowState(name: stateName("succeed"), kind: .succeed, range: s.range)]
+            return (v.map { expr($0) } ?? []) + [state("succeed", .succeed, s.range, expression: v)]
         case .throwStmt(let v):
-            return expr(v) + [WorkflowState(name: stateName("fail"), kind: .fail, range: s.range)]
-        case .tryCatch(let body, _, let handler):
+            return expr(v) + [state("fail", .fail, s.range, expression: v)]
+        case .tryCatch(let body, let variable, let handler):
             let b = block(body)
             let h = block(handler)
             if b.isEmpty { return h }
-            return [WorkflowState(name: stateName("try"), kind: .tryCatch(body: b, handler: h), range: s.range)]
+            var tryState = state("try", .tryCatch(body: b, handler: h), s.range)
+            if let variable, !variable.name.isEmpty { tryState.binds = [variable.name] }
+            return [tryState]
         case .sleep(let d):
             var ms: Int64?
             if case .duration(let v) = d.kind { ms = v }
             let label = ms != nil ? "wait_\(file.text(d.range))" : "wait"
-            return expr(d) + [WorkflowState(name: stateName(label), kind: .wait(milliseconds: ms), range: s.range)]
+            return expr(d) + [state(label, .wait(milliseconds: ms), s.range, expression: d)]
         case .parallel(let b):
             let branches = b.statements.map { statement($0) }.filter { !$0.isEmpty }
             if branches.isEmpty { return [] }
@@ -95,6 +101,60 @@ struct WorkflowBuilder {
         case .block(let b): return block(b)
         case .invalid: return []
         }
+    }
+
+    /// A state named from `base`, with the expression it evaluates and the locals it reads.
+    private mutating func state(_ base: String, _ kind: WorkflowState.Kind, _ range: SourceRange,
+                                expression: Expr? = nil, arguments: [Expr] = []) -> WorkflowState {
+        var s = WorkflowState(name: stateName(base), kind: kind, range: range)
+        s.expression = expression
+        s.arguments = arguments
+        var reads: [String] = []
+        if let expression { locals(expression, into: &reads) }
+        for a in arguments { locals(a, into: &reads) }
+        s.reads = reads
+        return s
+    }
+
+    /// `name = value`: when the value is itself a step (its last state is the value's own call),
+    /// that state binds `name`.
+    private func binding(_ name: String, _ states: [WorkflowState], _ value: Expr) -> [WorkflowState] {
+        var states = states
+        if let last = states.indices.last, states[last].range == value.range, !name.isEmpty {
+            states[last].binds = [name]
+        }
+        return states
+    }
+
+    /// The local variables `e` reads, in order of first use, appended to `out` once each.
+    private func locals(_ e: Expr, into out: inout [String]) {
+        switch e.kind {
+        case .null, .bool, .number, .duration, .invalid: return
+        case .name(let n):
+            if case .local(let b)? = model.references[e.id], b < model.bindings.count, !out.contains(n) { out.append(n) }
+        case .string(let parts):
+            for case .interpolation(let inner) in parts { locals(inner, into: &out) }
+        case .list(let items): for i in items { locals(i, into: &out) }
+        case .object(let entries): for entry in entries { locals(entry.value, into: &out) }
+        case .unary(_, let x): locals(x, into: &out)
+        case .binary(_, let l, let r):
+            locals(l, into: &out)
+            locals(r, into: &out)
+        case .member(let base, _): locals(base, into: &out)
+        case .index(let base, let i):
+            locals(base, into: &out)
+            locals(i, into: &out)
+        case .call(let callee, let args):
+            locals(callee, into: &out)
+            for a in args { locals(a, into: &out) }
+        case .async(let c): locals(c, into: &out)
+        }
+    }
+
+    /// A call expression's arguments.
+    private func arguments(_ e: Expr) -> [Expr] {
+        if case .call(_, let args) = e.kind { return args }
+        return []
     }
 
     // MARK: Expressions, in evaluation order
@@ -122,9 +182,9 @@ struct WorkflowBuilder {
             grant(p, e.range)
             let targetName = inference.unitName(target)
             if p.type == .workflow {
-                return pre + [WorkflowState(name: stateName("start_\(targetName)"), kind: .start(workflow: targetName), range: e.range)]
+                return pre + [state("start_\(targetName)", .start(workflow: targetName), e.range, arguments: args)]
             }
-            return pre + [WorkflowState(name: stateName("send_\(targetName)"), kind: .send(queue: p.resource), range: e.range)]
+            return pre + [state("send_\(targetName)", .send(queue: p.resource), e.range, arguments: args)]
         }
     }
 
@@ -134,11 +194,11 @@ struct WorkflowBuilder {
             let fnName = inference.unitName(d)
             if inference.units.workflowSet.contains(d) {
                 grant(Permission(resource: fnName, type: .workflow, action: .start), e.range)
-                return [WorkflowState(name: stateName(fnName), kind: .childWorkflow(fnName), range: e.range)]
+                return [state(fnName, .childWorkflow(fnName), e.range, arguments: arguments(e))]
             }
             if inference.isPure(d) { return [] }  // plain computation: the workflow evaluates it
             grant(Permission(resource: fnName, type: .function, action: .invoke), e.range)
-            return [WorkflowState(name: stateName(fnName), kind: .task(fn: fnName, function: fnName), range: e.range)]
+            return [state(fnName, .task(fn: fnName, function: fnName), e.range, arguments: arguments(e))]
         case .operation(let d, let kind, let op):
             let resource = inference.resourceName(d)
             if kind == .service, case .service(let s) = inference.program.declarations[d].kind, s.limit != nil || s.rate != nil {
@@ -156,12 +216,12 @@ struct WorkflowBuilder {
                 } else if let i = extraFunctions.firstIndex(where: { $0.name == fname }) {
                     extraFunctions[i].grants[0].reasons.append(Reason("\(resource).\(op.rawValue) at \(at: e.range)", e.range))
                 }
-                return [WorkflowState(name: stateName("call_\(resource)"), kind: .serviceCall(service: resource, function: fname), range: e.range)]
+                return [state("call_\(resource)", .serviceCall(service: resource, function: fname), e.range, arguments: arguments(e))]
             }
             let perm = inference.permission(for: OperationUse(declaration: d, kind: kind, operation: op))
             grant(perm, e.range)
             let verb = op.action(on: kind).rawValue
-            return [WorkflowState(name: stateName("\(verb)_\(resource)"), kind: .integration(resource: resource, type: kind, operation: op), range: e.range)]
+            return [state("\(verb)_\(resource)", .integration(resource: resource, type: kind, operation: op), e.range, arguments: arguments(e))]
         case .builtin, nil:
             return []
         }
