@@ -6,8 +6,8 @@ import InfcCompiler
 enum CodeLensProvider {
     static func lenses(_ a: Analysis) -> JSON {
         var out: [JSON] = []
-        for (i, decl) in a.program.declarations.enumerated() {
-            guard let h = decl.handler, let title = PlanText.summary(a, i) else { continue }
+        for h in a.compilation.plan.handlers {
+            guard let title = PlanText.summary(a, h.declaration) else { continue }
             out.append([
                 "range": Positions.range(h.headerRange, in: a.file),
                 "command": ["title": .string(title), "command": ""],

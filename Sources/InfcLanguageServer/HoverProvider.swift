@@ -63,7 +63,7 @@ enum HoverProvider {
             return planSection(a, index) + "\n\n---\n\n" + handlerSection(a, index, h)
         case .app(let app):
             let budget = a.compilation.plan.budget
-            return "**app** `\(app.name.name)` — resource budget \(budget.total) of \(a.model.app.maxResources)"
+            return "**app** `\(app.name.name)` — resource budget \(budget.total) of \(budget.cap)"
         case .invalid:
             return "declaration"
         }

@@ -61,16 +61,14 @@ enum PlanText {
         let plan = a.compilation.plan
         var sources: [String] = []
         for d in f.handlers {
-            if let own = a.model.attributes[d]?.limit, own.value == limit {
+            if let own = plan.handler(d)?.attributes.limit, own.value == limit {
                 sources.append("its own `limit \(limit)` (line \(line(a, own.range)))")
             }
         }
         for s in plan.services where s.limit != nil && s.users.contains(f.name) {
-            guard let d = a.program.declarations.firstIndex(where: {
-                if case .service(let decl) = $0.kind { return decl.name.name == s.name } else { return false }
-            }), case .service(let decl) = a.program.declarations[d].kind else { continue }
+            guard let declared = plan.resource(named: s.name), declared.type == .service else { continue }
             if s.limit == limit || f.limitReasons.first?.text(in: a.file).hasPrefix("shares \(s.name)'s") == true {
-                sources.append("service `\(s.name)` (line \(line(a, decl.name.range)))")
+                sources.append("service `\(s.name)` (line \(line(a, declared.range)))")
             }
         }
         if sources.isEmpty, let first = f.limitReasons.first { sources.append(first.text(in: a.file)) }

@@ -55,6 +55,16 @@ import Testing
         }
     }
 
+    /// The language server's plan views (hover's plan text, code lenses) read the plan only.
+    @Test func theLanguageServersPlanViewsReadThePlan() throws {
+        for file in ["Sources/InfcLanguageServer/PlanText.swift", "Sources/InfcLanguageServer/CodeLensProvider.swift"] {
+            let code = try Self.code(file)
+            for name in [".program", ".model", "HandlerKey.", "Names.derive", "Inference"] {
+                #expect(!code.contains(name), "\(file) uses \(name): the plan views read the plan")
+            }
+        }
+    }
+
     /// The runtime's public entry takes a resolved program and a manifest, not a compilation.
     @Test func theDeploymentIsBuiltFromAResolvedProgram() throws {
         let deployment = try Self.code("Sources/InfcRuntime/Engine/Deployment.swift")

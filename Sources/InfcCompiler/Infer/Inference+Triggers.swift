@@ -164,7 +164,7 @@ extension Inference {
             guard let h = d.handler, let key = names.keys[i] else { continue }
             positions[i] = handlers.count
             handlers.append(PlanHandler(declaration: i, key: key, range: d.range, headerRange: h.headerRange,
-                                        role: plan.roles[i] ?? .unused))
+                                        role: plan.roles[i] ?? .unused, attributes: attributes(i)))
         }
         plan.handlers = handlers
         plan.handlerPositions = positions

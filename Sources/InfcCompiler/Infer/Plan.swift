@@ -184,6 +184,8 @@ public struct PlanHandler: Sendable {
     /// The header (`route POST "/orders" (req)`, `fn charge(order)`): where messages point.
     public var headerRange: SourceRange
     public var role: HandlerRole
+    /// Its own attributes (`limit`, `timeout`, `retry`, `backoff`) as written, with their ranges.
+    public var attributes: HandlerAttributes
 }
 
 /// A declared resource (table, bucket, topic, secret) or service, and where it is declared.
