@@ -35,8 +35,10 @@ let package = Package(
         .executableTarget(name: "infc", dependencies: ["InfcCommandLine"]),
         // The runtime's executable: the same commands, with the network client.
         .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcServiceClient", "CMalloc"]),
+        // What the test targets share: one loopback HTTP client, one `Locked`, one way to wait.
+        .target(name: "InfcTestSupport", dependencies: ["InfcCompiler"], path: "Tests/InfcTestSupport"),
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
-        .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler"]),
+        .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime", "InfcTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler", "InfcTestSupport"]),
     ]
 )

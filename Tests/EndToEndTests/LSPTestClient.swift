@@ -1,6 +1,7 @@
 // End-to-end tests: a minimal LSP client that runs `infc lsp` as a subprocess and speaks framed
 // JSON-RPC over its pipes. Every wait has a deadline, so a broken server fails a test instead
 // of hanging it.
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 

@@ -1,6 +1,7 @@
 // End-to-end tests: `infc lsp` as a subprocess holding real JSON-RPC conversations — the
 // editing session of the SPEC §2 program, garbage on stdin, and a third-party client
 // (pytest-lsp) driving the same binary.
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import Testing
@@ -347,17 +348,6 @@ import Testing
         usleep(100_000)
         #expect(process.terminationStatus == 0,
                 "pytest-lsp test failed (run scripts/install-test-deps.sh to install pytest-lsp):\n\(text.value)")
-    }
-}
-
-/// A value shared with a reader thread.
-final class Locked<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
 

@@ -2,6 +2,7 @@
 // messages are in flight and a workflow sleeps; restart on the same state: every message is
 // processed (none lost) and the workflow completes without redoing its finished step (each
 // step's side effect is counted).
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import Testing

@@ -1,6 +1,7 @@
 // End-to-end runtime tests: `infc dev` — a saved change is rebuilt and swapped in without losing
 // a queued message (v1 keeps failing it; v2 processes it), and a change with errors prints its
 // diagnostics while the old version keeps serving.
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import Testing

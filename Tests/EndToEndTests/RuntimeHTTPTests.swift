@@ -1,6 +1,7 @@
 // End-to-end runtime tests: hostile HTTP against the real `infc run` — malformed request lines,
 // oversize headers and bodies, invalid JSON, a client sending one byte per second, half-closed
 // connections — while another client keeps getting correct answers; then a clean SIGTERM.
+import InfcTestSupport
 import Foundation
 import Glibc
 import InfcCompiler
@@ -17,7 +18,7 @@ extension RuntimeE2E {
 
         /// Sends raw bytes, optionally half-closes, and reads the whole answer.
         static func raw(_ port: Int, _ bytes: [UInt8], halfClose: Bool = false, timeout: Double = 10) throws -> [UInt8] {
-            let s = try TestSocket(port: port, timeout: timeout)
+            let s = try TestClient(port: port, seconds: timeout)
             defer { s.close() }
             try s.send(bytes)
             if halfClose { s.shutdownWrite() }
@@ -35,7 +36,7 @@ extension RuntimeE2E {
 
             // A client that sends one byte per second, in the background.
             let slowDone = DispatchSemaphore(value: 0)
-            let slow = try TestSocket(port: port, timeout: 10)
+            let slow = try TestClient(port: port, seconds: 10)
             Thread.detachNewThread {
                 for byte in Array("GET /ping HTTP/1.1\r\nHost: x\r\n".utf8).prefix(4) {
                     if (try? slow.send([byte])) == nil { break }

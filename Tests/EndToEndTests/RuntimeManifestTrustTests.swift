@@ -3,6 +3,7 @@
 // because the runtime parses and resolves the code but never re-checks the budget; and a build
 // directory whose manifest lowers a queue's max receive count and gives a route a concurrency
 // limit its code does not state runs with the manifest's values.
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import Testing

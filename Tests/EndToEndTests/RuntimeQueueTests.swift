@@ -3,6 +3,7 @@
 // 50 concurrent requests to a `limit 5` route never run more than 5 at once (over the limit: 429
 // with Retry-After); a `limit 3` queue consumer never runs more than 3 deliveries at once.
 // Concurrency is measured inside the handlers: each records the span it ran in a table.
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import Testing

@@ -2,6 +2,7 @@
 // accepted (202), charged through its queue against a local stub of `payments`, the paid event
 // lands a receipt in the bucket, and the follow-up workflow (a `sleep 1d` under the test clock)
 // writes its reminder. The trace follows the work; the secret never reaches the output.
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import Testing

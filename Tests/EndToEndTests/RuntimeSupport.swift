@@ -2,6 +2,7 @@
 // the ManifestEmitter), the real `infc run`/`infc dev` as a child process with its output in a
 // file, a tiny blocking HTTP/1.1 client on loopback, and a stub HTTP service. Every wait has a
 // deadline; every child process is killed when its owner goes away.
+import InfcTestSupport
 import Foundation
 import Glibc
 import InfcCompiler
@@ -153,113 +154,6 @@ final class InfcProcess: @unchecked Sendable {
     }
 }
 
-struct TestResponse: Sendable {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
-
-    var text: String { String(decoding: body, as: UTF8.self) }
-    var json: JSON? { try? JSON.parse(bytes: body) }
-
-    func header(_ name: String) -> String? {
-        headers.first { $0.0.lowercased() == name.lowercased() }?.1
-    }
-}
-
-/// A blocking HTTP/1.1 client for loopback: one connection per request, deadlines on every read.
-enum HTTP {
-    static func request(_ method: String, port: Int, path: String, headers: [(String, String)] = [],
-                        body: [UInt8] = [], timeout: Double = 15) throws -> TestResponse {
-        let socket = try TestSocket(port: port, timeout: timeout)
-        defer { socket.close() }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
-        for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        if !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Length: \(body.count)\r\n" }
-        head += "\r\n"
-        try socket.send(Array(head.utf8) + body)
-        return try parse(socket.readToEnd())
-    }
-
-    /// Parses one complete response (read until the server closed).
-    static func parse(_ bytes: [UInt8]) throws -> TestResponse {
-        guard let end = find([13, 10, 13, 10], in: bytes) else {
-            throw TestFailure("incomplete response: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
-        }
-        let head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        let statusParts = head[0].split(separator: " ")
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw TestFailure("bad status line \(head[0])") }
-        var headers: [(String, String)] = []
-        for line in head.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
-        }
-        var body = Array(bytes[(end + 4)...])
-        if let length = headers.first(where: { $0.0.lowercased() == "content-length" }).flatMap({ Int($0.1) }) {
-            body = Array(body.prefix(length))
-        }
-        return TestResponse(status: status, headers: headers, body: body)
-    }
-
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
-            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
-        }
-        return nil
-    }
-}
-
-/// A raw TCP connection to 127.0.0.1 with receive and send timeouts.
-final class TestSocket: @unchecked Sendable {
-    let fd: Int32
-
-    init(port: Int, timeout: Double) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket() failed") }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            Glibc.close(fd)
-            throw TestFailure("cannot connect to 127.0.0.1:\(port)")
-        }
-    }
-
-    func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { throw TestFailure("send failed (errno \(errno))") }
-            offset += n
-        }
-    }
-
-    /// Reads until the peer closes (or the receive timeout passes, which throws).
-    func readToEnd() throws -> [UInt8] {
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { return out }
-            if n < 0 {
-                if errno == ECONNRESET, !out.isEmpty { return out }
-                throw TestFailure("read failed or timed out (errno \(errno)) after \(out.count) bytes")
-            }
-            out += buffer[0..<n]
-        }
-    }
-
-    func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
-    func close() { Glibc.close(fd) }
-}
-
 /// A stub HTTP service on 127.0.0.1 (a thread per connection, `Connection: close`). The
 /// handler gets method, path and body; it may sleep to simulate a slow service. It counts the
 /// requests it is serving at once.
@@ -385,16 +279,6 @@ final class StubServer: @unchecked Sendable {
             offset += n
         }
     }
-}
-
-/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(50_000)
-    }
-    return try condition()
 }
 
 /// The largest number of half-open intervals [start, end) that overlap at one instant.

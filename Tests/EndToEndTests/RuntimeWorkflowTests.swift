@@ -2,6 +2,7 @@
 // run their task steps concurrently, a failing step is retried and then caught by try/catch, a
 // flaky step succeeds on retry, a sleep resumes; `every` schedules fire on time, never twice
 // across a kill -9 and restart, and a firing missed while down happens once on start.
+import InfcTestSupport
 import Foundation
 import Glibc
 import InfcCompiler

@@ -1,6 +1,7 @@
 // Runtime HTTP tests: the server over real sockets on 127.0.0.1 — keep-alive, pipelining,
 // bodies, limits, malformed input, slow and half-closed clients, draining on stop.
 
+import InfcTestSupport
 import Glibc
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 // Runtime engine tests: the runtime's buffered standard output — a writer never blocks on a
 // reader that is slow or gone, whole lines leave in order, and drops are counted.
+import InfcTestSupport
 import Foundation
 import Glibc
 import Testing

@@ -1,5 +1,6 @@
 // Runtime state tests: durable queues — claim, ack, visibility expiry, retry, dead letters,
 // topic fan-out, concurrent receivers, reopening the file, and a larger batch.
+import InfcTestSupport
 import Dispatch
 import InfcCompiler
 import Testing

@@ -16,17 +16,3 @@ final class TemporaryState {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 }
-
-/// A value shared by test threads behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-
-    init(_ value: Value) { self.value = value }
-
-    func withValue<T>(_ body: (inout Value) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
-}
