@@ -339,13 +339,17 @@ import Testing
         process.standardError = output
         try process.run()
         let text = Locked("")
-        let reader = Thread { text.value = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        let readAll = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            text.value = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            readAll.signal()
+        }
         reader.start()
         let deadline = Date(timeIntervalSinceNow: 180)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        usleep(100_000)
+        _ = readAll.wait(timeout: .now() + 10)  // the output is complete when the pipe is at its end
         #expect(process.terminationStatus == 0,
                 "pytest-lsp test failed (run scripts/install-test-deps.sh to install pytest-lsp):\n\(text.value)")
     }

@@ -3,6 +3,7 @@
 // an edited policy is honoured), a missing secret (a clear error at first use), a secret value
 // that never reaches the output, a runaway loop stopped by its timeout, and build directories
 // it will not run (code changed after the build, a newer manifest version).
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import Testing
@@ -94,7 +95,10 @@ extension RuntimeE2E {
             #expect(teapot.status == 418)
             #expect(teapot.text == "short and stout")
 
-            usleep(300_000)
+            // Ready when the last request's log line is out (lines are written in order).
+            #expect(eventually(timeout: 10) {
+                runtime.output.split(separator: "\n").contains { (try? JSON.parse(String($0)))?["function"] == "get_teapot" }
+            })
             #expect(!runtime.output.contains(shown), "a secret value reached the output")
             // --log-format json: one object per line, one line per invocation.
             let lines = runtime.output.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
