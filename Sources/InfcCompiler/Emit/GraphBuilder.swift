@@ -61,7 +61,6 @@ private struct Builder {
             add(id, .route, name: "\(r.method) \(r.path)", label: "\(r.method) \(r.path)",
                 attributes: ["method": r.method, "path": r.path], range: handlerRange(r.handler))
             edge("api:http", id, .serves)
-            edge(id, "fn:" + r.function, .trigger)
         }
         for f in plan.functions { addFunction(f) }
         for q in plan.queues {
@@ -72,16 +71,9 @@ private struct Builder {
                 range: q.reasons.first?.range)
             add("dlq:" + q.deadLetterQueue, .dlq, name: q.deadLetterQueue, label: "\(q.deadLetterQueue)\ndead letters",
                 attributes: ["queue": q.name], range: q.reasons.first?.range)
-            edge("queue:" + q.name, "fn:" + q.consumer, .trigger)
-            edge("queue:" + q.name, "dlq:" + q.deadLetterQueue, .deadLetter, "after \(q.maxReceiveCount) receives")
-            if case .topic(let t) = q.source { edge("topic:" + t, "queue:" + q.name, .trigger) }
         }
         for t in plan.topics {
             add("topic:" + t, .topic, name: t, label: t, range: declarationRange(t))
-        }
-        for s in plan.subscriptions {
-            let target = (s.targetIsWorkflow ? "wf:" : "fn:") + s.target
-            if s.queue == nil { edge("topic:" + s.topic, target, .trigger) }
         }
         for s in plan.schedules {
             let text: String
@@ -92,7 +84,6 @@ private struct Builder {
             }
             add("schedule:" + s.name, .schedule, name: s.name, label: "\(s.name)\n\(text)",
                 attributes: attributes, range: handlerRange(s.handler))
-            edge("schedule:" + s.name, (s.targetIsWorkflow ? "wf:" : "fn:") + s.target, .trigger)
         }
         for w in plan.workflows.sorted(by: { $0.name < $1.name }) { addWorkflow(w) }
         for t in plan.tables { add("table:" + t, .table, name: t, label: t, range: declarationRange(t)) }
@@ -109,6 +100,34 @@ private struct Builder {
                 label: ([s.name] + (facts.isEmpty ? [] : [facts.joined(separator: " · ")])).joined(separator: "\n"),
                 attributes: attributes, range: declarationRange(s.name))
         }
+        // Triggers, sends, starts, invokes, dead letters and data access: the plan's edges.
+        for e in plan.edges {
+            let (from, to) = (Self.id(e.from), Self.id(e.to))
+            switch e.kind {
+            case .trigger: edge(from, to, .trigger)
+            case .send: edge(from, to, .send, "async")
+            case .start: edge(from, to, .start, "start")
+            case .invoke: edge(from, to, .invoke, "invoke")
+            case .access: edge(from, to, .data, e.actions.map(\.rawValue).joined(separator: ", "))
+            case .deadLetter:
+                guard case .queue(let q) = e.from, let queue = plan.queue(named: q) else { continue }
+                edge(from, to, .deadLetter, "after \(queue.maxReceiveCount) receives")
+            }
+        }
+    }
+
+    /// The graph node id of an edge's endpoint.
+    static func id(_ node: PlanNode) -> String {
+        switch node {
+        case .route(let m, let p): return "route:\(m) \(p)"
+        case .function(let n): return "fn:" + n
+        case .workflow(let n): return "wf:" + n
+        case .queue(let n): return "queue:" + n
+        case .deadLetterQueue(let n): return "dlq:" + n
+        case .topic(let n): return "topic:" + n
+        case .schedule(let n): return "schedule:" + n
+        case .resource(let type, let name): return GraphBuilder.id(type, name)
+        }
     }
 
     mutating func addFunction(_ f: PlanFunction) {
@@ -120,26 +139,6 @@ private struct Builder {
         if let s = f.serviceCall { attributes["serviceCall"] = s }
         add("fn:" + f.name, .function, name: f.name, label: "\(f.name)\n" + facts.joined(separator: " · "),
             attributes: attributes, range: f.range)
-        addGrants(of: "fn:" + f.name, f.permissions)
-    }
-
-    /// Send, start, invoke and data edges: exactly what the permissions say.
-    mutating func addGrants(of unit: String, _ permissions: [Permission]) {
-        var data: [String: [Action]] = [:]
-        for p in permissions {
-            switch p.type {
-            case .queue where p.action == .send: edge(unit, "queue:" + p.resource, .send, "async")
-            case .workflow where p.action == .start: edge(unit, "wf:" + p.resource, .start, "start")
-            case .function where p.action == .invoke: edge(unit, "fn:" + p.resource, .invoke, "invoke")
-            default:
-                if GraphBuilder.dataTypes.contains(p.type) {
-                    data[GraphBuilder.id(p.type, p.resource), default: []].append(p.action)
-                }
-            }
-        }
-        for (resource, actions) in data {
-            edge(unit, resource, .data, Set(actions).sorted().map(\.rawValue).joined(separator: ", "))
-        }
     }
 
     mutating func addWorkflow(_ w: PlanWorkflow) {
@@ -149,7 +148,6 @@ private struct Builder {
         if let t = w.timeoutMs { facts.append("timeout \(Self.duration(t))"); attributes["timeoutMs"] = String(t) }
         add(id, .workflow, name: w.name, label: "\(w.name)\n" + facts.joined(separator: " · "),
             attributes: attributes, range: w.range)
-        addGrants(of: id, w.permissions)
         var used: Set<String> = []
         let cluster = "cluster:" + w.name
         clusters.append(GraphCluster(id: cluster, label: "workflow \(w.name)", nodes: [id], parent: nil))

@@ -133,6 +133,14 @@ public enum ManifestEmitter {
              "limit": s.limit.map { .int($0) } ?? .null, "ratePerSecond": s.ratePerSecond.map { .number($0) } ?? .null,
              "users": .array(s.users.map { .string($0) })]
         })
+        root["edges"] = .array(plan.edges.map { e in
+            var o = JSONObject()
+            o["from"] = node(e.from)
+            o["to"] = node(e.to)
+            o["kind"] = .string(e.kind.rawValue)
+            if !e.actions.isEmpty { o["actions"] = .array(e.actions.map { .string($0.rawValue) }) }
+            return .object(o)
+        })
         return .object(root)
     }
 
@@ -146,6 +154,19 @@ public enum ManifestEmitter {
         ["routeTimeoutMs": .int(Int(PlatformLimits.routeTimeoutMs)), "defaultTimeoutMs": .int(Int(PlatformLimits.defaultTimeoutMs)),
          "maxFunctionTimeoutMs": .int(Int(PlatformLimits.maxFunctionTimeoutMs)),
          "accountConcurrency": .int(l.accountConcurrency), "unreservedConcurrency": .int(l.unreservedConcurrency)]
+    }
+
+    static func node(_ n: PlanNode) -> JSON {
+        switch n {
+        case .route(let m, let p): return ["type": "route", "method": .string(m), "path": .string(p)]
+        case .function(let name): return ["type": "function", "name": .string(name)]
+        case .workflow(let name): return ["type": "workflow", "name": .string(name)]
+        case .queue(let name): return ["type": "queue", "name": .string(name)]
+        case .deadLetterQueue(let name): return ["type": "dead-letter-queue", "name": .string(name)]
+        case .topic(let name): return ["type": "topic", "name": .string(name)]
+        case .schedule(let name): return ["type": "schedule", "name": .string(name)]
+        case .resource(let type, let name): return ["type": .string(type.rawValue), "name": .string(name)]
+        }
     }
 
     static func trigger(_ t: FunctionTrigger) -> JSON {
