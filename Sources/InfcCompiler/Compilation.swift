@@ -1,5 +1,5 @@
 // The phase script: parse → resolve (`ResolvedProgram`) → infer (naming, classify, lower,
-// triggers and limits, plan checks: `Inference`) → count (`BudgetCheck`). One value holds every
+// triggers and limits: `Inference`) → check (`PlanChecks`) → count (`BudgetCheck`). One value holds every
 // stage's result, so the CLI and the language server see the same facts; the runtime compiles
 // the front end only and reads the plan from the manifest.
 
@@ -46,9 +46,10 @@ public struct Compilation: Sendable {
     public static func compile(_ file: SourceFile, options: CompileOptions = CompileOptions()) -> Compilation {
         let resolved = ResolvedProgram.resolve(file)
         var diagnostics = resolved.diagnostics
-        let (inferred, inferDiagnostics) = Inference.infer(resolved.program, file: file, model: resolved.model)
-        let (plan, budgetDiagnostics) = BudgetCheck.run(inferred, app: resolved.model.app, file: file, options: options)
-        let planDiagnostics = inferDiagnostics + budgetDiagnostics
+        let inferred = Inference.infer(resolved.program, file: file, model: resolved.model)
+        let checkDiagnostics = PlanChecks.run(inferred.checks, file: file)
+        let (plan, budgetDiagnostics) = BudgetCheck.run(inferred.plan, app: resolved.model.app, file: file, options: options)
+        let planDiagnostics = inferred.diagnostics + checkDiagnostics + budgetDiagnostics
         // Plan diagnostics on a program that does not resolve would only repeat its errors.
         if !resolved.hasErrors && !planDiagnostics.isEmpty {
             var bag = DiagnosticBag()

@@ -17,12 +17,13 @@ public final class Inference {
     var syncCallees: Set<Int> = []
     var units = Units()
 
-    /// The plan of a resolved program (without its budget, which `BudgetCheck` counts), and the
-    /// diagnostics of inference and of the checks that need the plan.
-    public static func infer(_ program: Program, file: SourceFile, model: SemanticModel) -> (Plan, [Diagnostic]) {
+    /// The plan of a resolved program (without its budget, which `BudgetCheck` counts), what
+    /// the plan checks (`PlanChecks`) need of it, and inference's own diagnostics.
+    public static func infer(_ program: Program, file: SourceFile, model: SemanticModel)
+        -> (plan: Plan, checks: PlanCheckInput, diagnostics: [Diagnostic]) {
         let inference = Inference(program: program, file: file, model: model)
         inference.run()
-        return (inference.plan, inference.diagnostics)
+        return (inference.plan, inference.checkInput(), inference.diagnostics)
     }
 
     init(program: Program, file: SourceFile, model: SemanticModel) {
@@ -158,7 +159,6 @@ public final class Inference {
         sortPlan()
         nameDeliveries()
         recordHandlers()
-        checkPlan()
     }
 
     private func collectResources() {

@@ -1,137 +1,148 @@
-// Infer stage: the checks that need the plan (SPEC §5) — async cycles through queues,
+// Infer stage: check — the checks that need the plan (SPEC §5): async cycles through queues,
 // workflow starts and topics; routes that would become workflows or synchronously use a
-// limited service. (The budget is its own pass: BudgetCheck.)
+// limited service. A pass of its own, listed in `Compilation` after inference: a function of
+// `PlanCheckInput` (what the checks need of inference's closure over calls, as values) and the
+// source file.
 
-extension Inference {
-    /// An edge of the async graph: `from` makes `to` run later, because of `site`.
-    struct AsyncEdge {
-        var from: Int
-        var to: Int
+/// An edge of the async graph: `from` makes `to` run later, because of the code at `range`.
+/// Nodes are declaration indices.
+public struct AsyncEdge: Sendable {
+    var from: Int
+    var to: Int
+    var range: SourceRange
+    var conditional: Bool
+    var why: Why
+
+    /// What makes `to` run: written out only for the edges of a reported cycle.
+    enum Why: Sendable {
+        case async
+        case publish(topic: Int)
+        case step
+    }
+}
+
+/// What the plan checks need of inference, as values: each route's calls and operations (with
+/// what each callee's code reaches), the async graph, and the names to write messages with.
+public struct PlanCheckInput: Sendable {
+    struct Route: Sendable {
+        var method: String
+        var path: String
+        var calls: [Call]
+        /// The route's own operations on services with a limit or rate.
+        var limitedOperations: [Site<OperationUse>]
+        var parallelCalls: [SourceRange]
+    }
+
+    /// A synchronous call of a route, once per callee.
+    struct Call: Sendable {
+        var callee: Int
         var range: SourceRange
-        var conditional: Bool
-        var why: Why
-
-        /// What makes `to` run: written out only for the edges of a reported cycle.
-        enum Why {
-            case async
-            case publish(topic: Int)
-            case step
-        }
+        var isWorkflow: Bool
+        /// For a workflow: the range of the first reason it is one.
+        var workflowReason: SourceRange?
+        /// The first operation on a limited service the callee's code reaches.
+        var limitedOperation: Site<OperationUse>?
     }
 
-    /// An edge's label in a cycle's diagnostic.
-    func label(_ e: AsyncEdge) -> String {
-        switch e.why {
-        case .async:
-            let how = units.workflowSet.contains(e.to) ? "starts workflow" : "sends to the queue of"
-            return "\(how) `\(unitName(e.to))`"
-        case .publish(let topic): return "publishes to `\(resourceName(topic))`, delivered to \(unitLabel(e.to))"
-        case .step: return "runs `\(unitName(e.to))` as a step"
-        }
-    }
+    var routes: [Route] = []
+    var asyncEdges: [AsyncEdge] = []
+    /// Unit names, handler keys and declared names, by declaration index.
+    var unitNames: [String?] = []
+    var keys: [HandlerKey?] = []
+    var declaredNames: [String] = []
+    /// Declarations that are workflows.
+    var workflows: Set<Int> = []
+    /// Where each limited service states its limit (or its name), by declaration index.
+    var serviceLimitRanges: [Int: SourceRange] = [:]
 
-    func checkPlan() {
-        checkRoutes()
-        checkCycles()
+    func unitName(_ d: Int) -> String {
+        if d < unitNames.count, let n = unitNames[d] { return n }
+        return "unit_\(d)"
+    }
+    func resourceName(_ d: Int) -> String { d < declaredNames.count ? declaredNames[d] : "" }
+    func unitLabel(_ d: Int) -> String { (d < keys.count ? keys[d]?.text : nil) ?? unitName(d) }
+}
+
+public enum PlanChecks {
+    /// Every diagnostic of the plan checks, routes first, then cycles.
+    public static func run(_ input: PlanCheckInput, file: SourceFile) -> [Diagnostic] {
+        checkRoutes(input, file: file) + checkCycles(input)
     }
 
     // MARK: Routes
 
-    private func checkRoutes() {
-        for (i, d) in program.declarations.enumerated() {
-            guard let h = d.handler, case .route(let m, let p, _) = h.trigger, let f = facts[i] else { continue }
-            var reported: Set<Int> = []
-            for call in f.syncCalls where reported.insert(call.value).inserted {
-                let callee = call.value
-                let calleeName = unitName(callee)
-                if isWorkflow(callee) {
-                    let why = workflowReasons(callee).first
+    static func checkRoutes(_ input: PlanCheckInput, file: SourceFile) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        for route in input.routes {
+            let (m, p) = (route.method, route.path)
+            for call in route.calls {
+                let calleeName = input.unitName(call.callee)
+                if call.isWorkflow {
                     diagnostics.append(Diagnostic(.workflowInRoute,
-                        "route \(m.name) \(p) calls `\(calleeName)` synchronously, but `\(calleeName)` is a workflow",
+                        "route \(m) \(p) calls `\(calleeName)` synchronously, but `\(calleeName)` is a workflow",
                         at: Label(call.range, "the route would wait for the whole workflow"),
-                        secondary: why.map { [Label($0.range, "this makes `\(calleeName)` a workflow")] } ?? [],
+                        secondary: call.workflowReason.map { [Label($0, "this makes `\(calleeName)` a workflow")] } ?? [],
                         notes: ["a route must answer within \(PlatformLimits.routeTimeoutSeconds) seconds; a workflow can run for days"],
                         help: "start it in the background with `async \(file.text(call.range))` and answer with 202",
                         fixIts: [FixIt("start it with `async`", [TextEdit(SourceRange(call.range.start, call.range.start), "async ")])]))
                     continue
                 }
-                for op in closure(callee).operations where isLimitedService(op.value) {
+                if let op = call.limitedOperation {
                     diagnostics.append(Diagnostic(.routeUsesLimitedService,
-                        "route \(m.name) \(p) calls limited service `\(resourceName(op.value.declaration))` synchronously through `\(calleeName)`",
+                        "route \(m) \(p) calls limited service `\(input.resourceName(op.value.declaration))` synchronously through `\(calleeName)`",
                         at: Label(call.range), secondary: [Label(op.range, "the limited call")],
                         notes: ["bursts of requests will be throttled by the service's limit or rate"],
                         help: "start `\(calleeName)` with `async` so requests queue instead of failing",
                         fixIts: [FixIt("start it with `async`", [TextEdit(SourceRange(call.range.start, call.range.start), "async ")])]))
-                    break
                 }
             }
-            for op in f.operations where isLimitedService(op.value) {
+            for op in route.limitedOperations {
                 diagnostics.append(Diagnostic(.routeUsesLimitedService,
-                    "route \(m.name) \(p) calls limited service `\(resourceName(op.value.declaration))` synchronously",
-                    at: Label(op.range), secondary: [Label(serviceLimitRange(resourceName(op.value.declaration)), "limited here")],
+                    "route \(m) \(p) calls limited service `\(input.resourceName(op.value.declaration))` synchronously",
+                    at: Label(op.range), secondary: [Label(input.serviceLimitRanges[op.value.declaration] ?? .zero, "limited here")],
                     notes: ["bursts of requests will be throttled by the service's limit or rate"],
                     help: "move the call into a fn and start it with `async`, answering 202"))
             }
-            for par in f.parallelCalls {
+            for par in route.parallelCalls {
                 diagnostics.append(Diagnostic(.workflowInRoute, "a route cannot run fns in `parallel`", at: Label(par),
                     notes: ["`parallel` over fn calls makes a workflow, and a route must answer within \(PlatformLimits.routeTimeoutSeconds) seconds"],
                     help: "move the parallel work into a fn and start it with `async`"))
             }
         }
-    }
-
-    func isLimitedService(_ op: OperationUse) -> Bool {
-        guard op.kind == .service, case .service(let s) = program.declarations[op.declaration].kind else { return false }
-        return s.limit != nil || s.rate != nil
+        return diagnostics
     }
 
     // MARK: Async cycles
 
-    func asyncEdges() -> [AsyncEdge] {
-        var edges: [AsyncEdge] = []
-        let deployed = units.functions + units.workflows + Array(units.taskFns)
-        var subscribers: [Int: [Int]] = [:]
-        for (h, topic) in model.subscriptions.sorted(by: { $0.key < $1.key }) { subscribers[topic, default: []].append(h) }
-        for u in Set(deployed).sorted() {
-            let wf = units.workflowSet.contains(u)
-            let c = closure(u)
-            let asyncs = wf ? (facts[u]?.asyncCalls ?? []) : c.asyncCalls
-            for a in asyncs {
-                edges.append(AsyncEdge(from: u, to: a.value, range: a.range, conditional: a.conditional, why: .async))
-            }
-            let ops = wf ? (facts[u]?.operations ?? []) : c.operations
-            for op in ops where op.value.kind == .topic && op.value.operation == .publish {
-                for s in subscribers[op.value.declaration] ?? [] {
-                    edges.append(AsyncEdge(from: u, to: s, range: op.range, conditional: op.conditional,
-                                           why: .publish(topic: op.value.declaration)))
-                }
-            }
-            if wf {
-                for call in facts[u]?.syncCalls ?? [] where units.taskFns.contains(call.value) || units.workflowSet.contains(call.value) {
-                    edges.append(AsyncEdge(from: u, to: call.value, range: call.range, conditional: call.conditional, why: .step))
-                }
-            }
+    /// An edge's label in a cycle's diagnostic.
+    static func label(_ e: AsyncEdge, _ input: PlanCheckInput) -> String {
+        switch e.why {
+        case .async:
+            let how = input.workflows.contains(e.to) ? "starts workflow" : "sends to the queue of"
+            return "\(how) `\(input.unitName(e.to))`"
+        case .publish(let topic): return "publishes to `\(input.resourceName(topic))`, delivered to \(input.unitLabel(e.to))"
+        case .step: return "runs `\(input.unitName(e.to))` as a step"
         }
-        return edges
     }
 
-    private func checkCycles() {
-        let edges = asyncEdges()
+    static func checkCycles(_ input: PlanCheckInput) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        let edges = input.asyncEdges
         var reportedNodes: Set<Int> = []
         // Unconditional cycles first (errors), then the rest (warnings).
         for unconditionalOnly in [true, false] {
             let usable = edges.filter { !unconditionalOnly || !$0.conditional }
-            for scc in Inference.stronglyConnected(usable) {
-                guard !scc.contains(where: reportedNodes.contains), let cycle = Inference.cycle(in: scc, edges: usable) else { continue }
+            for scc in stronglyConnected(usable) {
+                guard !scc.contains(where: reportedNodes.contains), let cycle = cycle(in: scc, edges: usable) else { continue }
                 reportedNodes.formUnion(scc)
-                let names = cycle.map { unitName($0.from) } + [unitName(cycle[0].from)]
+                let names = cycle.map { input.unitName($0.from) } + [input.unitName(cycle[0].from)]
                 let first = cycle[0]
                 diagnostics.append(Diagnostic(unconditionalOnly ? .asyncCycle : .possibleAsyncCycle,
                     unconditionalOnly
                         ? "async cycle: \(names.joined(separator: " → ")) runs forever"
                         : "possible async cycle: \(names.joined(separator: " → "))",
-                    at: Label(first.range, label(first)),
-                    secondary: cycle.dropFirst().map { Label($0.range, label($0)) },
+                    at: Label(first.range, label(first, input)),
+                    secondary: cycle.dropFirst().map { Label($0.range, label($0, input)) },
                     notes: [unconditionalOnly
                         ? "every step of the cycle is unconditional: each message makes another, an infinite loop that bills forever"
                         : "a condition may break the cycle; make sure it always ends"],
@@ -140,6 +151,7 @@ extension Inference {
                         : "if the cycle is intended, bound it (for example with a counter carried in the message)"))
             }
         }
+        return diagnostics
     }
 
     /// Tarjan's strongly connected components (iterative), keeping those that contain a cycle.
