@@ -126,6 +126,27 @@ extension RuntimeE2E {
             #expect(done.wait(timeout: .now() + 15) == .success)
             #expect(first.get()?.status == 200)
         }
+
+        /// The runtime finds code by the ranges the manifest gives; a range that is not a
+        /// handler's declaration is refused with one line, never run.
+        @Test(.timeLimit(.minutes(1))) func aHandlerRangeThatIsNoHandlerIsRefused() throws {
+            let app = try TestApp(Self.source, name: "ranges")
+            try app.build()
+            try app.editManifest { manifest in
+                guard case .object(var root) = manifest, case .array(var routes)? = root["routes"],
+                      case .object(var route)? = routes.first, case .object(var handler)? = route["handler"] else { return }
+                handler["range"] = ["start": 0, "end": 3]  // `app trust`: not a handler
+                route["handler"] = .object(handler)
+                routes[0] = .object(route)
+                root["routes"] = .array(routes)
+                manifest = .object(root)
+            }
+            let refused = try InfcProcess.once(["run", app.buildDirectory, "--port", "0", "--state", app.stateDirectory],
+                                               directory: app.directory)
+            #expect(refused.status == 2)
+            #expect(refused.output.contains("which is not a handler in the code; rebuild with infc build"), "\(refused.output)")
+            #expect(!refused.output.contains("Fatal error"))
+        }
     }
 }
 
