@@ -82,14 +82,13 @@ extension Runtime {
         case (.bucket, .get):
             let k = try key(arguments, resource, operation)
             return try storing { () throws(StoreError) in
-                try store.objectText(bucket: resource, key: k).map { .string($0) } ?? .null
+                try store.storedObject(bucket: resource, key: k).map { Runtime.objectValue($0.data, contentType: $0.contentType) } ?? .null
             }
         case (.bucket, .put):
             let k = try key(arguments, resource, operation)
-            let value = argument(arguments, 1)
-            let text = value.stringValue ?? value.serialized()
+            let (data, contentType) = Runtime.objectData(argument(arguments, 1))
             return try storing { () throws(StoreError) in
-                try store.putObject(bucket: resource, key: k, text: text)
+                try store.putObject(bucket: resource, key: k, data: data, contentType: contentType)
                 return .null
             }
         case (.bucket, .delete):
@@ -117,6 +116,24 @@ extension Runtime {
         default:
             throw RuntimeError.runtime("invalid-program", "\(kind.rawValue) \(resource) has no operation \(operation.rawValue)")
         }
+    }
+
+    /// What `bucket.put` stores for a value: bytes as they are with their media type, a string
+    /// as its UTF-8 (text: no type), any other value as its JSON text.
+    static func objectData(_ value: JSON) -> (data: [UInt8], contentType: String?) {
+        switch value {
+        case .bytes(let b): return (b.data, b.contentType)
+        case .string(let s): return (Array(s.utf8), nil)
+        default: return (Array(value.serialized().utf8), nil)
+        }
+    }
+
+    /// What `bucket.get` answers for a stored object: bytes when it was stored as bytes (or is
+    /// not UTF-8), else the text.
+    static func objectValue(_ data: [UInt8], contentType: String?) -> JSON {
+        if let contentType { return .bytes(Bytes(data, contentType: contentType)) }
+        if let text = String(validating: data, as: UTF8.self) { return .string(text) }
+        return .bytes(Bytes(data, contentType: nil))
     }
 
     /// Runs a store call, turning its failure into a runtime error the program can see.

@@ -11,8 +11,10 @@ import Synchronization
 public struct ServiceRequest: Sendable {
     public var method: String
     public var url: URL
-    /// A JSON body (POST and PUT), sent with `Content-Type: application/json`.
+    /// The body (POST and PUT): JSON text, or bytes.
     public var body: [UInt8]?
+    /// The body's media type: `application/json`, or that of the bytes sent.
+    public var contentType: String = "application/json"
     /// Seconds the whole exchange may take.
     public var timeout: Double
 }
@@ -111,10 +113,18 @@ public final class ServiceGateway: Sendable {
         }
 
         var payload: [UInt8]?
-        if operation == .post || operation == .put, arguments.count > 1 { payload = Array(arguments[1].serialized().utf8) }
+        var payloadType = "application/json"
+        if operation == .post || operation == .put, arguments.count > 1 {
+            if case .bytes(let b) = arguments[1] {
+                payload = b.data
+                payloadType = b.contentType
+            } else {
+                payload = Array(arguments[1].serialized().utf8)
+            }
+        }
         let remaining = deadline - Date().timeIntervalSince1970
         guard remaining > 0 else { throw RuntimeError.timeout() }
-        let request = ServiceRequest(method: method, url: url, body: payload, timeout: remaining)
+        let request = ServiceRequest(method: method, url: url, body: payload, contentType: payloadType, timeout: remaining)
         let (status, contentType, bytes): (Int, String?, [UInt8])
         switch transport.send(request, shouldStop: { cancelled() || Date().timeIntervalSince1970 >= deadline }) {
         case .answered(let s, let t, let b): (status, contentType, bytes) = (s, t, b)
@@ -133,11 +143,14 @@ public final class ServiceGateway: Sendable {
         return body
     }
 
-    /// The body parsed as JSON when it is JSON, else the text; null when empty.
+    /// The body as bytes with their type when its type is not text (or it is not UTF-8), else
+    /// parsed as JSON when it is JSON, else the text; null when empty.
     static func decodeBody(_ bytes: [UInt8], contentType: String?) -> JSON {
         if bytes.isEmpty { return .null }
+        if !Bytes.isTextual(contentType) { return .bytes(Bytes(bytes, contentType: contentType)) }
         if let json = try? JSON.parse(bytes: bytes) { return json }
-        return .string(String(decoding: bytes, as: UTF8.self))
+        guard let text = String(validating: bytes, as: UTF8.self) else { return .bytes(Bytes(bytes, contentType: contentType)) }
+        return .string(text)
     }
 
     /// `https://x/api` + `/charges` → `https://x/api/charges` (exactly one slash between).

@@ -58,7 +58,7 @@ extension StateStore {
     public func enqueue(_ queue: String, body: JSON, trace: String, delay: Double = 0, now: Double)
         throws(StoreError) -> Int64
     {
-        try insertMessage(queue, body: body.serialized(), trace: trace, topic: nil, visibleAt: now + max(0, delay), now: now)
+        try insertMessage(queue, body: StoredValue.encode(body), trace: trace, topic: nil, visibleAt: now + max(0, delay), now: now)
     }
 
     /// Fans a message out to every subscriber queue of `topic` in one transaction: either every
@@ -67,7 +67,7 @@ extension StateStore {
     public func publish(topic: String, to queues: [String], body: JSON, trace: String, now: Double)
         throws(StoreError) -> [Int64]
     {
-        let text = body.serialized()
+        let text = StoredValue.encode(body)
         return try database.transaction { () throws(StoreError) -> [Int64] in
             var ids: [Int64] = []
             ids.reserveCapacity(queues.count)

@@ -29,7 +29,7 @@ public final class StateStore: Sendable {
         try database.run(
             "INSERT INTO documents (tbl, key, value) VALUES (?, ?, ?) "
                 + "ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value",
-            [.text(table), .text(key), .text(value.serialized())])
+            [.text(table), .text(key), .text(StoredValue.encode(value))])
     }
 
     /// The value stored under `key` in `table`, or nil.
@@ -62,13 +62,14 @@ public final class StateStore: Sendable {
 
     // MARK: Objects (buckets)
 
-    /// Stores `data` under `key` in `bucket`, replacing any previous object.
-    public func putObject(bucket: String, key: String, data: [UInt8]) throws(StoreError) {
+    /// Stores `data` under `key` in `bucket`, replacing any previous object. `contentType` is
+    /// the media type of binary data; nil marks text.
+    public func putObject(bucket: String, key: String, data: [UInt8], contentType: String? = nil) throws(StoreError) {
         try Self.validateObjectKey(key)
         try database.run(
-            "INSERT INTO objects (bucket, key, data) VALUES (?, ?, ?) "
-                + "ON CONFLICT (bucket, key) DO UPDATE SET data = excluded.data",
-            [.text(bucket), .text(key), .blob(data)])
+            "INSERT INTO objects (bucket, key, data, content_type) VALUES (?, ?, ?, ?) "
+                + "ON CONFLICT (bucket, key) DO UPDATE SET data = excluded.data, content_type = excluded.content_type",
+            [.text(bucket), .text(key), .blob(data), .optionalText(contentType)])
     }
 
     /// Stores the UTF-8 bytes of `text` under `key` in `bucket`.
@@ -78,10 +79,17 @@ public final class StateStore: Sendable {
 
     /// The bytes stored under `key` in `bucket`, or nil.
     public func object(bucket: String, key: String) throws(StoreError) -> [UInt8]? {
+        try storedObject(bucket: bucket, key: key)?.data
+    }
+
+    /// The bytes under `key` in `bucket` with the media type they were stored with (nil for
+    /// text), or nil when there is no such object.
+    public func storedObject(bucket: String, key: String) throws(StoreError) -> (data: [UInt8], contentType: String?)? {
         try Self.validateObjectKey(key)
-        return try database.queryFirst(
-            "SELECT data FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .text(key)]
-        )?.blob(0)
+        guard let row = try database.queryFirst(
+            "SELECT data, content_type FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .text(key)])
+        else { return nil }
+        return (try row.blob(0), try row.optionalString(1))
     }
 
     /// The object under `key` decoded as UTF-8 (invalid sequences replaced), or nil.
@@ -185,11 +193,7 @@ public final class StateStore: Sendable {
 
     /// Parses a stored JSON text; a failure means the file was altered outside infc.
     static func decode(_ text: String) throws(StoreError) -> JSON {
-        do {
-            return try JSON.parse(text)
-        } catch {
-            throw .corruptValue("stored JSON does not parse: \(error.description)")
-        }
+        try StoredValue.decode(text)
     }
 
     static func decode(_ text: String?) throws(StoreError) -> JSON? {

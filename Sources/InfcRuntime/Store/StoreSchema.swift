@@ -3,7 +3,7 @@
 /// The schema of the state database. `migrations[i]` takes `PRAGMA user_version` from `i` to
 /// `i + 1`; entries are only ever appended, never edited, so old state files keep upgrading.
 enum StoreSchema {
-    static let migrations: [String] = [version1, version2, version3]
+    static let migrations: [String] = [version1, version2, version3, version4]
 
     /// Times are REAL seconds since the epoch, supplied by the caller. JSON values are stored as
     /// their serialized text.
@@ -108,5 +108,11 @@ enum StoreSchema {
     /// Records of earlier versions are dropped with the table.
     static let version3 = """
         DROP TABLE invocations;
+        """
+
+    /// Objects keep the media type they were stored with: bytes put in a bucket come back as the
+    /// same bytes of the same type. NULL is an object stored from text (every earlier object).
+    static let version4 = """
+        ALTER TABLE objects ADD COLUMN content_type TEXT;
         """
 }
