@@ -142,7 +142,9 @@ public final class Runtime: Sendable {
     /// workflow runs use it; work in progress finishes on the old one. State and queued
     /// messages are untouched.
     public func swap(to deployment: Deployment) {
+        let previous = self.deployment.manifest
         active.withLock { $0 = ActiveDeployment(deployment) }
+        warnAboutMissingSecrets(deployment.manifest, previous: previous)
         services.configure(deployment.manifest.services)
         limits.configure(deployment.manifest.functions)
         startWorkers(for: deployment)
@@ -286,6 +288,15 @@ public final class Runtime: Sendable {
 
     // MARK: Banner
 
+    /// One warning per declared secret without a value (not repeated for those `previous` had).
+    func warnAboutMissingSecrets(_ m: Manifest, previous: Manifest?) {
+        let known = Set(previous?.secrets.map(\.name) ?? [])
+        for secret in m.secrets where !known.contains(secret.name) && !secrets.isSet(name: secret.name, env: secret.env) {
+            logger.warning("secret \(secret.name) is not set: set \(secret.env) in the environment or add "
+                + "\(secret.env)=… to \(secrets.dotEnvPath); until then its value() fails with missing-secret")
+        }
+    }
+
     private func banner(_ deployment: Deployment, port: Int) {
         let m = deployment.manifest
         logger.notice("infc run: \(m.app) from \(deployment.directory), state in \(options.stateDirectory)")
@@ -303,6 +314,7 @@ public final class Runtime: Sendable {
         line("buckets", m.buckets)
         line("secrets", m.secrets.map(\.name))
         line("services", m.services.map(\.name))
+        warnAboutMissingSecrets(m, previous: nil)
         if clock.timeScale != 1 { logger.notice("  time scale ×\(JSON.format(number: clock.timeScale)): sleeps, schedules and backoffs run faster") }
         logger.notice("listening on http://\(HTTPServer.host):\(port) (status: /_infc/status)")
     }

@@ -72,6 +72,10 @@ public final class ServiceGateway: Sendable {
                 let old = table[s.name]
                 if let override, old?.baseURL != override {
                     logger.notice("service \(s.name): using \(s.urlEnv)=\(override) instead of \(s.url)")
+                } else if override == nil, old?.baseURL != s.url {
+                    // A local run that calls the real service could send real messages or charges.
+                    logger.warning("service \(s.name) will be called at its real URL \(s.url); "
+                        + "set \(s.urlEnv) to call a local stub instead")
                 }
                 var e = Endpoint(baseURL: base, limit: nil, bucket: nil)
                 if let limit = s.limit {
@@ -136,7 +140,7 @@ public final class ServiceGateway: Sendable {
         }
         let body = Self.decodeBody(bytes, contentType: contentType)
         guard (200..<300).contains(status) else {
-            let message = "\(service) answered \(status) to \(method) \(pathValue)"
+            let message = "\(service) answered \(status) to \(method) \(pathValue)" + Self.excerpt(of: bytes, body: body)
             throw RuntimeError.runtime("service-error", message,
                                        extra: ["status": .int(status), "body": body, "message": .string(message)])
         }
@@ -151,6 +155,29 @@ public final class ServiceGateway: Sendable {
         if let json = try? JSON.parse(bytes: bytes) { return json }
         guard let text = String(validating: bytes, as: UTF8.self) else { return .bytes(Bytes(bytes, contentType: contentType)) }
         return .string(text)
+    }
+
+    /// How much of an error answer's body its message quotes.
+    static let excerptBytes = 1024
+
+    /// `: <the first KB of the body>` for an error message, or nothing for an empty body.
+    static func excerpt(of bytes: [UInt8], body: JSON) -> String {
+        if bytes.isEmpty { return "" }
+        if case .bytes(let b) = body { return ": ‹\(b.data.count) bytes of \(b.contentType)›" }
+        var cut = Array(bytes.prefix(excerptBytes))
+        // Never end inside a UTF-8 sequence: drop a last sequence that the cut left incomplete.
+        if cut.count < bytes.count {
+            var lead = cut.count - 1
+            while lead > 0, cut.count - lead < 4, cut[lead] & 0xC0 == 0x80 { lead -= 1 }
+            if lead >= 0, lead < cut.count {
+                let b = cut[lead]
+                let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
+                if cut.count - lead < length { cut.removeSubrange(lead...) }
+            }
+        }
+        var text = String(decoding: cut, as: UTF8.self)
+        text = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+        return ": " + text + (cut.count < bytes.count ? " … (\(bytes.count) bytes)" : "")
     }
 
     /// `https://x/api` + `/charges` → `https://x/api/charges` (exactly one slash between).

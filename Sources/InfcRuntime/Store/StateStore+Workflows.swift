@@ -121,6 +121,11 @@ extension StateStore {
         try executions("WHERE status = ? ORDER BY created_at, id", [.text(status.rawValue)])
     }
 
+    /// The newest `limit` failed executions, newest first.
+    public func recentFailures(limit: Int) throws(StoreError) -> [WorkflowExecution] {
+        try executions("WHERE status = 'failed' ORDER BY updated_at DESC, id LIMIT ?", [.int(limit)])
+    }
+
     /// The executions that were running: after a restart, these resume from their journal.
     public func runningExecutions() throws(StoreError) -> [WorkflowExecution] {
         try executions(status: .running)

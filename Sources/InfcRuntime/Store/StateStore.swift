@@ -157,6 +157,32 @@ public final class StateStore: Sendable {
             [.text(name), .real(time)])
     }
 
+    /// Records a schedule's interval or cron text and its next firing (nil: the running version
+    /// does not have it), for `infc status` and `infc schedule list`.
+    public func setScheduleState(_ name: String, every: String, nextFire: Double?, now: Double) throws(StoreError) {
+        try database.run(
+            "INSERT INTO schedules (name, last_fire, every, next_fire) VALUES (?1, ?4, ?2, ?3) "
+                + "ON CONFLICT (name) DO UPDATE SET every = excluded.every, next_fire = excluded.next_fire",
+            [.text(name), .text(every), nextFire.map { .real($0) } ?? .null, .real(now)])
+    }
+
+    /// Marks every schedule not in `names` as not scheduled (its next firing NULL).
+    public func retireSchedules(except names: [String]) throws(StoreError) {
+        let list = JSON.array(names.map { .string($0) }).serialized()
+        try database.run(
+            "UPDATE schedules SET next_fire = NULL WHERE next_fire IS NOT NULL AND name NOT IN (SELECT value FROM json_each(?))",
+            [.text(list)])
+    }
+
+    /// The schedules the runtime has recorded, by name.
+    public func scheduleStates() throws(StoreError) -> [ScheduleState] {
+        try database.query("SELECT name, every, last_fire, next_fire FROM schedules WHERE every IS NOT NULL AND next_fire IS NOT NULL ORDER BY name").map {
+            row throws(StoreError) in
+            ScheduleState(name: try row.string(0), every: try row.optionalString(1), lastFire: try row.double(2),
+                          nextFire: try row.optionalDouble(3))
+        }
+    }
+
     // MARK: Invocation counters
 
     /// Counts one invocation of `function` (and one failure when `failed`).
@@ -212,6 +238,16 @@ public struct ObjectSummary: Sendable, Hashable {
         self.key = key
         self.size = size
     }
+}
+
+/// A schedule as the runtime last recorded it.
+public struct ScheduleState: Sendable, Hashable {
+    public var name: String
+    /// `5m`-style interval or the cron text.
+    public var every: String?
+    public var lastFire: Double
+    /// When it fires next (as of the runtime's last look).
+    public var nextFire: Double?
 }
 
 /// How often a function ran, and how many of those runs failed.

@@ -1,0 +1,98 @@
+// End-to-end runtime tests: errors kept and surprises announced — every failed attempt of a
+// message is kept with its time and carried into the dead letter, with a failing service's
+// status and body (secrets redacted), shown by `infc status` (text with whole queue names, JSON
+// listing a queue that holds only dead letters) and `infc trace`; at start, a warning for each
+// secret without a value and each service that would be called at its real URL.
+import Foundation
+import InfcCompiler
+import Testing
+
+extension RuntimeE2E {
+    @Suite struct Errors {
+        static let source = """
+            app errs
+            secret api_key
+            secret webhook_token
+            service sms "http://127.0.0.1:9"
+            service billing "https://billing.example.invalid"
+
+            route POST "/send" (req) {
+              async send_text_message_to_photographer(req.body.to)
+              return { status: 202 }
+            }
+
+            fn send_text_message_to_photographer(to) retry 2 backoff 100ms {
+              sms.post("/messages", { to: to, key: api_key.value() })
+            }
+
+            route POST "/bill" (req) { return billing.post("/invoices", { token: webhook_token.value() }) }
+            """
+
+        static let secret = "sk_live_0123456789"
+
+        @Test(.timeLimit(.minutes(1))) func everyAttemptAndTheServiceBodyAreKeptAndSurprisesAnnounced() throws {
+            let stub = try StubServer(raw: { r in
+                let sent = (try? JSON.parse(bytes: r.body))?["key"]?.stringValue ?? "?"
+                return (401, "application/json", Array(#"{"error":"invalid token","token":"\#(sent)"}"#.utf8))
+            })
+            defer { stub.stop() }
+            let app = try TestApp(Self.source, name: "errors")
+            try app.build()
+            let runtime = try InfcProcess.run(app, timeScale: 10, environment: [
+                "INFC_SERVICE_SMS_URL": stub.url, "INFC_SECRET_API_KEY": Self.secret,
+            ])
+            defer { runtime.kill() }
+
+            // Start-up warnings: the secret without a value, the service at its real URL; none for
+            // the secret that is set or the service that is overridden.
+            let start = runtime.output
+            #expect(start.contains("warning: secret webhook_token is not set: set INFC_SECRET_WEBHOOK_TOKEN in the environment or add INFC_SECRET_WEBHOOK_TOKEN=… to \(app.directory)/.env"), "\(start)")
+            #expect(start.contains("warning: service billing will be called at its real URL https://billing.example.invalid; set INFC_SERVICE_BILLING_URL to call a local stub instead"), "\(start)")
+            #expect(!start.contains("secret api_key is not set"))
+            #expect(!start.contains("service sms will be called"))
+
+            #expect(try runtime.post("/send", json: #"{"to": "+15550100"}"#).status == 202)
+            var statusJSON: JSON?
+            #expect(try eventually(timeout: 20) {
+                let r = try InfcProcess.once(["status", "--state", app.stateDirectory, "--format", "json"], directory: app.directory)
+                statusJSON = try? JSON.parse(r.output)
+                return statusJSON?["deadLetters"]?.arrayValue?.isEmpty == false
+            })
+            let queue = "send_text_message_to_photographer-queue"
+            let dead = try #require(statusJSON?["deadLetters"]?.arrayValue?.first)
+            #expect(dead["queue"] == .string(queue))
+            #expect(dead["receiveCount"] == 3)
+            let attempts = dead["attempts"]?.arrayValue ?? []
+            #expect(attempts.count == 3, "\(dead)")
+            for attempt in attempts {
+                let error = attempt["error"]?.stringValue ?? ""
+                #expect(error.contains(#"sms answered 401 to POST /messages: {"error":"invalid token","token":"‹secret›"}"#), "\(error)")
+                #expect(attempt["at"]?.stringValue?.isEmpty == false)
+            }
+            #expect(!(statusJSON?.serialized().contains(Self.secret) ?? true))
+            // A queue that holds only dead letters is listed.
+            let queues = statusJSON?["queues"]?.arrayValue ?? []
+            #expect(queues.contains { $0["name"] == .string(queue) && $0["deadLetters"] == 1 }, "\(queues)")
+
+            let text = try InfcProcess.once(["status", "--state", app.stateDirectory], directory: app.directory)
+            #expect(text.output.contains("  QUEUE                                    VISIBLE  IN FLIGHT  DELAYED  DEAD LETTERS\n  \(queue)        0          0        0             1"), "\(text.output)")
+            #expect(text.output.contains("attempt 3 at "))
+            #expect(text.output.contains("invalid token"))
+            #expect(!text.output.contains(Self.secret))
+
+            // The trace keeps each attempt's error too.
+            let trace = try #require(dead["trace"]?.stringValue)
+            var traced: (status: Int32, output: String) = (0, "")
+            var failed: [JSON] = []
+            // Records reach the trace log within a second.
+            #expect(try eventually(timeout: 5) {
+                traced = try InfcProcess.once(["trace", trace, "--state", app.stateDirectory, "--format", "json"], directory: app.directory)
+                let records = (try? JSON.parse(traced.output))?.arrayValue ?? []
+                failed = records.filter { $0["error"]?.stringValue?.contains("invalid token") == true }
+                return failed.count == 3
+            }, "\(traced.output)")
+            #expect(!traced.output.contains(Self.secret))
+            #expect(!runtime.output.contains(Self.secret))
+        }
+    }
+}
