@@ -1,5 +1,5 @@
 // Runtime engine: the small concurrency kit the engine runs on — threads, a counting semaphore
-// with an adjustable capacity (function and service limits), a token bucket (service rates), a
+// with an adjustable capacity (function and service limits), a sliding window (service rates), a
 // wake-up signal for workers, and the clock with its test time scale.
 import Foundation
 import Synchronization
@@ -101,40 +101,53 @@ public final class CountingSemaphore: @unchecked Sendable {
     }
 }
 
-/// A token bucket: `rate` tokens per second, holding at most `burst`. Each call takes one.
-public final class TokenBucket: @unchecked Sendable {
+/// A sliding-window rate limit: at most `count` grants in any `window` seconds. `rate N/s` is
+/// N in any one second — not a token bucket, whose full bucket would let 2N through in the
+/// first second. A rate below one a second becomes one grant per `1/rate` seconds.
+///
+/// The grants of the last window are kept in a ring; a new grant waits until the oldest of
+/// them is `window + margin` old. The margin (50 ms) keeps the provider's count honest even
+/// when the requests of one window reach it a little less spread out than they left.
+public final class RateWindow: @unchecked Sendable {
     private let lock = NSLock()
-    private let rate: Double
-    private let burst: Double
-    private var tokens: Double
-    private var updated: Double
+    private let count: Int
+    private let window: Double
+    private var grants: [Double]
+    private var next = 0
+    public let ratePerSecond: Double
 
-    public init(ratePerSecond: Double, burst: Double? = nil) {
-        rate = max(ratePerSecond, 0.001)
-        self.burst = max(burst ?? max(1, ratePerSecond), 1)
-        tokens = self.burst
-        updated = Date().timeIntervalSince1970
+    public static let margin = 0.05
+
+    public init(ratePerSecond: Double) {
+        self.ratePerSecond = ratePerSecond
+        if ratePerSecond >= 1 {
+            count = Int(ratePerSecond.rounded(.down))
+            window = 1
+        } else {
+            count = 1
+            window = 1 / max(ratePerSecond, 0.0001)
+        }
+        grants = Array(repeating: -Double.greatestFiniteMagnitude, count: count)
     }
 
-    /// Takes a token, waiting for one until `deadline`; false when the deadline comes first or
+    /// Takes a grant, waiting for one until `deadline`; false when the deadline comes first or
     /// `cancelled` turns true.
     public func take(deadline: Double? = nil, cancelled: () -> Bool = { false }) -> Bool {
         while true {
-            let wait: Double
             lock.lock()
             let now = Date().timeIntervalSince1970
-            tokens = min(burst, tokens + (now - updated) * rate)
-            updated = now
-            if tokens >= 1 {
-                tokens -= 1
+            // `grants[next]` is the oldest of the last `count` grants.
+            let free = grants[next] + window + Self.margin
+            if free <= now {
+                grants[next] = now
+                next = (next + 1) % count
                 lock.unlock()
                 return true
             }
-            wait = (1 - tokens) / rate
             lock.unlock()
             if cancelled() { return false }
-            if let deadline, now + wait > deadline { return false }
-            Thread.sleep(forTimeInterval: min(wait, 0.1))
+            if let deadline, free > deadline { return false }
+            Thread.sleep(forTimeInterval: min(free - now, 0.1))
         }
     }
 }

@@ -1,6 +1,6 @@
 // Runtime engine: calls to external services — real HTTP through a `ServiceTransport`, to the
 // service's URL or its `INFC_SERVICE_<NAME>_URL` override, held to the service's shared
-// concurrency limit and rate (a token bucket) across every caller, workflow steps included.
+// concurrency limit and rate (a sliding window) across every caller, workflow steps included.
 // The transport is plugged in by the runtime executable (InfcServiceClient): this module never
 // links the network stack, so `infc check` and `infc lsp` do not load it.
 import Foundation
@@ -48,7 +48,7 @@ public final class ServiceGateway: Sendable {
     private struct Endpoint: Sendable {
         var baseURL: String
         var limit: CountingSemaphore?
-        var bucket: TokenBucket?
+        var rate: RateWindow?
     }
 
     private let endpoints = Mutex<[String: Endpoint]>([:])
@@ -77,13 +77,13 @@ public final class ServiceGateway: Sendable {
                     logger.warning("service \(s.name) will be called at its real URL \(s.url); "
                         + "set \(s.urlEnv) to call a local stub instead")
                 }
-                var e = Endpoint(baseURL: base, limit: nil, bucket: nil)
+                var e = Endpoint(baseURL: base, limit: nil, rate: nil)
                 if let limit = s.limit {
                     e.limit = old?.limit ?? CountingSemaphore(capacity: limit)
                     e.limit?.setCapacity(limit)
                 }
                 if let rate = s.ratePerSecond {
-                    e.bucket = old?.bucket ?? TokenBucket(ratePerSecond: rate)
+                    e.rate = old?.rate.flatMap { $0.ratePerSecond == rate ? $0 : nil } ?? RateWindow(ratePerSecond: rate)
                 }
                 next[s.name] = e
             }
@@ -112,7 +112,7 @@ public final class ServiceGateway: Sendable {
             }
         }
         defer { endpoint.limit?.release() }
-        if let bucket = endpoint.bucket, !bucket.take(deadline: deadline, cancelled: cancelled) {
+        if let rate = endpoint.rate, !rate.take(deadline: deadline, cancelled: cancelled) {
             throw RuntimeError.timeout()
         }
 
