@@ -162,8 +162,12 @@ extension Runtime {
         return HTTPResponse(status: status, headers: headers, body: body)
     }
 
-    /// `/_infc/status` (JSON); anything else under the prefix is 404.
+    /// `/_infc/status` (JSON) and the control endpoints (`Runtime+Control`); anything else
+    /// under the prefix is 404.
     private func reserved(_ request: HTTPRequest) -> HTTPResponse {
+        for action in ["invoke", "publish", "fire"] where request.path == "/_infc/" + action {
+            return control(request, action: action)
+        }
         guard request.path == "/_infc/status" || request.path == "/_infc/status/" else {
             return .error(status: 404, message: "no such runtime endpoint; try GET /_infc/status")
         }

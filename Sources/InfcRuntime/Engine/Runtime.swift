@@ -53,6 +53,8 @@ public final class Runtime: Sendable {
     let clock: RuntimeClock
     let logger: RuntimeLogger
     let redactor = Redactor()
+    /// The token the control endpoints require (`runtime.json`).
+    let controlToken = Identifiers.uuid().replacingOccurrences(of: "-", with: "") + Identifiers.uuid().replacingOccurrences(of: "-", with: "")
     let store: StateStore
     let recorder: InvocationRecorder
     let secrets: SecretSource
@@ -134,6 +136,7 @@ public final class Runtime: Sendable {
         startScheduler()
         resumeRunningExecutions()
         server.withLock { $0 = http }
+        writeEndpointFile(port: port)
         banner(deployment, port: port)
         return port
     }
@@ -174,6 +177,7 @@ public final class Runtime: Sendable {
             work.waitForZero(until: clock.now() + 2)
         }
         recorder.stop()
+        removeEndpointFile()
         store.close()
         lock.release()
         logger.flush()

@@ -162,7 +162,7 @@ public struct StatusReport: Sendable {
 
     /// Rows under a header, indented two spaces; each column as wide as its widest cell (names
     /// are never cut), columns of numbers right-aligned, the others left-aligned.
-    static func table(header: [String], rows: [[String]]) -> [String] {
+    public static func table(header: [String], rows: [[String]]) -> [String] {
         let numeric = header.indices.map { i in
             !rows.isEmpty && rows.allSatisfy { i < $0.count && ($0[i].allSatisfy(\.isNumber) || $0[i] == "-") }
         }
