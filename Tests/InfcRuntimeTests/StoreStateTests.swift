@@ -151,3 +151,23 @@ import Testing
         ])
     }
 }
+
+extension StoreStateTests {
+    @Test func conditionalPutsWriteOnlyWhatTheyExpect() throws {
+        let temp = TemporaryState()
+        let store = try temp.open()
+        // Insert: only where nothing is stored.
+        #expect(try store.putDocument(table: "t", key: "a", value: ["by": "x"], ifCurrent: nil) == nil)
+        #expect(try store.putDocument(table: "t", key: "a", value: ["by": "y"], ifCurrent: nil) == ["by": "x"])
+        #expect(try store.document(table: "t", key: "a") == ["by": "x"])
+        // Replace: only where the stored value is still the expected one (key order does not matter).
+        let read: JSON = ["n": 1, "by": "x"]
+        try store.putDocument(table: "t", key: "b", value: ["by": "x", "n": 1])
+        #expect(try store.putDocument(table: "t", key: "b", value: ["by": "x", "n": 2], ifCurrent: read) == nil)
+        #expect(try store.putDocument(table: "t", key: "b", value: ["by": "x", "n": 3], ifCurrent: read) == ["by": "x", "n": 2])
+        #expect(try store.document(table: "t", key: "b") == ["by": "x", "n": 2])
+        // Expecting a value where there is none fails with null.
+        #expect(try store.putDocument(table: "t", key: "c", value: 1, ifCurrent: 0) == .null)
+        #expect(try store.document(table: "t", key: "c") == nil)
+    }
+}

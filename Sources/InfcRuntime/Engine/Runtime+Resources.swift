@@ -71,6 +71,23 @@ extension Runtime {
                 try store.putDocument(table: resource, key: k, value: value)
                 return .null
             }
+        case (.table, .insert), (.table, .replace):
+            let k = try key(arguments, resource, operation)
+            // `null` expected means "nothing stored" (JSON is nil-literal-expressible: spell out .none).
+            var expected: JSON? = Optional.none
+            if operation == .replace, argument(arguments, 1) != .null { expected = argument(arguments, 1) }
+            let value = argument(arguments, operation == .insert ? 1 : 2)
+            let found = try storing { () throws(StoreError) in
+                try store.putDocument(table: resource, key: k, value: value, ifCurrent: expected)
+            }
+            guard let found else { return .null }
+            let why = operation == .insert || expected == nil
+                ? "\(resource) already has a value under \"\(k)\""
+                : found == .null ? "\(resource) has no value under \"\(k)\" any more"
+                : "the value under \"\(k)\" in \(resource) changed since it was read"
+            throw RuntimeError.runtime(
+                "condition-failed", "\(resource).\(operation.rawValue)(\"\(k)\", …) did not write: \(why)",
+                extra: ["table": .string(resource), "key": .string(k), "current": found])
         case (.table, .delete):
             let k = try key(arguments, resource, operation)
             return try storing { () throws(StoreError) in

@@ -355,7 +355,7 @@ final class WorkflowHost: InterpreterHost {
     /// Errors worth retrying: everything but refusals that would fail the same way again.
     static func isRetryable(_ error: RuntimeError) -> Bool {
         switch error.code {
-        case "access-denied", "missing-secret", "invalid-argument", "invalid-program", "invalid-key", "type-error":
+        case "access-denied", "missing-secret", "invalid-argument", "invalid-program", "invalid-key", "type-error", "condition-failed":
             return false
         case "service-error":
             let status = error.extra["status"]?.intValue ?? 500

@@ -32,6 +32,18 @@ public final class StateStore: Sendable {
             [.text(table), .text(key), .text(StoredValue.encode(value))])
     }
 
+    /// Stores `value` under `key` only if the stored value equals `expected` (nil: no value
+    /// stored), atomically — across threads and processes (`BEGIN IMMEDIATE`). Returns nil when
+    /// it was written, else the value found there (`.null` when there was none).
+    public func putDocument(table: String, key: String, value: JSON, ifCurrent expected: JSON?) throws(StoreError) -> JSON? {
+        try database.transaction { () throws(StoreError) -> JSON? in
+            let current = try document(table: table, key: key)
+            guard current == expected else { return .some(current ?? .null) }
+            try putDocument(table: table, key: key, value: value)
+            return Optional<JSON>.none
+        }
+    }
+
     /// The value stored under `key` in `table`, or nil.
     public func document(table: String, key: String) throws(StoreError) -> JSON? {
         guard let row = try database.queryFirst(
