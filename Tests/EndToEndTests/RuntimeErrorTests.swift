@@ -1,7 +1,7 @@
 // End-to-end runtime tests: errors kept and surprises announced — every failed attempt of a
 // message is kept with its time and carried into the dead letter, with a failing service's
 // status and body (secrets redacted), shown by `infc status` (text with whole queue names, JSON
-// listing a queue that holds only dead letters) and `infc trace`; at start, a warning for each
+// listing a queue that holds only dead letters) and `infc trace`; a 4xx answer is not retried; at start, a warning for each
 // secret without a value and each service that would be called at its real URL.
 import Foundation
 import InfcCompiler
@@ -17,12 +17,12 @@ extension RuntimeE2E {
             service billing "https://billing.example.invalid"
 
             route POST "/send" (req) {
-              async send_text_message_to_photographer(req.body.to)
+              async send_text_message_to_photographer(req.body.path, req.body.to)
               return { status: 202 }
             }
 
-            fn send_text_message_to_photographer(to) retry 2 backoff 100ms {
-              sms.post("/messages", { to: to, key: api_key.value() })
+            fn send_text_message_to_photographer(path, to) retry 2 backoff 100ms {
+              sms.post(path, { to: to, key: api_key.value() })
             }
 
             route POST "/bill" (req) { return billing.post("/invoices", { token: webhook_token.value() }) }
@@ -33,7 +33,8 @@ extension RuntimeE2E {
         @Test(.timeLimit(.minutes(1))) func everyAttemptAndTheServiceBodyAreKeptAndSurprisesAnnounced() throws {
             let stub = try StubServer(raw: { r in
                 let sent = (try? JSON.parse(bytes: r.body))?["key"]?.stringValue ?? "?"
-                return (401, "application/json", Array(#"{"error":"invalid token","token":"\#(sent)"}"#.utf8))
+                if r.path == "/reject" { return (401, "application/json", Array(#"{"error":"invalid token"}"#.utf8)) }
+                return (503, "application/json", Array(#"{"error":"upstream down","token":"\#(sent)"}"#.utf8))
             })
             defer { stub.stop() }
             let app = try TestApp(Self.source, name: "errors")
@@ -51,7 +52,7 @@ extension RuntimeE2E {
             #expect(!start.contains("secret api_key is not set"))
             #expect(!start.contains("service sms will be called"))
 
-            #expect(try runtime.post("/send", json: #"{"to": "+15550100"}"#).status == 202)
+            #expect(try runtime.post("/send", json: #"{"path": "/messages", "to": "+15550100"}"#).status == 202)
             var statusJSON: JSON?
             #expect(try eventually(timeout: 20) {
                 let r = try InfcProcess.once(["status", "--state", app.stateDirectory, "--format", "json"], directory: app.directory)
@@ -66,7 +67,7 @@ extension RuntimeE2E {
             #expect(attempts.count == 3, "\(dead)")
             for attempt in attempts {
                 let error = attempt["error"]?.stringValue ?? ""
-                #expect(error.contains(#"sms answered 401 to POST /messages: {"error":"invalid token","token":"‹secret›"}"#), "\(error)")
+                #expect(error.contains(#"sms answered 503 to POST /messages: {"error":"upstream down","token":"‹secret›"}"#), "\(error)")
                 #expect(attempt["at"]?.stringValue?.isEmpty == false)
             }
             #expect(!(statusJSON?.serialized().contains(Self.secret) ?? true))
@@ -77,7 +78,7 @@ extension RuntimeE2E {
             let text = try InfcProcess.once(["status", "--state", app.stateDirectory], directory: app.directory)
             #expect(text.output.contains("  QUEUE                                    VISIBLE  IN FLIGHT  DELAYED  DEAD LETTERS\n  \(queue)        0          0        0             1"), "\(text.output)")
             #expect(text.output.contains("attempt 3 at "))
-            #expect(text.output.contains("invalid token"))
+            #expect(text.output.contains("upstream down"))
             #expect(!text.output.contains(Self.secret))
 
             // The trace keeps each attempt's error too.
@@ -88,11 +89,24 @@ extension RuntimeE2E {
             #expect(try eventually(timeout: 5) {
                 traced = try InfcProcess.once(["trace", trace, "--state", app.stateDirectory, "--format", "json"], directory: app.directory)
                 let records = (try? JSON.parse(traced.output))?.arrayValue ?? []
-                failed = records.filter { $0["error"]?.stringValue?.contains("invalid token") == true }
+                failed = records.filter { $0["error"]?.stringValue?.contains("upstream down") == true }
                 return failed.count == 3
             }, "\(traced.output)")
             #expect(!traced.output.contains(Self.secret))
             #expect(!runtime.output.contains(Self.secret))
+
+            // The retry rule: a 4xx answer (other than 408 and 429) would only repeat, so the
+            // message goes to the dead letters at its first failure.
+            #expect(try runtime.post("/send", json: #"{"path": "/reject", "to": "+15550100"}"#).status == 202)
+            var rejected: JSON?
+            #expect(try eventually(timeout: 20) {
+                let r = try InfcProcess.once(["status", "--state", app.stateDirectory, "--format", "json"], directory: app.directory)
+                rejected = (try? JSON.parse(r.output))?["deadLetters"]?.arrayValue?.first { $0["error"]?.stringValue?.contains("401") == true }
+                return rejected != nil
+            })
+            #expect(rejected?["receiveCount"] == 1)
+            #expect(rejected?["attempts"]?.arrayValue?.count == 1)
+            #expect(stub.received.filter { $0.path == "/reject" }.count == 1)
         }
     }
 }

@@ -101,25 +101,27 @@ public final class CountingSemaphore: @unchecked Sendable {
     }
 }
 
-/// A sliding-window rate limit: at most `count` grants in any `window` seconds. `rate N/s` is
-/// N in any one second — not a token bucket, whose full bucket would let 2N through in the
-/// first second. A rate below one a second becomes one grant per `1/rate` seconds.
+/// A sliding-window rate limit: at most `count` calls in any `window` seconds, as the provider
+/// counts them. `rate N/s` is N in any one second — not a token bucket, whose full bucket would
+/// let 2N through in the first second. A rate below one a second becomes one call per
+/// `1/rate` seconds.
 ///
-/// The grants of the last window are kept in a ring; a new grant waits until the oldest of
-/// them is `window + margin` old. The margin (50 ms) keeps the provider's count honest even
-/// when the requests of one window reach it a little less spread out than they left.
+/// There are `count` slots. A call takes a free slot when it starts and gives it back when it
+/// ends; the slot is free again one window after that end. So of any `count + 1` calls, two
+/// used the same slot, and the later started at least a window after the earlier ended: the
+/// provider received them at least a window apart, whatever the network's delays. (Starting
+/// times alone would not do: late requests of one second and prompt ones of the next could
+/// reach the provider within one second.)
 public final class RateWindow: @unchecked Sendable {
     private let lock = NSLock()
-    private let count: Int
     private let window: Double
-    private var grants: [Double]
-    private var next = 0
+    /// When each slot is free again; `.infinity` while a call holds it.
+    private var freeAt: [Double]
     public let ratePerSecond: Double
-
-    public static let margin = 0.05
 
     public init(ratePerSecond: Double) {
         self.ratePerSecond = ratePerSecond
+        let count: Int
         if ratePerSecond >= 1 {
             count = Int(ratePerSecond.rounded(.down))
             window = 1
@@ -127,28 +129,38 @@ public final class RateWindow: @unchecked Sendable {
             count = 1
             window = 1 / max(ratePerSecond, 0.0001)
         }
-        grants = Array(repeating: -Double.greatestFiniteMagnitude, count: count)
+        freeAt = Array(repeating: 0, count: count)
     }
 
-    /// Takes a grant, waiting for one until `deadline`; false when the deadline comes first or
-    /// `cancelled` turns true.
-    public func take(deadline: Double? = nil, cancelled: () -> Bool = { false }) -> Bool {
+    /// Takes a slot, waiting for one until `deadline`; nil when the deadline comes first or
+    /// `cancelled` turns true. Give it back with `release` when the call has ended.
+    public func take(deadline: Double? = nil, cancelled: () -> Bool = { false }) -> Int? {
         while true {
             lock.lock()
             let now = Date().timeIntervalSince1970
-            // `grants[next]` is the oldest of the last `count` grants.
-            let free = grants[next] + window + Self.margin
-            if free <= now {
-                grants[next] = now
-                next = (next + 1) % count
+            var soonest = Double.infinity
+            var chosen: Int?
+            for (i, t) in freeAt.enumerated() where t < soonest {
+                soonest = t
+                chosen = i
+            }
+            if let chosen, soonest <= now {
+                freeAt[chosen] = .infinity
                 lock.unlock()
-                return true
+                return chosen
             }
             lock.unlock()
-            if cancelled() { return false }
-            if let deadline, free > deadline { return false }
-            Thread.sleep(forTimeInterval: min(free - now, 0.1))
+            if cancelled() { return nil }
+            if let deadline, soonest.isFinite ? soonest > deadline : now >= deadline { return nil }
+            Thread.sleep(forTimeInterval: soonest.isFinite ? min(soonest - now, 0.1) : 0.01)
         }
+    }
+
+    /// Gives back the slot of a call that has ended (answered, failed or abandoned).
+    public func release(_ slot: Int) {
+        lock.lock()
+        freeAt[slot] = Date().timeIntervalSince1970 + window
+        lock.unlock()
     }
 }
 

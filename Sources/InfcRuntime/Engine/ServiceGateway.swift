@@ -112,9 +112,12 @@ public final class ServiceGateway: Sendable {
             }
         }
         defer { endpoint.limit?.release() }
-        if let rate = endpoint.rate, !rate.take(deadline: deadline, cancelled: cancelled) {
-            throw RuntimeError.timeout()
+        var slot: Int?
+        if let rate = endpoint.rate {
+            slot = rate.take(deadline: deadline, cancelled: cancelled)
+            if slot == nil { throw RuntimeError.timeout() }
         }
+        defer { if let slot { endpoint.rate?.release(slot) } }
 
         var payload: [UInt8]?
         var payloadType = "application/json"
