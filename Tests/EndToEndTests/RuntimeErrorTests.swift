@@ -25,6 +25,16 @@ extension RuntimeE2E {
               sms.post(path, { to: to, key: api_key.value() })
             }
 
+            route POST "/later" (req) {
+              async notify_later(req.body.to)
+              return { status: 202 }
+            }
+
+            fn notify_later(to) retry 1 backoff 100ms {
+              sleep 1s
+              sms.post("/messages", { to: to })
+            }
+
             route POST "/bill" (req) { return billing.post("/invoices", { token: webhook_token.value() }) }
             """
 
@@ -107,6 +117,26 @@ extension RuntimeE2E {
             #expect(rejected?["receiveCount"] == 1)
             #expect(rejected?["attempts"]?.arrayValue?.count == 1)
             #expect(stub.received.filter { $0.path == "/reject" }.count == 1)
+
+            // A workflow's service call: both attempts (retry 1) in the trace, the answer in the
+            // failed workflow's error.
+            #expect(try runtime.post("/later", json: #"{"to": "+15550101"}"#).status == 202)
+            var failedWorkflow: JSON?
+            #expect(try eventually(timeout: 20) {
+                let r = try InfcProcess.once(["status", "--state", app.stateDirectory, "--format", "json"], directory: app.directory)
+                failedWorkflow = (try? JSON.parse(r.output))?["workflows"]?["failed"]?.arrayValue?.first
+                return failedWorkflow != nil
+            })
+            #expect(failedWorkflow?["error"]?.stringValue?.contains(#"sms answered 503 to POST /messages: {"error":"upstream down""#) == true,
+                    "\(String(describing: failedWorkflow))")
+            let workflowTrace = try #require(failedWorkflow?["trace"]?.stringValue)
+            var steps: [JSON] = []
+            #expect(try eventually(timeout: 5) {
+                let t = try InfcProcess.once(["trace", workflowTrace, "--state", app.stateDirectory, "--format", "json"], directory: app.directory)
+                steps = ((try? JSON.parse(t.output))?.arrayValue ?? []).filter { $0["kind"] == "step" }
+                return steps.count == 2
+            }, "\(steps)")
+            #expect(steps.allSatisfy { $0["error"]?.stringValue?.contains("upstream down") == true })
         }
     }
 }

@@ -106,10 +106,24 @@ final class WorkflowHost: InterpreterHost {
             return try runtime.perform(operation, on: resource, kind: kind, arguments: arguments, principal: principal,
                                        context: operationContext(deadline: runtime.clock.now() + Self.integrationTimeout))
         }
-        return try step(retry: kind == .service ? workflowRetry : nil) { _ throws(RuntimeError) in
-            let stepDeadline = min(runtime.clock.now() + Self.integrationTimeout, deadline ?? .greatestFiniteMagnitude)
-            return try runtime.perform(operation, on: resource, kind: kind, arguments: arguments, principal: principal,
-                                       context: operationContext(deadline: stepDeadline))
+        return try step(retry: kind == .service ? workflowRetry : nil) { key throws(RuntimeError) in
+            let started = runtime.clock.now()
+            let stepDeadline = min(started + Self.integrationTimeout, deadline ?? .greatestFiniteMagnitude)
+            do throws(RuntimeError) {
+                return try runtime.perform(operation, on: resource, kind: kind, arguments: arguments, principal: principal,
+                                           context: operationContext(deadline: stepDeadline))
+            } catch {
+                // A service call is no invocation of its own: keep each failed attempt in the
+                // trace, so that every attempt's error (a service's answer included) is there.
+                if kind == .service, error.isCatchable {
+                    runtime.recorder.finished(InvocationRecord(
+                        id: Identifiers.invocation(), trace: trace, parent: executionID, function: "\(resource).\(operation.rawValue)",
+                        kind: "step", trigger: "step \(key) of \(workflow.name)", startedAt: started,
+                        durationMs: (runtime.clock.now() - started) * 1000, outcome: "error",
+                        error: runtime.redactor.redact(error.description)), counted: false)
+                }
+                throw error
+            }
         }
     }
 
