@@ -21,7 +21,10 @@ struct AppState {
     /// runtime, else from build/.
     static func open(_ args: Arguments) throws -> AppState {
         let state = args.values["--state"] ?? ".infc"
-        let endpoint = RuntimeEndpoint.read(stateDirectory: state)
+        // A file left by a runtime that was killed names a process that is gone.
+        let endpoint = RuntimeEndpoint.read(stateDirectory: state).flatMap { e in
+            kill(pid_t(e.pid), 0) == 0 || errno == EPERM ? e : nil
+        }
         let build = args.values["--build"] ?? endpoint?.build ?? "build"
         let path = build + "/manifest.json"
         guard let data = FileManager.default.contents(atPath: path) else {

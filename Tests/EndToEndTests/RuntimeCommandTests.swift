@@ -136,6 +136,13 @@ extension RuntimeE2E {
             let down = try Self.infc(app, "invoke", "price", #""latte""#, "1")
             #expect(down.status == 2 && down.output.contains("no runtime is running"), "\(down.output)")
             #expect(try Self.infc(app, "table", "menu", "get", "latte").status == 0)
+
+            // A runtime killed with -9 leaves runtime.json behind; the commands see it is gone.
+            let killed = try InfcProcess.run(app)
+            killed.kill()
+            #expect(FileManager.default.fileExists(atPath: app.stateDirectory + "/runtime.json"))
+            let stale = try Self.infc(app, "publish", "orders", "{}")
+            #expect(stale.status == 2 && stale.output.contains("no runtime is running"), "\(stale.output)")
         }
     }
 }
