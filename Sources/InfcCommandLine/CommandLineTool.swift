@@ -68,6 +68,11 @@ public struct CommandLineTool {
                 }
             case "status": return try StatusCommand(arguments: rest).run()
             case "trace": return try TraceCommand(arguments: rest).run()
+            case "table": return try TableCommand(arguments: rest).run()
+            case "bucket": return try BucketCommand(arguments: rest).run()
+            case "invoke": return try InvokeCommand(arguments: rest).run()
+            case "publish": return try PublishCommand(arguments: rest).run()
+            case "schedule": return try ScheduleCommand(arguments: rest).run()
             case "lsp": return try LSPCommand(arguments: rest).run()
             case "version", "--version", "-V":
                 print("infc \(Version.current)")

@@ -65,9 +65,44 @@ enum Help {
                 swaps the new version in, keeping state and queued messages; while the new source has errors
                 it prints them and the old version keeps serving.
                 """),
-        Command(name: "status", summary: "queue depths, dead letters, workflows and invocation counts",
+        Command(name: "status", summary: "queue depths, dead letters, schedules, workflows and invocation counts",
                 usage: "infc status [--state DIR] [--format text|json]",
-                details: "Reads the state database (default .infc/), also while the runtime runs."),
+                details: """
+                Reads the state database (default .infc/), also while the runtime runs: queue depths, the newest
+                dead letters with every attempt's time and error, schedules with their next firing, running,
+                sleeping and failed workflows (id and error), invocation counts.
+                """),
+        Command(name: "table", summary: "read and write a table's documents in the local state",
+                usage: "infc table NAME get KEY | put KEY JSON | delete KEY | scan [--state DIR] [--build DIR] [--format text|json]",
+                details: """
+                Works on the state database (default .infc/), also while the runtime runs. JSON may be '-' for
+                standard input; strings are quoted: infc table users put ada '{"name": "Ada"}'. --build DIR
+                (default: the running runtime's, else build/) names the app whose tables these are.
+                """),
+        Command(name: "bucket", summary: "read and write a bucket's objects in the local state",
+                usage: "infc bucket NAME get KEY [-o FILE] | put KEY FILE|- [--content-type T] | delete KEY | list [PREFIX] [--state DIR] [--build DIR]",
+                details: """
+                Objects are bytes: get writes them as stored (to standard output or -o FILE); put stores a file
+                byte for byte, as bytes of --content-type T (else a type guessed from the file's extension,
+                else text when it is UTF-8).
+                """),
+        Command(name: "invoke", summary: "run a function of the running app, or start a workflow",
+                usage: "infc invoke FN [JSON ARG...] [--state DIR]",
+                details: """
+                Asks the runtime running on --state (default .infc/) to run FN with the arguments, one JSON
+                value each (infc invoke charge '{"id": "o1", "qty": 2}'), with FN's permissions, limit and
+                timeout, and prints its result; exit 1 when it fails. A workflow fn is started instead and
+                its execution id printed. A fn that only runs inside its callers cannot be invoked alone.
+                """),
+        Command(name: "publish", summary: "publish a message to a topic of the running app",
+                usage: "infc publish TOPIC JSON [--state DIR]",
+                details: "Delivers JSON to every subscriber of TOPIC through the running runtime, as a publish in the app would."),
+        Command(name: "schedule", summary: "list the schedules with their next firing, or fire one now",
+                usage: "infc schedule list | fire NAME [--state DIR] [--build DIR] [--format text|json]",
+                details: """
+                list reads the state (also while the runtime runs). fire NAME asks the running runtime to run
+                the schedule once now, as a firing would (queued, retried like one); its own timing is unchanged.
+                """),
         Command(name: "trace", summary: "the tree of one request's work across functions, queues and workflows",
                 usage: "infc trace [ID] [--state DIR] [--format text|json]",
                 details: "ID is the X-Trace-Id of a response (or a unique prefix); without ID, the recent traces."),

@@ -108,7 +108,7 @@ enum HoverProvider {
             if !w.reasons.isEmpty { lines.append("Why a workflow:\n" + w.reasons.map { "- " + reasonText(a, $0) }.joined(separator: "\n")) }
             lines.append(w.startedBy.isEmpty ? "Started by nothing." : "**Started by** " + w.startedBy.map { starter(a, $0) }.joined(separator: ", ")
                 + " (no queue: the workflow service is the durable buffer)")
-            lines.append("Each step: **retries** \(w.retries), backoff from \(duration(w.backoffMs))"
+            lines.append("Task steps retry per their own fn; service calls: **retries** \(w.retries), backoff from \(duration(w.backoffMs))"
                 + (w.timeoutMs.map { " · **timeout** \(duration($0))" } ?? ""))
             lines.append(permissionList(a, w.grants))
             lines.append(costLine(plan, name))

@@ -22,10 +22,10 @@ public final class URLSessionTransport: ServiceTransport {
     public func send(_ request: ServiceRequest, shouldStop: () -> Bool) -> ServiceOutcome {
         var r = URLRequest(url: request.url)
         r.httpMethod = request.method
-        r.setValue("application/json", forHTTPHeaderField: "Accept")
+        r.setValue("application/json, */*;q=0.8", forHTTPHeaderField: "Accept")
         if let body = request.body {
             r.httpBody = Data(body)
-            r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            r.setValue(request.contentType, forHTTPHeaderField: "Content-Type")
         }
         r.timeoutInterval = request.timeout
         let box = Mutex<(Data?, URLResponse?, Error?)?>(nil)

@@ -158,7 +158,7 @@ import Testing
             "textDocument": Self.textDocument(), "position": lspPosition(line + 1, 9), "context": ["triggerKind": 2, "triggerCharacter": "."],
         ])
         let labels = completion["result"]?["items"]?.arrayValue?.compactMap { $0["label"]?.stringValue } ?? []
-        #expect(labels == ["get", "put", "delete", "scan"])
+        #expect(labels == ["get", "put", "delete", "scan", "insert", "replace"])
 
         // The outline.
         let symbols = try client.request("textDocument/documentSymbol", ["textDocument": Self.textDocument()])["result"]?.arrayValue ?? []

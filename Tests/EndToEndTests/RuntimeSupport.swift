@@ -159,17 +159,27 @@ final class InfcProcess: @unchecked Sendable {
 /// requests it is serving at once.
 final class StubServer: @unchecked Sendable {
     typealias Handler = @Sendable (_ method: String, _ path: String, _ body: [UInt8]) -> (Int, String)
+    /// A handler that chooses the answer's content type and bytes.
+    typealias RawHandler = @Sendable (_ request: StubRequest) -> (status: Int, contentType: String, body: [UInt8])
 
     let port: Int
     private let fd: Int32
-    private let handler: Handler
+    private let handler: RawHandler
     private let lock = NSLock()
     private var active = 0
     private(set) var maxActive = 0
     private(set) var requests: [(method: String, path: String, body: String)] = []
+    private(set) var rawRequests: [StubRequest] = []
     private var stopped = false
 
-    init(_ handler: @escaping Handler) throws {
+    convenience init(_ handler: @escaping Handler) throws {
+        try self.init(raw: { r in
+            let (status, text) = handler(r.method, r.path, r.body)
+            return (status, "application/json", Array(text.utf8))
+        })
+    }
+
+    init(raw handler: @escaping RawHandler) throws {
         self.handler = handler
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
@@ -200,6 +210,13 @@ final class StubServer: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return requests
+    }
+
+    /// Every request with its headers and raw body.
+    var receivedRaw: [StubRequest] {
+        lock.lock()
+        defer { lock.unlock() }
+        return rawRequests
     }
 
     var peakConcurrency: Int {
@@ -254,23 +271,28 @@ final class StubServer: @unchecked Sendable {
             if n <= 0 { return }
             data += buffer[0..<n]
         }
-        let e = headEnd!
-        let requestLine = String(decoding: data[..<e], as: UTF8.self).components(separatedBy: "\r\n")[0].split(separator: " ")
+        guard let e = headEnd else { return }
+        let headLines = String(decoding: data[..<e], as: UTF8.self).components(separatedBy: "\r\n")
+        let requestLine = headLines[0].split(separator: " ")
         guard requestLine.count >= 2 else { return }
-        let method = String(requestLine[0])
-        let path = String(requestLine[1])
-        let body = Array(data[(e + 4)..<(e + 4 + contentLength)])
+        var requestHeaders: [String: String] = [:]
+        for line in headLines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            requestHeaders[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let request = StubRequest(method: String(requestLine[0]), path: String(requestLine[1]), headers: requestHeaders,
+                                  body: Array(data[(e + 4)..<(e + 4 + contentLength)]), time: Date().timeIntervalSince1970)
         lock.lock()
         active += 1
         maxActive = max(maxActive, active)
-        requests.append((method, path, String(decoding: body, as: UTF8.self)))
+        requests.append((request.method, request.path, String(decoding: request.body, as: UTF8.self)))
+        rawRequests.append(request)
         lock.unlock()
-        let (status, text) = handler(method, path, body)
+        let (status, contentType, bytes) = handler(request)
         lock.lock()
         active -= 1
         lock.unlock()
-        let bytes = Array(text.utf8)
-        let response = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+        let response = "HTTP/1.1 \(status) X\r\nContent-Type: \(contentType)\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
         let all = Array(response.utf8) + bytes
         var offset = 0
         while offset < all.count {
@@ -279,6 +301,15 @@ final class StubServer: @unchecked Sendable {
             offset += n
         }
     }
+}
+
+/// One request a stub received: header names lower-cased, the body as sent, when it arrived.
+struct StubRequest: Sendable {
+    var method: String
+    var path: String
+    var headers: [String: String]
+    var body: [UInt8]
+    var time: Double
 }
 
 /// The largest number of half-open intervals [start, end) that overlap at one instant.

@@ -1,5 +1,6 @@
 // End-to-end runtime tests: workflows and schedules on the real `infc run` — `parallel` branches
-// run their task steps concurrently, a failing step is retried and then caught by try/catch, a
+// run their task steps concurrently, a failing task step is retried per its fn's own retry and
+// then caught by try/catch, a
 // flaky step succeeds on retry, a sleep resumes; `every` schedules fire on time, never twice
 // across a kill -9 and restart, and a firing missed while down happens once on start.
 import InfcTestSupport
@@ -42,7 +43,7 @@ extension RuntimeE2E {
               return name
             }
 
-            fn failing(id) {
+            fn failing(id) retry 4 backoff 50ms {
               counters.put("failing-{uuid()}", 1)
               throw "nope {id}"
             }
@@ -81,7 +82,8 @@ extension RuntimeE2E {
             #expect(result?["tries"] == 2, "the flaky step succeeded on its retry")
             #expect(stub.peakConcurrency == 2, "the parallel branches ran at the same time")
             let counters = try runtime.get("/counters").json?.arrayValue ?? []
-            #expect(counters.filter { $0 == 1 }.count == 3, "failing ran once plus its 2 retries")
+            #expect(counters.filter { $0 == 1 }.count == 5,
+                    "a task step retries per its own fn: failing ran once plus its 4 retries (not the workflow's 2)")
         }
 
         static let scheduleSource = """

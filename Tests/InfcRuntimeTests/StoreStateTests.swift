@@ -42,6 +42,39 @@ import Testing
         #expect(try store.scanDocuments(table: "empty").isEmpty)
     }
 
+    @Test func bytesAndLookalikeObjectsReadBackExactlyAsWritten() throws {
+        let temp = TemporaryState()
+        let store = try temp.open()
+        let photo = JSON.bytes(Bytes((0...255).map { UInt8($0) }, contentType: "image/jpeg"))
+        let lookalike: JSON = ["$bytes": "AAEC", "contentType": "image/png"]
+        let wrapperLookalike: JSON = ["$object": ["a": 1]]
+        let value: JSON = ["photo": photo, "plain": lookalike, "wrapped": wrapperLookalike, "list": [photo, "$x"]]
+        try store.putDocument(table: "t", key: "k", value: value)
+        #expect(try store.document(table: "t", key: "k") == value)
+        try store.putDocument(table: "t", key: "top", value: lookalike)
+        #expect(try store.document(table: "t", key: "top") == lookalike)
+        // A plain value is stored as plain JSON, as before bytes existed.
+        try store.putDocument(table: "t", key: "p", value: ["a": [1, "b"]])
+        #expect(try store.database.queryFirst("SELECT value FROM documents WHERE key = 'p'")?.string(0) == #"{"a":[1,"b"]}"#)
+
+        try store.putObject(bucket: "b", key: "img", data: [0xFF, 0xD8], contentType: "image/jpeg")
+        #expect(try store.storedObject(bucket: "b", key: "img")?.contentType == "image/jpeg")
+        try store.putObject(bucket: "b", key: "img", text: "now text")
+        #expect(try store.storedObject(bucket: "b", key: "img")?.contentType == nil)
+    }
+
+    @Test func base64RoundTripsAndRefusesWhatIsNotBase64() {
+        for n in 0..<8 {
+            let data = (0..<n).map { UInt8(truncatingIfNeeded: $0 * 97 + 3) }
+            #expect(Base64.decode(Base64.encode(data)) == data)
+        }
+        #expect(Base64.encode(Array("foobar".utf8)) == "Zm9vYmFy")
+        #expect(Base64.encode(Array("fo".utf8)) == "Zm8=")
+        #expect(Base64.decode("Zm8") == nil)
+        #expect(Base64.decode("Z=8=") == nil)
+        #expect(Base64.decode("Zm8*") == nil)
+    }
+
     @Test func objectsPutGetListByPrefixAndDelete() throws {
         let temp = TemporaryState()
         let store = try temp.open()
@@ -116,5 +149,25 @@ import Testing
             "createOrder": InvocationCount(invocations: 2, failures: 1),
             "ship": InvocationCount(invocations: 11, failures: 2),
         ])
+    }
+}
+
+extension StoreStateTests {
+    @Test func conditionalPutsWriteOnlyWhatTheyExpect() throws {
+        let temp = TemporaryState()
+        let store = try temp.open()
+        // Insert: only where nothing is stored.
+        #expect(try store.putDocument(table: "t", key: "a", value: ["by": "x"], ifCurrent: nil) == nil)
+        #expect(try store.putDocument(table: "t", key: "a", value: ["by": "y"], ifCurrent: nil) == ["by": "x"])
+        #expect(try store.document(table: "t", key: "a") == ["by": "x"])
+        // Replace: only where the stored value is still the expected one (key order does not matter).
+        let read: JSON = ["n": 1, "by": "x"]
+        try store.putDocument(table: "t", key: "b", value: ["by": "x", "n": 1])
+        #expect(try store.putDocument(table: "t", key: "b", value: ["by": "x", "n": 2], ifCurrent: read) == nil)
+        #expect(try store.putDocument(table: "t", key: "b", value: ["by": "x", "n": 3], ifCurrent: read) == ["by": "x", "n": 2])
+        #expect(try store.document(table: "t", key: "b") == ["by": "x", "n": 2])
+        // Expecting a value where there is none fails with null.
+        #expect(try store.putDocument(table: "t", key: "c", value: 1, ifCurrent: 0) == .null)
+        #expect(try store.document(table: "t", key: "c") == nil)
     }
 }

@@ -41,7 +41,7 @@ public enum Explainer {
                 out += "  → workflow \(name): \(w.reasons.map { $0.text(in: file) }.joined(separator: "; "))\n"
                 out += "  steps: \(describe(w.states))\n"
                 if !w.startedBy.isEmpty { out += "  started by \(w.startedBy.joined(separator: ", ")) (no queue: the workflow service is the durable buffer)\n" }
-                out += "  each step: retry \(w.retries), backoff from \(duration(w.backoffMs))\n"
+                out += "  task steps retry per their own fn; service calls: retry \(w.retries), backoff from \(duration(w.backoffMs))\n"
                 out += permissions(w.grants, file)
             }
         }

@@ -9,6 +9,9 @@ public enum JSON: Hashable, Sendable {
     case string(String)
     case array([JSON])
     case object(JSONObject)
+    /// Binary data with its media type: a non-text service answer, request body or object,
+    /// kept byte for byte. In JSON text it is written as `{"$bytes": BASE64, "contentType": T}`.
+    case bytes(Bytes)
 
     public static func int(_ value: Int) -> JSON { .number(Double(value)) }
 
@@ -22,6 +25,7 @@ public enum JSON: Hashable, Sendable {
     public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     public var arrayValue: [JSON]? { if case .array(let a) = self { return a } else { return nil } }
     public var objectValue: JSONObject? { if case .object(let o) = self { return o } else { return nil } }
+    public var bytesValue: Bytes? { if case .bytes(let b) = self { return b } else { return nil } }
     public var isNull: Bool { self == .null }
 
     /// The number as an exact integer, when it is one.
@@ -167,6 +171,8 @@ extension JSON {
             }
             if let indent { out += "\n" + String(repeating: indent, count: level) }
             out += "}"
+        case .bytes(let b):
+            JSON.object(b.taggedObject).write(to: &out, indent: indent, level: level)
         }
     }
 

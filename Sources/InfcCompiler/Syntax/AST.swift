@@ -69,7 +69,7 @@ public enum ResourceKind: String, Sendable, CaseIterable {
     /// The operations each kind supports, with their arities: the only ones that grant permissions.
     public var operations: [ResourceOperation] {
         switch self {
-        case .table: return [.get, .put, .delete, .scan]
+        case .table: return [.get, .put, .delete, .scan, .insert, .replace]
         case .bucket: return [.get, .put, .delete, .list]
         case .topic: return [.publish]
         case .secret: return [.value]

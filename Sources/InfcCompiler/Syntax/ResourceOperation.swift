@@ -3,12 +3,16 @@
 
 public enum ResourceOperation: String, Sendable, CaseIterable {
     case get, put, delete, scan, list, publish, value, post
+    /// Conditional writes on tables: `insert(key, value)` only where `key` is absent,
+    /// `replace(key, expected, value)` only where the stored value still equals `expected`.
+    case insert, replace
 
     /// Accepted argument counts for this operation on a resource of `kind`.
     public func arity(on kind: ResourceKind) -> ClosedRange<Int> {
         switch (kind, self) {
         case (.table, .get), (.table, .delete), (.bucket, .get), (.bucket, .delete): return 1...1
-        case (.table, .put), (.bucket, .put): return 2...2
+        case (.table, .put), (.bucket, .put), (.table, .insert): return 2...2
+        case (.table, .replace): return 3...3
         case (.table, .scan): return 0...0
         case (.bucket, .list): return 0...1
         case (.topic, .publish): return 1...1
@@ -34,7 +38,8 @@ public enum ResourceOperation: String, Sendable, CaseIterable {
     public func signature(on kind: ResourceKind) -> String {
         switch (kind, self) {
         case (.table, .get), (.table, .delete), (.bucket, .get), (.bucket, .delete): return "\(rawValue)(key)"
-        case (.table, .put), (.bucket, .put): return "\(rawValue)(key, value)"
+        case (.table, .put), (.bucket, .put), (.table, .insert): return "\(rawValue)(key, value)"
+        case (.table, .replace): return "replace(key, expected, value)"
         case (.bucket, .list): return "list(prefix?)"
         case (.topic, .publish): return "publish(message)"
         case (.service, .get), (.service, .delete): return "\(rawValue)(path)"

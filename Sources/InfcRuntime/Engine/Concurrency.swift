@@ -1,5 +1,5 @@
 // Runtime engine: the small concurrency kit the engine runs on — threads, a counting semaphore
-// with an adjustable capacity (function and service limits), a token bucket (service rates), a
+// with an adjustable capacity (function and service limits), a sliding window (service rates), a
 // wake-up signal for workers, and the clock with its test time scale.
 import Foundation
 import Synchronization
@@ -101,41 +101,66 @@ public final class CountingSemaphore: @unchecked Sendable {
     }
 }
 
-/// A token bucket: `rate` tokens per second, holding at most `burst`. Each call takes one.
-public final class TokenBucket: @unchecked Sendable {
+/// A sliding-window rate limit: at most `count` calls in any `window` seconds, as the provider
+/// counts them. `rate N/s` is N in any one second — not a token bucket, whose full bucket would
+/// let 2N through in the first second. A rate below one a second becomes one call per
+/// `1/rate` seconds.
+///
+/// There are `count` slots. A call takes a free slot when it starts and gives it back when it
+/// ends; the slot is free again one window after that end. So of any `count + 1` calls, two
+/// used the same slot, and the later started at least a window after the earlier ended: the
+/// provider received them at least a window apart, whatever the network's delays. (Starting
+/// times alone would not do: late requests of one second and prompt ones of the next could
+/// reach the provider within one second.)
+public final class RateWindow: @unchecked Sendable {
     private let lock = NSLock()
-    private let rate: Double
-    private let burst: Double
-    private var tokens: Double
-    private var updated: Double
+    private let window: Double
+    /// When each slot is free again; `.infinity` while a call holds it.
+    private var freeAt: [Double]
+    public let ratePerSecond: Double
 
-    public init(ratePerSecond: Double, burst: Double? = nil) {
-        rate = max(ratePerSecond, 0.001)
-        self.burst = max(burst ?? max(1, ratePerSecond), 1)
-        tokens = self.burst
-        updated = Date().timeIntervalSince1970
+    public init(ratePerSecond: Double) {
+        self.ratePerSecond = ratePerSecond
+        let count: Int
+        if ratePerSecond >= 1 {
+            count = Int(ratePerSecond.rounded(.down))
+            window = 1
+        } else {
+            count = 1
+            window = 1 / max(ratePerSecond, 0.0001)
+        }
+        freeAt = Array(repeating: 0, count: count)
     }
 
-    /// Takes a token, waiting for one until `deadline`; false when the deadline comes first or
-    /// `cancelled` turns true.
-    public func take(deadline: Double? = nil, cancelled: () -> Bool = { false }) -> Bool {
+    /// Takes a slot, waiting for one until `deadline`; nil when the deadline comes first or
+    /// `cancelled` turns true. Give it back with `release` when the call has ended.
+    public func take(deadline: Double? = nil, cancelled: () -> Bool = { false }) -> Int? {
         while true {
-            let wait: Double
             lock.lock()
             let now = Date().timeIntervalSince1970
-            tokens = min(burst, tokens + (now - updated) * rate)
-            updated = now
-            if tokens >= 1 {
-                tokens -= 1
-                lock.unlock()
-                return true
+            var soonest = Double.infinity
+            var chosen: Int?
+            for (i, t) in freeAt.enumerated() where t < soonest {
+                soonest = t
+                chosen = i
             }
-            wait = (1 - tokens) / rate
+            if let chosen, soonest <= now {
+                freeAt[chosen] = .infinity
+                lock.unlock()
+                return chosen
+            }
             lock.unlock()
-            if cancelled() { return false }
-            if let deadline, now + wait > deadline { return false }
-            Thread.sleep(forTimeInterval: min(wait, 0.1))
+            if cancelled() { return nil }
+            if let deadline, soonest.isFinite ? soonest > deadline : now >= deadline { return nil }
+            Thread.sleep(forTimeInterval: soonest.isFinite ? min(soonest - now, 0.1) : 0.01)
         }
+    }
+
+    /// Gives back the slot of a call that has ended (answered, failed or abandoned).
+    public func release(_ slot: Int) {
+        lock.lock()
+        freeAt[slot] = Date().timeIntervalSince1970 + window
+        lock.unlock()
     }
 }
 

@@ -141,6 +141,7 @@ final class QueueWorker: Sendable {
         let arguments = message.body["args"]?.arrayValue ?? message.body["event"].map { [$0] } ?? []
         let failure: String?
         var interrupted = false
+        var retryable = true
         switch plan.action {
         case .run(let functionName, let declaration):
             guard let function = deployment.manifest.function(functionName), declaration >= 0 else {
@@ -154,6 +155,7 @@ final class QueueWorker: Sendable {
             case .success: failure = nil
             case .failure(let e):
                 interrupted = result.outcome == .interrupted
+                retryable = result.outcome == .timeout || RetryRule.isRetryable(e)
                 failure = result.outcome == .timeout
                     ? "timed out after \(RuntimeLogger.duration(Double(function.timeoutMs)))"
                     : runtime.redactor.redact(e.description)
@@ -161,7 +163,7 @@ final class QueueWorker: Sendable {
         case .start(let workflow, let starter):
             failure = startWorkflow(workflow, starter: starter, message: message, arguments: arguments, parent: parent)
         }
-        settle(message, failure: failure, interrupted: interrupted)
+        settle(message, failure: failure, interrupted: interrupted, retryable: retryable)
     }
 
     /// A delivery that starts a workflow: the execution id comes from the message, so a
@@ -190,7 +192,7 @@ final class QueueWorker: Sendable {
         }
     }
 
-    private func settle(_ message: QueueMessage, failure: String?, interrupted: Bool) {
+    private func settle(_ message: QueueMessage, failure: String?, interrupted: Bool, retryable: Bool) {
         let store = runtime.store
         let now = runtime.clock.now()
         do {
@@ -200,10 +202,11 @@ final class QueueWorker: Sendable {
             }
             // A delivery cut short by shutdown keeps its claim: the next start releases it.
             if interrupted && runtime.isForceCancelled { return }
-            if message.receiveCount >= plan.maxReceiveCount {
+            if message.receiveCount >= plan.maxReceiveCount || !retryable {
                 try store.deadLetter(message.id, receipt: message.receipt, error: failure, now: now)
                 runtime.logger.notice(
-                    "queue \(plan.queue): message \(message.id) moved to the dead letters after \(message.receiveCount) receive(s): \(oneLine(failure))")
+                    "queue \(plan.queue): message \(message.id) moved to the dead letters after \(message.receiveCount) receive(s)"
+                        + (retryable ? "" : " (a failure that would repeat: not retried)") + ": \(oneLine(failure))")
             } else {
                 let delay = runtime.clock.backoff(baseMilliseconds: plan.backoffMs, attempt: message.receiveCount)
                 try store.retryLater(message.id, receipt: message.receipt, delay: delay, error: failure, now: now)

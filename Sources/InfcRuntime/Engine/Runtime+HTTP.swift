@@ -62,7 +62,7 @@ extension Runtime {
             cancelled: nil))
         switch result.value {
         case .success(let value):
-            return Self.response(for: value) ?? .json(value)
+            return Self.response(for: value) ?? Self.plainResponse(value)
         case .failure(let error):
             if case .thrown(let value) = error.kind, let r = Self.response(for: value) { return r }
             switch result.outcome {
@@ -96,18 +96,31 @@ extension Runtime {
                 "query": .object(query), "headers": .object(headers), "body": body]
     }
 
-    /// The body: JSON when declared JSON (invalid → 400) or when it parses; else the text;
-    /// null when empty.
+    /// The body: bytes (with their type) when declared non-text, or when not UTF-8; JSON when
+    /// declared JSON (invalid → 400) or when it parses; else the text; null when empty.
     static func parseBody(_ request: HTTPRequest) -> Result<JSON, BodyError> {
         if request.body.isEmpty { return .success(.null) }
-        let type = request.header("Content-Type")?.lowercased() ?? ""
-        let declaredJSON = type.contains("json")
+        let declared = request.header("Content-Type")
+        if !Bytes.isTextual(declared) { return .success(.bytes(Bytes(request.body, contentType: declared))) }
+        let declaredJSON = declared?.lowercased().contains("json") ?? false
         do {
             return .success(try JSON.parse(bytes: request.body))
         } catch {
             if declaredJSON { return .failure(BodyError("the request body is not valid JSON: \(error.description)")) }
-            return .success(.string(request.bodyText))
+            guard let text = String(validating: request.body, as: UTF8.self) else {
+                return .success(.bytes(Bytes(request.body, contentType: declared)))
+            }
+            return .success(.string(text))
         }
+    }
+
+    /// A route's plain result: bytes are served as they are with their type; any other value
+    /// is a 200 JSON body.
+    static func plainResponse(_ value: JSON) -> HTTPResponse {
+        if case .bytes(let b) = value {
+            return HTTPResponse(status: 200, headers: [("Content-Type", b.contentType)], body: b.data)
+        }
+        return .json(value)
     }
 
     struct BodyError: Error {
@@ -139,6 +152,9 @@ extension Runtime {
         case .string(let s)?:
             body = Array(s.utf8)
             if !hasType { headers.append(("Content-Type", "text/plain; charset=utf-8")) }
+        case .bytes(let b)?:
+            body = b.data
+            if !hasType { headers.append(("Content-Type", b.contentType)) }
         case let v?:
             body = Array(v.serialized().utf8)
             if !hasType { headers.append(("Content-Type", "application/json")) }
@@ -146,8 +162,12 @@ extension Runtime {
         return HTTPResponse(status: status, headers: headers, body: body)
     }
 
-    /// `/_infc/status` (JSON); anything else under the prefix is 404.
+    /// `/_infc/status` (JSON) and the control endpoints (`Runtime+Control`); anything else
+    /// under the prefix is 404.
     private func reserved(_ request: HTTPRequest) -> HTTPResponse {
+        for action in ["invoke", "publish", "fire"] where request.path == "/_infc/" + action {
+            return control(request, action: action)
+        }
         guard request.path == "/_infc/status" || request.path == "/_infc/status/" else {
             return .error(status: 404, message: "no such runtime endpoint; try GET /_infc/status")
         }

@@ -71,6 +71,23 @@ extension Runtime {
                 try store.putDocument(table: resource, key: k, value: value)
                 return .null
             }
+        case (.table, .insert), (.table, .replace):
+            let k = try key(arguments, resource, operation)
+            // `null` expected means "nothing stored" (JSON is nil-literal-expressible: spell out .none).
+            var expected: JSON? = Optional.none
+            if operation == .replace, argument(arguments, 1) != .null { expected = argument(arguments, 1) }
+            let value = argument(arguments, operation == .insert ? 1 : 2)
+            let found = try storing { () throws(StoreError) in
+                try store.putDocument(table: resource, key: k, value: value, ifCurrent: expected)
+            }
+            guard let found else { return .null }
+            let why = operation == .insert || expected == nil
+                ? "\(resource) already has a value under \"\(k)\""
+                : found == .null ? "\(resource) has no value under \"\(k)\" any more"
+                : "the value under \"\(k)\" in \(resource) changed since it was read"
+            throw RuntimeError.runtime(
+                "condition-failed", "\(resource).\(operation.rawValue)(\"\(k)\", …) did not write: \(why)",
+                extra: ["table": .string(resource), "key": .string(k), "current": found])
         case (.table, .delete):
             let k = try key(arguments, resource, operation)
             return try storing { () throws(StoreError) in
@@ -82,14 +99,13 @@ extension Runtime {
         case (.bucket, .get):
             let k = try key(arguments, resource, operation)
             return try storing { () throws(StoreError) in
-                try store.objectText(bucket: resource, key: k).map { .string($0) } ?? .null
+                try store.storedObject(bucket: resource, key: k).map { Runtime.objectValue($0.data, contentType: $0.contentType) } ?? .null
             }
         case (.bucket, .put):
             let k = try key(arguments, resource, operation)
-            let value = argument(arguments, 1)
-            let text = value.stringValue ?? value.serialized()
+            let (data, contentType) = Runtime.objectData(argument(arguments, 1))
             return try storing { () throws(StoreError) in
-                try store.putObject(bucket: resource, key: k, text: text)
+                try store.putObject(bucket: resource, key: k, data: data, contentType: contentType)
                 return .null
             }
         case (.bucket, .delete):
@@ -117,6 +133,24 @@ extension Runtime {
         default:
             throw RuntimeError.runtime("invalid-program", "\(kind.rawValue) \(resource) has no operation \(operation.rawValue)")
         }
+    }
+
+    /// What `bucket.put` stores for a value: bytes as they are with their media type, a string
+    /// as its UTF-8 (text: no type), any other value as its JSON text.
+    static func objectData(_ value: JSON) -> (data: [UInt8], contentType: String?) {
+        switch value {
+        case .bytes(let b): return (b.data, b.contentType)
+        case .string(let s): return (Array(s.utf8), nil)
+        default: return (Array(value.serialized().utf8), nil)
+        }
+    }
+
+    /// What `bucket.get` answers for a stored object: bytes when it was stored as bytes (or is
+    /// not UTF-8), else the text.
+    static func objectValue(_ data: [UInt8], contentType: String?) -> JSON {
+        if let contentType { return .bytes(Bytes(data, contentType: contentType)) }
+        if let text = String(validating: data, as: UTF8.self) { return .string(text) }
+        return .bytes(Bytes(data, contentType: nil))
     }
 
     /// Runs a store call, turning its failure into a runtime error the program can see.

@@ -8,6 +8,9 @@ import InfcCompiler
 /// The scheduler's memory: when each schedule last fired (mirrors the store), and its thread.
 struct SchedulerState: Sendable {
     var lastFire: [String: Double] = [:]
+    /// The next firings last written to the store, and the schedule names they were written for.
+    var recordedNext: [String: Double] = [:]
+    var recordedNames: [String]?
     var stopped = false
     var thread: InFlight?
 }
@@ -42,12 +45,15 @@ extension Runtime {
         while !schedulerStopped {
             let now = clock.now()
             var next = now + 30
-            for schedule in deployment.manifest.schedules {
+            let schedules = deployment.manifest.schedules
+            retireRemovedSchedules(schedules)
+            for schedule in schedules {
                 guard var due = nextFire(schedule, now: now) else { continue }
                 if due <= now {
                     fire(schedule, at: now)
                     due = nextFire(schedule, now: now) ?? .greatestFiniteMagnitude
                 }
+                record(schedule, nextFire: due, now: now)
                 next = min(next, due)
             }
             resumeDueExecutions()
@@ -58,6 +64,43 @@ extension Runtime {
             }
             schedulerWake.wait(until: next)
         }
+    }
+
+    /// Writes a schedule's next firing to the store when it changed (for `infc status`).
+    private func record(_ schedule: ManifestSchedule, nextFire: Double, now: Double) {
+        let changed = schedulerState.withLock { s -> Bool in
+            guard s.recordedNext[schedule.name] != nextFire else { return false }
+            s.recordedNext[schedule.name] = nextFire
+            return true
+        }
+        guard changed, nextFire < .greatestFiniteMagnitude else { return }
+        do {
+            try store.setScheduleState(schedule.name, every: Self.describe(schedule), nextFire: nextFire, now: now)
+        } catch {
+            logger.warning("schedule \(schedule.name): \(error)")
+        }
+    }
+
+    /// After a start or a swap, marks the schedules this version no longer has as not scheduled.
+    private func retireRemovedSchedules(_ schedules: [ManifestSchedule]) {
+        let names = schedules.map(\.name).sorted()
+        let changed = schedulerState.withLock { s -> Bool in
+            guard s.recordedNames != names else { return false }
+            s.recordedNames = names
+            s.recordedNext = [:]
+            return true
+        }
+        if changed { try? store.retireSchedules(except: names) }
+    }
+
+    /// `every 5m` → "5m", a cron → its text.
+    static func describe(_ schedule: ManifestSchedule) -> String {
+        if let cron = schedule.cron { return "\"\(cron)\"" }
+        guard let ms = schedule.rateMs else { return "?" }
+        for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where ms % size == 0 {
+            return "\(ms / size)\(unit)"
+        }
+        return "\(ms)ms"
     }
 
     /// When `schedule` fires next. A schedule that never fired starts counting from now.

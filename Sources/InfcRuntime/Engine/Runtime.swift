@@ -53,6 +53,8 @@ public final class Runtime: Sendable {
     let clock: RuntimeClock
     let logger: RuntimeLogger
     let redactor = Redactor()
+    /// The token the control endpoints require (`runtime.json`).
+    let controlToken = Identifiers.uuid().replacingOccurrences(of: "-", with: "") + Identifiers.uuid().replacingOccurrences(of: "-", with: "")
     let store: StateStore
     let recorder: InvocationRecorder
     let secrets: SecretSource
@@ -134,6 +136,7 @@ public final class Runtime: Sendable {
         startScheduler()
         resumeRunningExecutions()
         server.withLock { $0 = http }
+        writeEndpointFile(port: port)
         banner(deployment, port: port)
         return port
     }
@@ -142,7 +145,9 @@ public final class Runtime: Sendable {
     /// workflow runs use it; work in progress finishes on the old one. State and queued
     /// messages are untouched.
     public func swap(to deployment: Deployment) {
+        let previous = self.deployment.manifest
         active.withLock { $0 = ActiveDeployment(deployment) }
+        warnAboutMissingSecrets(deployment.manifest, previous: previous)
         services.configure(deployment.manifest.services)
         limits.configure(deployment.manifest.functions)
         startWorkers(for: deployment)
@@ -172,6 +177,7 @@ public final class Runtime: Sendable {
             work.waitForZero(until: clock.now() + 2)
         }
         recorder.stop()
+        removeEndpointFile()
         store.close()
         lock.release()
         logger.flush()
@@ -284,6 +290,15 @@ public final class Runtime: Sendable {
 
     // MARK: Banner
 
+    /// One warning per declared secret without a value (not repeated for those `previous` had).
+    func warnAboutMissingSecrets(_ m: Manifest, previous: Manifest?) {
+        let known = Set(previous?.secrets.map(\.name) ?? [])
+        for secret in m.secrets where !known.contains(secret.name) && !secrets.isSet(name: secret.name, env: secret.env) {
+            logger.warning("secret \(secret.name) is not set: set \(secret.env) in the environment or add "
+                + "\(secret.env)=… to \(secrets.dotEnvPath); until then its value() fails with missing-secret")
+        }
+    }
+
     private func banner(_ deployment: Deployment, port: Int) {
         let m = deployment.manifest
         logger.notice("infc run: \(m.app) from \(deployment.directory), state in \(options.stateDirectory)")
@@ -301,6 +316,7 @@ public final class Runtime: Sendable {
         line("buckets", m.buckets)
         line("secrets", m.secrets.map(\.name))
         line("services", m.services.map(\.name))
+        warnAboutMissingSecrets(m, previous: nil)
         if clock.timeScale != 1 { logger.notice("  time scale ×\(JSON.format(number: clock.timeScale)): sleeps, schedules and backoffs run faster") }
         logger.notice("listening on http://\(HTTPServer.host):\(port) (status: /_infc/status)")
     }

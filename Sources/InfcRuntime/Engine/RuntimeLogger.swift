@@ -217,7 +217,7 @@ public final class RuntimeLogger: Sendable {
     }
 
     /// ISO 8601 UTC with milliseconds, e.g. `2026-12-01T21:07:56.196Z`.
-    static func timestamp(_ time: Double = Date().timeIntervalSince1970) -> String {
+    public static func timestamp(_ time: Double = Date().timeIntervalSince1970) -> String {
         var t = time_t(time)
         var parts = tm()
         gmtime_r(&t, &parts)

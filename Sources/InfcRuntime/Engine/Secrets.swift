@@ -4,7 +4,8 @@
 import Foundation
 import InfcCompiler
 
-/// Where secret values come from. A missing secret is an error at its first use, not at start.
+/// Where secret values come from. A missing secret is announced at start (a warning) and is an
+/// error at its first use.
 public final class SecretSource: Sendable {
     private let environment: [String: String]
     private let dotEnv: [String: String]
@@ -32,6 +33,11 @@ public final class SecretSource: Sendable {
         throw RuntimeError.runtime(
             "missing-secret",
             "secret `\(name)` has no value: set \(env) in the environment or add \(env)=… to \(dotEnvPath)")
+    }
+
+    /// Whether the secret `name` (env name `env`) has a value.
+    public func isSet(name: String, env: String) -> Bool {
+        environment[env] != nil || dotEnv[env] != nil || dotEnv[name] != nil
     }
 
     /// `KEY=VALUE` lines; `#` comments, blank lines and an optional `export ` are allowed, and a

@@ -1,6 +1,6 @@
 // Runtime engine: calls to external services — real HTTP through a `ServiceTransport`, to the
 // service's URL or its `INFC_SERVICE_<NAME>_URL` override, held to the service's shared
-// concurrency limit and rate (a token bucket) across every caller, workflow steps included.
+// concurrency limit and rate (a sliding window) across every caller, workflow steps included.
 // The transport is plugged in by the runtime executable (InfcServiceClient): this module never
 // links the network stack, so `infc check` and `infc lsp` do not load it.
 import Foundation
@@ -11,8 +11,10 @@ import Synchronization
 public struct ServiceRequest: Sendable {
     public var method: String
     public var url: URL
-    /// A JSON body (POST and PUT), sent with `Content-Type: application/json`.
+    /// The body (POST and PUT): JSON text, or bytes.
     public var body: [UInt8]?
+    /// The body's media type: `application/json`, or that of the bytes sent.
+    public var contentType: String = "application/json"
     /// Seconds the whole exchange may take.
     public var timeout: Double
 }
@@ -46,7 +48,7 @@ public final class ServiceGateway: Sendable {
     private struct Endpoint: Sendable {
         var baseURL: String
         var limit: CountingSemaphore?
-        var bucket: TokenBucket?
+        var rate: RateWindow?
     }
 
     private let endpoints = Mutex<[String: Endpoint]>([:])
@@ -70,14 +72,18 @@ public final class ServiceGateway: Sendable {
                 let old = table[s.name]
                 if let override, old?.baseURL != override {
                     logger.notice("service \(s.name): using \(s.urlEnv)=\(override) instead of \(s.url)")
+                } else if override == nil, old?.baseURL != s.url {
+                    // A local run that calls the real service could send real messages or charges.
+                    logger.warning("service \(s.name) will be called at its real URL \(s.url); "
+                        + "set \(s.urlEnv) to call a local stub instead")
                 }
-                var e = Endpoint(baseURL: base, limit: nil, bucket: nil)
+                var e = Endpoint(baseURL: base, limit: nil, rate: nil)
                 if let limit = s.limit {
                     e.limit = old?.limit ?? CountingSemaphore(capacity: limit)
                     e.limit?.setCapacity(limit)
                 }
                 if let rate = s.ratePerSecond {
-                    e.bucket = old?.bucket ?? TokenBucket(ratePerSecond: rate)
+                    e.rate = old?.rate.flatMap { $0.ratePerSecond == rate ? $0 : nil } ?? RateWindow(ratePerSecond: rate)
                 }
                 next[s.name] = e
             }
@@ -106,15 +112,26 @@ public final class ServiceGateway: Sendable {
             }
         }
         defer { endpoint.limit?.release() }
-        if let bucket = endpoint.bucket, !bucket.take(deadline: deadline, cancelled: cancelled) {
-            throw RuntimeError.timeout()
+        var slot: Int?
+        if let rate = endpoint.rate {
+            slot = rate.take(deadline: deadline, cancelled: cancelled)
+            if slot == nil { throw RuntimeError.timeout() }
         }
+        defer { if let slot { endpoint.rate?.release(slot) } }
 
         var payload: [UInt8]?
-        if operation == .post || operation == .put, arguments.count > 1 { payload = Array(arguments[1].serialized().utf8) }
+        var payloadType = "application/json"
+        if operation == .post || operation == .put, arguments.count > 1 {
+            if case .bytes(let b) = arguments[1] {
+                payload = b.data
+                payloadType = b.contentType
+            } else {
+                payload = Array(arguments[1].serialized().utf8)
+            }
+        }
         let remaining = deadline - Date().timeIntervalSince1970
         guard remaining > 0 else { throw RuntimeError.timeout() }
-        let request = ServiceRequest(method: method, url: url, body: payload, timeout: remaining)
+        let request = ServiceRequest(method: method, url: url, body: payload, contentType: payloadType, timeout: remaining)
         let (status, contentType, bytes): (Int, String?, [UInt8])
         switch transport.send(request, shouldStop: { cancelled() || Date().timeIntervalSince1970 >= deadline }) {
         case .answered(let s, let t, let b): (status, contentType, bytes) = (s, t, b)
@@ -126,18 +143,44 @@ public final class ServiceGateway: Sendable {
         }
         let body = Self.decodeBody(bytes, contentType: contentType)
         guard (200..<300).contains(status) else {
-            let message = "\(service) answered \(status) to \(method) \(pathValue)"
+            let message = "\(service) answered \(status) to \(method) \(pathValue)" + Self.excerpt(of: bytes, body: body)
             throw RuntimeError.runtime("service-error", message,
                                        extra: ["status": .int(status), "body": body, "message": .string(message)])
         }
         return body
     }
 
-    /// The body parsed as JSON when it is JSON, else the text; null when empty.
+    /// The body as bytes with their type when its type is not text (or it is not UTF-8), else
+    /// parsed as JSON when it is JSON, else the text; null when empty.
     static func decodeBody(_ bytes: [UInt8], contentType: String?) -> JSON {
         if bytes.isEmpty { return .null }
+        if !Bytes.isTextual(contentType) { return .bytes(Bytes(bytes, contentType: contentType)) }
         if let json = try? JSON.parse(bytes: bytes) { return json }
-        return .string(String(decoding: bytes, as: UTF8.self))
+        guard let text = String(validating: bytes, as: UTF8.self) else { return .bytes(Bytes(bytes, contentType: contentType)) }
+        return .string(text)
+    }
+
+    /// How much of an error answer's body its message quotes.
+    static let excerptBytes = 1024
+
+    /// `: <the first KB of the body>` for an error message, or nothing for an empty body.
+    static func excerpt(of bytes: [UInt8], body: JSON) -> String {
+        if bytes.isEmpty { return "" }
+        if case .bytes(let b) = body { return ": ‹\(b.data.count) bytes of \(b.contentType)›" }
+        var cut = Array(bytes.prefix(excerptBytes))
+        // Never end inside a UTF-8 sequence: drop a last sequence that the cut left incomplete.
+        if cut.count < bytes.count {
+            var lead = cut.count - 1
+            while lead > 0, cut.count - lead < 4, cut[lead] & 0xC0 == 0x80 { lead -= 1 }
+            if lead >= 0, lead < cut.count {
+                let b = cut[lead]
+                let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
+                if cut.count - lead < length { cut.removeSubrange(lead...) }
+            }
+        }
+        var text = String(decoding: cut, as: UTF8.self)
+        text = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+        return ": " + text + (cut.count < bytes.count ? " … (\(bytes.count) bytes)" : "")
     }
 
     /// `https://x/api` + `/charges` → `https://x/api/charges` (exactly one slash between).

@@ -91,7 +91,7 @@ final class WorkflowHost: InterpreterHost {
     func perform(_ operation: ResourceOperation, on resource: String, kind: ResourceKind, arguments: [JSON],
                  at range: SourceRange) throws(RuntimeError) -> JSON {
         if kind == .service, let function = serviceFunction(for: resource) {
-            return try step(retrying: true) { key throws(RuntimeError) in
+            return try step(retry: workflowRetry) { key throws(RuntimeError) in
                 try runtime.authorize(principal, resource: function.name, type: "function", action: "invoke")
                 let runtime = runtime
                 return try runStep(function, trigger: "step \(key) of \(workflow.name)") { context throws(RuntimeError) in
@@ -106,10 +106,24 @@ final class WorkflowHost: InterpreterHost {
             return try runtime.perform(operation, on: resource, kind: kind, arguments: arguments, principal: principal,
                                        context: operationContext(deadline: runtime.clock.now() + Self.integrationTimeout))
         }
-        return try step(retrying: kind == .service) { _ throws(RuntimeError) in
-            let stepDeadline = min(runtime.clock.now() + Self.integrationTimeout, deadline ?? .greatestFiniteMagnitude)
-            return try runtime.perform(operation, on: resource, kind: kind, arguments: arguments, principal: principal,
-                                       context: operationContext(deadline: stepDeadline))
+        return try step(retry: kind == .service ? workflowRetry : nil) { key throws(RuntimeError) in
+            let started = runtime.clock.now()
+            let stepDeadline = min(started + Self.integrationTimeout, deadline ?? .greatestFiniteMagnitude)
+            do throws(RuntimeError) {
+                return try runtime.perform(operation, on: resource, kind: kind, arguments: arguments, principal: principal,
+                                           context: operationContext(deadline: stepDeadline))
+            } catch {
+                // A service call is no invocation of its own: keep each failed attempt in the
+                // trace, so that every attempt's error (a service's answer included) is there.
+                if kind == .service, error.isCatchable {
+                    runtime.recorder.finished(InvocationRecord(
+                        id: Identifiers.invocation(), trace: trace, parent: executionID, function: "\(resource).\(operation.rawValue)",
+                        kind: "step", trigger: "step \(key) of \(workflow.name)", startedAt: started,
+                        durationMs: (runtime.clock.now() - started) * 1000, outcome: "error",
+                        error: runtime.redactor.redact(error.description)), counted: false)
+                }
+                throw error
+            }
         }
     }
 
@@ -124,7 +138,8 @@ final class WorkflowHost: InterpreterHost {
         else {
             return try body()  // plain computation: the workflow evaluates it itself
         }
-        return try step(retrying: true) { key throws(RuntimeError) in
+        // A task step runs as the fn's own function: its own retry and backoff (SPEC §3.4).
+        return try step(retry: RetryPolicy(retries: function.retries, backoffMs: function.backoffMs)) { key throws(RuntimeError) in
             try runtime.authorize(principal, resource: function.name, type: "function", action: "invoke")
             let result = runtime.invokeHeld(InvocationRequest(
                 deployment: deployment, function: function, declaration: declaration, arguments: arguments,
@@ -135,7 +150,7 @@ final class WorkflowHost: InterpreterHost {
 
     func startAsync(fn declaration: Int, name: String, arguments: [JSON], at range: SourceRange) throws(RuntimeError) -> JSON {
         if let target = deployment.workflowByDeclaration[declaration] {
-            return try step(retrying: false) { key throws(RuntimeError) in
+            return try step(retry: nil) { key throws(RuntimeError) in
                 try runtime.authorize(principal, resource: target, type: "workflow", action: "start")
                 // A deterministic id: a replayed start finds the execution it already created.
                 return .string(try runtime.startExecution(
@@ -210,12 +225,12 @@ final class WorkflowHost: InterpreterHost {
     }
 
     func uuid() -> String {
-        let value = (try? step(retrying: false) { _ throws(RuntimeError) in .string(Identifiers.uuid()) })?.stringValue
+        let value = (try? step(retry: nil) { _ throws(RuntimeError) in .string(Identifiers.uuid()) })?.stringValue
         return value ?? Identifiers.uuid()
     }
 
     func now() -> Double {
-        let value = (try? step(retrying: false) { _ throws(RuntimeError) in
+        let value = (try? step(retry: nil) { _ throws(RuntimeError) in
             .number((Date().timeIntervalSince1970 * 1000).rounded())
         })?.doubleValue
         return value ?? (Date().timeIntervalSince1970 * 1000).rounded()
@@ -231,10 +246,19 @@ final class WorkflowHost: InterpreterHost {
 
     // MARK: Steps
 
+    /// How often a step is retried and how its backoff starts.
+    struct RetryPolicy {
+        var retries: Int
+        var backoffMs: Int
+    }
+
+    /// Service calls are retried per the workflow's `retry`/`backoff`.
+    private var workflowRetry: RetryPolicy { RetryPolicy(retries: workflow.retries, backoffMs: workflow.backoffMs) }
+
     /// Runs one journaled step: replays it when the journal has it, else runs `body` (retrying
-    /// per the workflow's `retry`/`backoff` when `retrying`), journals the outcome — a value or
-    /// a catchable error — and returns or throws it. Uncatchable stops are not journaled.
-    private func step(retrying: Bool, _ body: (String) throws(RuntimeError) -> JSON) throws(RuntimeError) -> JSON {
+    /// a retryable failure per `retry`, when given), journals the outcome — a value or a
+    /// catchable error — and returns or throws it. Uncatchable stops are not journaled.
+    private func step(retry: RetryPolicy?, _ body: (String) throws(RuntimeError) -> JSON) throws(RuntimeError) -> JSON {
         let key = context.next()
         if let entry = journaled(key) { return try Self.replay(entry) }
         try checkHalted()
@@ -248,8 +272,8 @@ final class WorkflowHost: InterpreterHost {
                     if halted.load(ordering: .relaxed) { throw RuntimeError.cancelled() }
                     throw error
                 }
-                if retrying, attempt <= workflow.retries, Self.isRetryable(error) {
-                    let delay = runtime.clock.backoff(baseMilliseconds: workflow.backoffMs, attempt: attempt)
+                if let retry, attempt <= retry.retries, Self.isRetryable(error) {
+                    let delay = runtime.clock.backoff(baseMilliseconds: retry.backoffMs, attempt: attempt)
                     attempt += 1
                     try FunctionHost.wait(until: runtime.clock.now() + delay, cancelled: { [self] in isCancelled })
                     continue
@@ -352,18 +376,7 @@ final class WorkflowHost: InterpreterHost {
         }
     }
 
-    /// Errors worth retrying: everything but refusals that would fail the same way again.
-    static func isRetryable(_ error: RuntimeError) -> Bool {
-        switch error.code {
-        case "access-denied", "missing-secret", "invalid-argument", "invalid-program", "invalid-key", "type-error":
-            return false
-        case "service-error":
-            let status = error.extra["status"]?.intValue ?? 500
-            return status >= 500 || status == 408 || status == 429
-        default:
-            return true
-        }
-    }
+    static func isRetryable(_ error: RuntimeError) -> Bool { RetryRule.isRetryable(error) }
 
     static func encode(_ error: RuntimeError) -> JSON {
         switch error.kind {

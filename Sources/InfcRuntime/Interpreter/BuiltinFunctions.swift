@@ -10,7 +10,7 @@ enum BuiltinFunctions {
         }
         switch builtin {
         case .len: return try len(args[0])
-        case .str: return .string(ValueSemantics.text(args[0]))
+        case .str: return .string(try ValueSemantics.textOrError(args[0]))
         case .int: return .number(try number(args[0], for: "int").rounded(.towardZero))
         case .float: return .number(try number(args[0], for: "float"))
         case .json: return .string(args[0].serialized())
@@ -36,13 +36,15 @@ enum BuiltinFunctions {
         case .string(let s): return .int(s.count)
         case .array(let items): return .int(items.count)
         case .object(let o): return .int(o.count)
-        default: throw typeError("`len` takes a string, a list or an object, not \(describe(v))")
+        case .bytes(let b): return .int(b.data.count)
+        default: throw typeError("`len` takes a string, a list, an object or bytes, not \(describe(v))")
         }
     }
 
     /// A number, or a string holding one (JSON number syntax, surrounding spaces allowed).
     static func number(_ v: JSON, for name: String) throws(RuntimeError) -> Double {
         switch v {
+        case .bytes(let b): throw ValueSemantics.bytesAreNotText(b, doing: "read a number with `\(name)`")
         case .number(let n): return n
         case .string(let s):
             let trimmed = s.trimmingSpaces
@@ -57,6 +59,7 @@ enum BuiltinFunctions {
     }
 
     static func parse(_ v: JSON) throws(RuntimeError) -> JSON {
+        if case .bytes(let b) = v { throw ValueSemantics.bytesAreNotText(b, doing: "`parse` them") }
         guard case .string(let text) = v else { throw typeError("`parse` takes a string of JSON text, not \(describe(v))") }
         do {
             return try JSON.parse(text)

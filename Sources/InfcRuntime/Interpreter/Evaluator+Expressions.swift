@@ -36,7 +36,7 @@ extension Evaluator {
         for part in parts {
             switch part {
             case .text(let text): out += text
-            case .interpolation(let inner): out += ValueSemantics.text(try evaluate(inner))
+            case .interpolation(let inner): out += try ValueSemantics.textOrError(evaluate(inner))
             }
         }
         return .string(out)

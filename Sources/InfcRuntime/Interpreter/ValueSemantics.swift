@@ -20,6 +20,7 @@ enum ValueSemantics {
         case .string: return "string"
         case .array: return "list"
         case .object: return "object"
+        case .bytes: return "bytes"
         }
     }
 
@@ -41,7 +42,21 @@ enum ValueSemantics {
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
         case .array, .object: return v.serialized()
+        case .bytes(let b): return "‹\(b.data.count) bytes of \(b.contentType)›"
         }
+    }
+
+    /// `str(v)`, string interpolation and `+` with a string: like `text`, but bytes are not
+    /// text, so turning them into a string is an error rather than a silent corruption.
+    static func textOrError(_ v: JSON) throws(RuntimeError) -> String {
+        if case .bytes(let b) = v { throw bytesAreNotText(b, doing: "turn them into a string") }
+        return text(v)
+    }
+
+    /// The error of a text operation on bytes.
+    static func bytesAreNotText(_ b: Bytes, doing what: String) -> RuntimeError {
+        typeError("cannot \(what): the value is \(b.data.count) bytes of \(b.contentType), not text "
+            + "(bytes can be stored, served, sent and compared, and `len` counts them)")
     }
 
     static func typeError(_ message: String) -> RuntimeError { .runtime("type-error", message) }
@@ -74,6 +89,7 @@ enum ValueSemantics {
         case (.array(let x), .array(let y)): return .array(x + y)
         case (.string(let x), .number), (.string(let x), .bool), (.string(let x), .null): return .string(x + text(b))
         case (.number, .string(let y)), (.bool, .string(let y)), (.null, .string(let y)): return .string(text(a) + y)
+        case (.bytes(let x), .string), (.string, .bytes(let x)): throw bytesAreNotText(x, doing: "add bytes and a string")
         default: throw typeError("cannot add \(typeName(a)) and \(typeName(b))")
         }
     }

@@ -50,6 +50,19 @@ public struct DeadLetter: Sendable, Hashable {
     public var error: String
     public var enqueuedAt: Double
     public var deadAt: Double
+    /// Every failed attempt, oldest first, the last one included.
+    public var attempts: [FailedAttempt] = []
+}
+
+/// One failed delivery of a message: when it failed and why.
+public struct FailedAttempt: Sendable, Hashable {
+    public var at: Double
+    public var error: String
+
+    public init(at: Double, error: String) {
+        self.at = at
+        self.error = error
+    }
 }
 
 extension StateStore {
@@ -58,7 +71,7 @@ extension StateStore {
     public func enqueue(_ queue: String, body: JSON, trace: String, delay: Double = 0, now: Double)
         throws(StoreError) -> Int64
     {
-        try insertMessage(queue, body: body.serialized(), trace: trace, topic: nil, visibleAt: now + max(0, delay), now: now)
+        try insertMessage(queue, body: StoredValue.encode(body), trace: trace, topic: nil, visibleAt: now + max(0, delay), now: now)
     }
 
     /// Fans a message out to every subscriber queue of `topic` in one transaction: either every
@@ -67,7 +80,7 @@ extension StateStore {
     public func publish(topic: String, to queues: [String], body: JSON, trace: String, now: Double)
         throws(StoreError) -> [Int64]
     {
-        let text = body.serialized()
+        let text = StoredValue.encode(body)
         return try database.transaction { () throws(StoreError) -> [Int64] in
             var ids: [Int64] = []
             ids.reserveCapacity(queues.count)
@@ -123,8 +136,9 @@ extension StateStore {
         throws(StoreError) -> Bool
     {
         try database.run(
-            "UPDATE queue_messages SET visible_at = ?, receipt = NULL, last_error = ? WHERE id = ? AND receipt = ?",
-            [.real(now + max(0, delay)), .text(error), .integer(messageID), .text(receipt)]) > 0
+            "UPDATE queue_messages SET visible_at = ?1, receipt = NULL, last_error = ?2, errors = "
+                + Self.appendingAttempt(error: 2, at: 3) + " WHERE id = ?4 AND receipt = ?5",
+            [.real(now + max(0, delay)), .text(error), .real(now), .integer(messageID), .text(receipt)]) > 0
     }
 
     /// Keeps a claim alive for a slow consumer: the message stays invisible until `now + timeout`.
@@ -144,9 +158,9 @@ extension StateStore {
     public func deadLetter(_ messageID: Int64, receipt: String, error: String, now: Double) throws(StoreError) -> Bool {
         try database.transaction { () throws(StoreError) -> Bool in
             let moved = try database.run(
-                "INSERT INTO dead_letters (message_id, queue, body, trace, topic, receive_count, error, enqueued_at, dead_at) "
-                    + "SELECT id, queue, body, trace, topic, receive_count, ?, enqueued_at, ? FROM queue_messages "
-                    + "WHERE id = ? AND receipt = ?",
+                "INSERT INTO dead_letters (message_id, queue, body, trace, topic, receive_count, error, enqueued_at, dead_at, errors) "
+                    + "SELECT id, queue, body, trace, topic, receive_count, ?1, enqueued_at, ?2, " + Self.appendingAttempt(error: 1, at: 2)
+                    + " FROM queue_messages WHERE id = ?3 AND receipt = ?4",
                 [.text(error), .real(now), .integer(messageID), .text(receipt)])
             guard moved > 0 else { return false }
             try database.run("DELETE FROM queue_messages WHERE id = ?", [.integer(messageID)])
@@ -179,11 +193,11 @@ extension StateStore {
     }
 
     /// Dead letters, oldest first, of one queue or of all queues.
-    public func deadLetters(queue: String? = nil, limit: Int? = nil) throws(StoreError) -> [DeadLetter] {
+    public func deadLetters(queue: String? = nil, limit: Int? = nil, fromID: Int64 = 0) throws(StoreError) -> [DeadLetter] {
         let rows = try database.query(
-            "SELECT id, message_id, queue, body, trace, topic, receive_count, error, enqueued_at, dead_at "
-                + "FROM dead_letters WHERE ?1 IS NULL OR queue = ?1 ORDER BY id LIMIT ?2",
-            [.optionalText(queue), .int(limit ?? -1)])
+            "SELECT id, message_id, queue, body, trace, topic, receive_count, error, enqueued_at, dead_at, errors "
+                + "FROM dead_letters WHERE (?1 IS NULL OR queue = ?1) AND id >= ?3 ORDER BY id LIMIT ?2",
+            [.optionalText(queue), .int(limit ?? -1), .integer(fromID)])
         var result: [DeadLetter] = []
         result.reserveCapacity(rows.count)
         for row in rows {
@@ -192,9 +206,16 @@ extension StateStore {
                     id: try row.int64(0), messageID: try row.int64(1), queue: try row.string(2),
                     body: try Self.decode(row.string(3)), trace: try row.string(4), topic: try row.optionalString(5),
                     receiveCount: try row.int(6), error: try row.string(7), enqueuedAt: try row.double(8),
-                    deadAt: try row.double(9)))
+                    deadAt: try row.double(9), attempts: Self.attempts(try row.optionalString(10))))
         }
         return result
+    }
+
+    /// The newest `newest` dead letters of all queues, oldest first.
+    public func deadLetters(newest: Int) throws(StoreError) -> [DeadLetter] {
+        let first = try database.queryFirst(
+            "SELECT id FROM dead_letters ORDER BY id DESC LIMIT 1 OFFSET ?", [.int(max(0, newest - 1))])?.int64(0)
+        return try deadLetters(fromID: first ?? 0)
     }
 
     /// The number of dead letters per queue, for the status command.
@@ -207,6 +228,26 @@ extension StateStore {
     }
 
     // MARK: Internals
+
+    /// At most this many attempts are kept per message (the first and the newest), each error at
+    /// most `attemptErrorCharacters` long, so that a message retried without end stays small.
+    static let keptAttempts = 50
+    static let attemptErrorCharacters = 4096
+
+    /// SQL for the `errors` column with `{"at": ?at, "error": ?error}` appended.
+    private static func appendingAttempt(error: Int, at: Int) -> String {
+        let list = "(CASE WHEN json_array_length(coalesce(errors, '[]')) >= \(keptAttempts) "
+            + "THEN json_remove(errors, '$[1]') ELSE coalesce(errors, '[]') END)"
+        return "json_insert(\(list), '$[#]', json_object('at', ?\(at), 'error', substr(?\(error), 1, \(attemptErrorCharacters))))"
+    }
+
+    static func attempts(_ text: String?) -> [FailedAttempt] {
+        guard let text, case .array(let items)? = try? JSON.parse(text) else { return [] }
+        return items.compactMap { item in
+            guard let at = item["at"]?.doubleValue, let error = item["error"]?.stringValue else { return nil }
+            return FailedAttempt(at: at, error: error)
+        }
+    }
 
     private func insertMessage(_ queue: String, body: String, trace: String, topic: String?, visibleAt: Double, now: Double)
         throws(StoreError) -> Int64

@@ -34,7 +34,7 @@ extension StateStore {
         try database.run(
             "INSERT INTO workflow_executions (id, workflow, input, trace, status, created_at, updated_at) "
                 + "VALUES (?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (id) DO NOTHING",
-            [.text(id), .text(workflow), .text(input.serialized()), .text(trace), .real(now), .real(now)]) > 0
+            [.text(id), .text(workflow), .text(StoredValue.encode(input)), .text(trace), .real(now), .real(now)]) > 0
     }
 
     /// The execution with this id, or nil.
@@ -56,7 +56,7 @@ extension StateStore {
             do throws(StoreError) {
                 try database.run(
                     "INSERT INTO workflow_steps (execution, step_key, result, recorded_at) VALUES (?, ?, ?, ?)",
-                    [.text(execution), .text(stepKey), .text(result.serialized()), .real(now)])
+                    [.text(execution), .text(stepKey), .text(StoredValue.encode(result)), .real(now)])
             } catch {
                 if case .sqlite(let code, _, _) = error, code == Self.foreignKeyViolation {
                     throw .unknownExecution(execution)
@@ -94,7 +94,7 @@ extension StateStore {
     /// Returns false when it is already completed or failed; throws for an unknown id.
     @discardableResult
     public func markCompleted(_ id: String, result: JSON, now: Double) throws(StoreError) -> Bool {
-        try update(id, "status = 'completed', wake_at = NULL, result = ?", [.text(result.serialized())], now: now)
+        try update(id, "status = 'completed', wake_at = NULL, result = ?", [.text(StoredValue.encode(result))], now: now)
     }
 
     /// Marks the execution failed with `error` (final).
@@ -119,6 +119,11 @@ extension StateStore {
     /// The executions with this status, oldest first.
     public func executions(status: ExecutionStatus) throws(StoreError) -> [WorkflowExecution] {
         try executions("WHERE status = ? ORDER BY created_at, id", [.text(status.rawValue)])
+    }
+
+    /// The newest `limit` failed executions, newest first.
+    public func recentFailures(limit: Int) throws(StoreError) -> [WorkflowExecution] {
+        try executions("WHERE status = 'failed' ORDER BY updated_at DESC, id LIMIT ?", [.int(limit)])
     }
 
     /// The executions that were running: after a restart, these resume from their journal.

@@ -29,7 +29,19 @@ public final class StateStore: Sendable {
         try database.run(
             "INSERT INTO documents (tbl, key, value) VALUES (?, ?, ?) "
                 + "ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value",
-            [.text(table), .text(key), .text(value.serialized())])
+            [.text(table), .text(key), .text(StoredValue.encode(value))])
+    }
+
+    /// Stores `value` under `key` only if the stored value equals `expected` (nil: no value
+    /// stored), atomically — across threads and processes (`BEGIN IMMEDIATE`). Returns nil when
+    /// it was written, else the value found there (`.null` when there was none).
+    public func putDocument(table: String, key: String, value: JSON, ifCurrent expected: JSON?) throws(StoreError) -> JSON? {
+        try database.transaction { () throws(StoreError) -> JSON? in
+            let current = try document(table: table, key: key)
+            guard current == expected else { return .some(current ?? .null) }
+            try putDocument(table: table, key: key, value: value)
+            return Optional<JSON>.none
+        }
     }
 
     /// The value stored under `key` in `table`, or nil.
@@ -62,13 +74,14 @@ public final class StateStore: Sendable {
 
     // MARK: Objects (buckets)
 
-    /// Stores `data` under `key` in `bucket`, replacing any previous object.
-    public func putObject(bucket: String, key: String, data: [UInt8]) throws(StoreError) {
+    /// Stores `data` under `key` in `bucket`, replacing any previous object. `contentType` is
+    /// the media type of binary data; nil marks text.
+    public func putObject(bucket: String, key: String, data: [UInt8], contentType: String? = nil) throws(StoreError) {
         try Self.validateObjectKey(key)
         try database.run(
-            "INSERT INTO objects (bucket, key, data) VALUES (?, ?, ?) "
-                + "ON CONFLICT (bucket, key) DO UPDATE SET data = excluded.data",
-            [.text(bucket), .text(key), .blob(data)])
+            "INSERT INTO objects (bucket, key, data, content_type) VALUES (?, ?, ?, ?) "
+                + "ON CONFLICT (bucket, key) DO UPDATE SET data = excluded.data, content_type = excluded.content_type",
+            [.text(bucket), .text(key), .blob(data), .optionalText(contentType)])
     }
 
     /// Stores the UTF-8 bytes of `text` under `key` in `bucket`.
@@ -78,10 +91,17 @@ public final class StateStore: Sendable {
 
     /// The bytes stored under `key` in `bucket`, or nil.
     public func object(bucket: String, key: String) throws(StoreError) -> [UInt8]? {
+        try storedObject(bucket: bucket, key: key)?.data
+    }
+
+    /// The bytes under `key` in `bucket` with the media type they were stored with (nil for
+    /// text), or nil when there is no such object.
+    public func storedObject(bucket: String, key: String) throws(StoreError) -> (data: [UInt8], contentType: String?)? {
         try Self.validateObjectKey(key)
-        return try database.queryFirst(
-            "SELECT data FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .text(key)]
-        )?.blob(0)
+        guard let row = try database.queryFirst(
+            "SELECT data, content_type FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .text(key)])
+        else { return nil }
+        return (try row.blob(0), try row.optionalString(1))
     }
 
     /// The object under `key` decoded as UTF-8 (invalid sequences replaced), or nil.
@@ -149,6 +169,32 @@ public final class StateStore: Sendable {
             [.text(name), .real(time)])
     }
 
+    /// Records a schedule's interval or cron text and its next firing (nil: the running version
+    /// does not have it), for `infc status` and `infc schedule list`.
+    public func setScheduleState(_ name: String, every: String, nextFire: Double?, now: Double) throws(StoreError) {
+        try database.run(
+            "INSERT INTO schedules (name, last_fire, every, next_fire) VALUES (?1, ?4, ?2, ?3) "
+                + "ON CONFLICT (name) DO UPDATE SET every = excluded.every, next_fire = excluded.next_fire",
+            [.text(name), .text(every), nextFire.map { .real($0) } ?? .null, .real(now)])
+    }
+
+    /// Marks every schedule not in `names` as not scheduled (its next firing NULL).
+    public func retireSchedules(except names: [String]) throws(StoreError) {
+        let list = JSON.array(names.map { .string($0) }).serialized()
+        try database.run(
+            "UPDATE schedules SET next_fire = NULL WHERE next_fire IS NOT NULL AND name NOT IN (SELECT value FROM json_each(?))",
+            [.text(list)])
+    }
+
+    /// The schedules the runtime has recorded, by name.
+    public func scheduleStates() throws(StoreError) -> [ScheduleState] {
+        try database.query("SELECT name, every, last_fire, next_fire FROM schedules WHERE every IS NOT NULL AND next_fire IS NOT NULL ORDER BY name").map {
+            row throws(StoreError) in
+            ScheduleState(name: try row.string(0), every: try row.optionalString(1), lastFire: try row.double(2),
+                          nextFire: try row.optionalDouble(3))
+        }
+    }
+
     // MARK: Invocation counters
 
     /// Counts one invocation of `function` (and one failure when `failed`).
@@ -185,11 +231,7 @@ public final class StateStore: Sendable {
 
     /// Parses a stored JSON text; a failure means the file was altered outside infc.
     static func decode(_ text: String) throws(StoreError) -> JSON {
-        do {
-            return try JSON.parse(text)
-        } catch {
-            throw .corruptValue("stored JSON does not parse: \(error.description)")
-        }
+        try StoredValue.decode(text)
     }
 
     static func decode(_ text: String?) throws(StoreError) -> JSON? {
@@ -208,6 +250,16 @@ public struct ObjectSummary: Sendable, Hashable {
         self.key = key
         self.size = size
     }
+}
+
+/// A schedule as the runtime last recorded it.
+public struct ScheduleState: Sendable, Hashable {
+    public var name: String
+    /// `5m`-style interval or the cron text.
+    public var every: String?
+    public var lastFire: Double
+    /// When it fires next (as of the runtime's last look).
+    public var nextFire: Double?
 }
 
 /// How often a function ran, and how many of those runs failed.

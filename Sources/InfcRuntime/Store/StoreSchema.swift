@@ -3,7 +3,7 @@
 /// The schema of the state database. `migrations[i]` takes `PRAGMA user_version` from `i` to
 /// `i + 1`; entries are only ever appended, never edited, so old state files keep upgrading.
 enum StoreSchema {
-    static let migrations: [String] = [version1, version2, version3]
+    static let migrations: [String] = [version1, version2, version3, version4, version5, version6]
 
     /// Times are REAL seconds since the epoch, supplied by the caller. JSON values are stored as
     /// their serialized text.
@@ -108,5 +108,26 @@ enum StoreSchema {
     /// Records of earlier versions are dropped with the table.
     static let version3 = """
         DROP TABLE invocations;
+        """
+
+    /// Objects keep the media type they were stored with: bytes put in a bucket come back as the
+    /// same bytes of the same type. NULL is an object stored from text (every earlier object).
+    static let version4 = """
+        ALTER TABLE objects ADD COLUMN content_type TEXT;
+        """
+
+    /// Every failed attempt of a message, not only the last: a JSON list of `{"at": TIME,
+    /// "error": TEXT}`, oldest first, carried into the dead letter. NULL: no attempt failed yet.
+    static let version5 = """
+        ALTER TABLE queue_messages ADD COLUMN errors TEXT;
+        ALTER TABLE dead_letters ADD COLUMN errors TEXT;
+        """
+
+    /// What `infc status` and `infc schedule list` show without the manifest: each schedule's
+    /// interval or cron text and its next firing, written by the runtime's scheduler (NULL for a
+    /// schedule the running version no longer has).
+    static let version6 = """
+        ALTER TABLE schedules ADD COLUMN every TEXT;
+        ALTER TABLE schedules ADD COLUMN next_fire REAL;
         """
 }
