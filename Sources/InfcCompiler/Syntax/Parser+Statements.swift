@@ -12,7 +12,8 @@ extension Parser {
         }
         defer { exitNesting() }
         var statements: [Stmt] = []
-        while kind != .rightBrace && kind != .eof {
+        var progress = LoopProgress()
+        while kind != .rightBrace && kind != .eof && progress.check(self) {
             if eat(.semicolon) { continue }
             if current.atLineStart && looksLikeDeclaration {
                 break  // a missing `}`: let the declaration parser take over
