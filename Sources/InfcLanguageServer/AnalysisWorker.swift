@@ -18,6 +18,11 @@ final class AnalysisWorker: @unchecked Sendable {
     private var dueDiagnostics: [String: UInt64] = [:]
     private var stopped = false
 
+    /// The latest finished compilation of each document, for requests answered off the worker
+    /// when it is slow. Guarded by `lastLock` (taken last, held briefly).
+    private let lastLock = Lock()
+    private var last: [String: Compilation] = [:]
+
     // Worker thread only.
     private var cache: [String: (revision: Int, compilation: Compilation)] = [:]
     /// Compilations replaced in the cache, freed by this thread once it has been idle for
@@ -63,7 +68,10 @@ final class AnalysisWorker: @unchecked Sendable {
     func forget(uri: String) {
         condition.lock()
         dueDiagnostics[uri] = nil
-        jobs.append { [self] in cache[uri] = nil }
+        jobs.append { [self] in
+            cache[uri] = nil
+            lastLock.withLock { last[uri] = nil }
+        }
         condition.signal()
         condition.unlock()
     }
@@ -77,8 +85,14 @@ final class AnalysisWorker: @unchecked Sendable {
             if let old = cache.updateValue((document.revision, compilation), forKey: document.uri) {
                 retired.append(old.compilation)
             }
+            lastLock.withLock { last[document.uri] = compilation }
         }
         return compilation
+    }
+
+    /// The latest compilation of `uri` the worker finished, if any. Any thread.
+    func lastCompilation(of uri: String) -> Compilation? {
+        lastLock.withLock { last[uri] }
     }
 
     private func loop() {
