@@ -17,6 +17,10 @@ final class AnalysisWorker: @unchecked Sendable {
     private var jobs: [@Sendable () -> Void] = []
     private var dueDiagnostics: [String: UInt64] = [:]
     private var stopped = false
+    /// Set with `stopped` when the worker should first finish its queued jobs and the
+    /// diagnostics already due.
+    private var draining = false
+    private let finished = DispatchSemaphore(value: 0)
 
     /// The latest finished compilation of each document, for requests answered off the worker
     /// when it is slow. Guarded by `lastLock` (taken last, held briefly).
@@ -33,6 +37,7 @@ final class AnalysisWorker: @unchecked Sendable {
     private var retired: [Compilation] = []
     static let idleBeforeFreeing = 0.03
     static let maxRetired = 4
+    static let drainLimit = 10.0
 
     func start() {
         let thread = Thread { [self] in loop() }
@@ -41,11 +46,15 @@ final class AnalysisWorker: @unchecked Sendable {
         thread.start()
     }
 
-    func stop() {
+    /// Stops the worker: at once, or (`drain`) after the queued jobs and the diagnostics already
+    /// due, waiting for that up to `drainLimit` seconds.
+    func stop(drain: Bool = false) {
         condition.lock()
         stopped = true
+        draining = drain
         condition.signal()
         condition.unlock()
+        if drain { _ = finished.wait(timeout: .now() + AnalysisWorker.drainLimit) }
     }
 
     func enqueue(_ job: @escaping @Sendable () -> Void) {
@@ -101,15 +110,18 @@ final class AnalysisWorker: @unchecked Sendable {
             var job: (@Sendable () -> Void)?
             var dueURI: String?
             while job == nil && dueURI == nil {
-                if stopped {
+                let now = DispatchTime.now().uptimeNanoseconds
+                if stopped && (!draining || jobs.isEmpty && !dueDiagnostics.values.contains { $0 <= now }) {
+                    // Jobs left (a stop without draining) hold the server: dropped with the thread.
+                    jobs.removeAll()
                     condition.unlock()
+                    finished.signal()
                     return
                 }
                 if !jobs.isEmpty {
                     job = jobs.removeFirst()
                     break
                 }
-                let now = DispatchTime.now().uptimeNanoseconds
                 let due = dueDiagnostics.min(by: { $0.value < $1.value })
                 if let (uri, deadline) = due, deadline <= now {
                     dueDiagnostics[uri] = nil

@@ -46,9 +46,9 @@ public final class LanguageServer: @unchecked Sendable {
     public func run(input: Int32 = 0, output: Int32 = 1) -> Int32 {
         signal(SIGPIPE, SIG_IGN)   // a vanished client must end the loop, not the process
         writer = MessageWriter(fd: output)
-        worker.onDiagnosticsDue = { [self] uri in publishDiagnostics(uri: uri) }
+        // Weak: the server owns the worker (a server per process, but the fuzzer runs many).
+        worker.onDiagnosticsDue = { [weak self] uri in self?.publishDiagnostics(uri: uri) }
         worker.start()
-        defer { worker.stop() }
         let reader = MessageReader(fd: input)
         while let frame = reader.next() {
             guard case .body(let bytes) = frame else { continue }   // a header without a length: skipped
@@ -59,8 +59,13 @@ public final class LanguageServer: @unchecked Sendable {
                 sendError(id: nil, .parseError, "invalid JSON: \(error)")
                 continue
             }
-            if let exitCode = handle(message) { return exitCode }
+            if let exitCode = handle(message) {
+                worker.stop()
+                return exitCode
+            }
         }
+        // The end of input: what was asked is still answered (and what fell due published).
+        worker.stop(drain: true)
         return shutdownReceived ? 0 : 1
     }
 
@@ -133,7 +138,7 @@ public final class LanguageServer: @unchecked Sendable {
                 // the deadline without a worker (a slow analysis), at once.
                 lock.withLock { _ = pending.insert(id) }
                 worker.enqueue { [self] in answer(id, with: .null) }
-                DispatchQueue.global().asyncAfter(deadline: .now() + requestDeadline) { [self] in answer(id, with: .null) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + requestDeadline) { [weak self] in self?.answer(id, with: .null) }
             case "workspace/executeCommand":
                 guard let uri = params?["arguments"]?.arrayValue?.first?.stringValue else {
                     sendError(id: id, .invalidParams, "`params.arguments` must start with the document's URI")
@@ -204,14 +209,15 @@ public final class LanguageServer: @unchecked Sendable {
             let analysis = Analysis(uri: uri, compilation: worker.compilation(for: snapshot), client: client)
             respond(id, feature, analysis, params)
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + requestDeadline) { [self] in
-            guard let last = lock.withLock({ pending.contains(id) ? worker.lastCompilation(of: uri) : nil }) else {
+        DispatchQueue.global().asyncAfter(deadline: .now() + requestDeadline) { [weak self] in
+            guard let self else { return }
+            guard let last = lock.withLock({ self.pending.contains(id) ? self.worker.lastCompilation(of: uri) : nil }) else {
                 answerLate(id)
                 return
             }
             // On a thread of its own with the worker's stack: features walk the tree recursively.
-            let thread = Thread { [self] in
-                respond(id, feature, Analysis(uri: uri, compilation: last, client: client), params)
+            let thread = Thread {
+                self.respond(id, feature, Analysis(uri: uri, compilation: last, client: client), params)
             }
             thread.stackSize = AnalysisWorker.stackSize
             thread.start()
