@@ -1,7 +1,10 @@
 // End-to-end tests with real editors as the language server's client: Neovim (headless) with
 // the setup docs/editors.md gives (editors/neovim/infc.lua) opens Editors/cafe.inf, and
 // Editors/neovim-session.lua checks diagnostics after non-ASCII text, hover, definition,
-// completion after `orders.`, a quick fix applied, and the server's clean exit.
+// completion after `orders.`, a quick fix applied, and the server's clean exit; Emacs (batch)
+// with eglot and editors/emacs/infc.el does the same through Editors/emacs-session.el, where
+// hover is plain text (eglot without markdown-mode asks for it) and shutdown and exit carry
+// `"params": null`.
 import Foundation
 import Testing
 
@@ -50,5 +53,17 @@ import Testing
              "-c", "luafile " + Self.editors.appendingPathComponent("neovim-session.lua").path, file.path]
         }
         #expect(out == "ok\n", "Neovim session: \(out)")
+    }
+
+    @Test(.enabled(if: executable("emacs") != nil, "emacs is not installed (scripts/install-test-deps.sh installs it)"))
+    func emacsWithEglot() throws {
+        let emacs = try #require(Self.executable("emacs"))
+        // `-q`, not `-Q`: no init file, but the site start-up that puts Debian's elpa-eglot on
+        // the load path (HOME is a fresh directory, so no user packages either).
+        let out = try Self.session(emacs) { _, _ in
+            ["--batch", "-q", "-l", CLI.root.appendingPathComponent("editors/emacs/infc.el").path,
+             "-l", Self.editors.appendingPathComponent("emacs-session.el").path]
+        }
+        #expect(out == "ok\n", "Emacs session: \(out)")
     }
 }
