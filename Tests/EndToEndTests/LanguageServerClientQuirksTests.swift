@@ -145,3 +145,44 @@ import Testing
         #expect(client.waitForExit() == 0)
     }
 }
+
+extension LanguageServerClientQuirksTests {
+    /// With a deadline shorter than any analysis, requests sent while a large document is being
+    /// compiled are still answered: from the last finished compilation, or (before the first)
+    /// refused with RequestFailed — never left waiting. The first fresh compilation then answers
+    /// as usual.
+    @Test func requestsPastTheirDeadlineAreAnswered() throws {
+        let client = try LSPTestClient(arguments: ["--debounce-ms", "0", "--request-deadline-ms", "0"])
+        _ = try client.request("initialize", ["capabilities": [:]])
+        client.notify("initialized")
+        // 200 copies of the shop's handlers under new names: thousands of lines.
+        var big = Self.shop
+        for i in 0..<200 { big += "\nfn helper\(i)(x) {\n  let y = x + \(i)\n  return orders.get(y)\n}\n" }
+        client.notify("textDocument/didOpen", ["textDocument": ["uri": .string(Self.uri), "languageId": "infc", "version": 1, "text": .string(big)]])
+        var ids: [JSON] = []
+        for _ in 0..<5 { ids.append(client.sendRequest("textDocument/documentSymbol", ["textDocument": ["uri": .string(Self.uri)]])) }
+        for id in ids {
+            let answer = try client.response(to: id)
+            #expect(answer["result"]?.arrayValue != nil || answer["error"]?["code"] == -32803, "answer: \(answer)")
+        }
+        _ = try client.diagnostics(for: Self.uri, "on open")
+        // Edits and requests interleaved: every request gets exactly one answer.
+        ids = []
+        for version in 2..<6 {
+            client.notify("textDocument/didChange", [
+                "textDocument": ["uri": .string(Self.uri), "version": .int(version)],
+                "contentChanges": [["range": lspRange(0, 0, 0, 0), "text": "\n"]],
+            ])
+            ids.append(client.sendRequest("textDocument/hover", ["textDocument": ["uri": .string(Self.uri)], "position": lspPosition(5, 2)]))
+        }
+        for id in ids {
+            let answer = try client.response(to: id)
+            #expect(answer["error"] == nil, "answer: \(answer)")
+        }
+        _ = try client.request("shutdown")
+        client.notify("exit")
+        #expect(client.waitForExit() == 0)
+        let duplicates = client.drain().filter { $0["id"] != nil }
+        #expect(duplicates.isEmpty, "second answers: \(duplicates)")
+    }
+}
