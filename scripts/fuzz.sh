@@ -65,14 +65,14 @@ for target in "${TARGETS[@]}"; do
     # Leaks are checked by the front end's target only: in the language server's, LeakSanitizer
     # reports 24-byte syntax-node boxes of the server's compilations (allocated by the parser)
     # after an input; the cause is not established yet (the server's threads and 1 s deadline
-    # timers outlive the input), so that target runs without leak detection.
-    extra=()
-    [ "$target" = lsp ] && extra=(-detect_leaks=0)
+    # timers outlive the input), so that target runs without leak detection (per input and at exit).
+    extra=() asan=${ASAN_OPTIONS:-}
+    if [ "$target" = lsp ]; then extra=(-detect_leaks=0); asan="detect_leaks=0${asan:+:$asan}"; fi
     corpus="$OUT/corpus/$target"
     mkdir -p "$corpus"
     seed_dir=$(seeds "$target")
     echo "fuzz: $target for ${SECONDS_PER_TARGET}s" >&2
-    if ! "$OUT/$target-fuzzer" "$corpus" "$seed_dir" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 \
+    if ! ASAN_OPTIONS="$asan" "$OUT/$target-fuzzer" "$corpus" "$seed_dir" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 \
             -rss_limit_mb=4096 -max_len=65536 -artifact_prefix="$OUT/findings/$target-" -print_final_stats=1 "${extra[@]}" \
             >"$OUT/$target.log" 2>&1; then
         echo "fuzz: $target found a problem; see $OUT/$target.log and $OUT/findings/" >&2
