@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 SCRATCH ?= .build
 INFC := $(SCRATCH)/release/infc
 
-.PHONY: build test demo install install-files bench test-deps clean
+.PHONY: build test demo install install-files bench test-deps clean fuzz fuzz-smoke
 
 # Release, with the Swift runtime linked statically (scripts/build-release.sh says why).
 build:
@@ -14,6 +14,16 @@ build:
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# libFuzzer targets of Tests/Fuzz (scripts/fuzz.sh): the front end and the language server.
+# `make fuzz` runs each FUZZ_SECONDS (default 300); `make test` runs each for 60 s.
+FUZZ_SECONDS ?= 300
+fuzz:
+	SWIFTC=$(SWIFT)c bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	SWIFTC=$(SWIFT)c bash scripts/fuzz.sh 60
 
 test-deps:
 	@bash scripts/install-test-deps.sh

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Swift toolchain, when it is missing:
 # libsqlite3-dev (the runtime's state store), graphviz (`dot` renders every example's graph in
-# the tests) and the pinned Python tools of scripts/test-requirements.txt.
+# the tests), neovim, emacs-nox and elpa-eglot (real editors driving the language server) and the pinned Python tools of scripts/test-requirements.txt.
 set -euo pipefail
 need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
+# Neovim (Debian's, 0.7.2 on bookworm): a real client of `infc lsp` in EditorClientTests.
+command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
+# Emacs 28 (bookworm) with eglot 1.9 from elpa-eglot: the other real client.
+command -v emacs >/dev/null 2>&1 || need_apt+=(emacs-nox)
+dpkg -s elpa-eglot >/dev/null 2>&1 || need_apt+=(elpa-eglot)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_apt[*]} (test dependencies)"

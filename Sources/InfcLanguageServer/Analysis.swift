@@ -11,16 +11,28 @@ enum Feature: String {
     case completion = "textDocument/completion"
     case codeAction = "textDocument/codeAction"
     case codeLens = "textDocument/codeLens"
+    case executeCommand = "workspace/executeCommand"
 
     /// The answer for a document that is not open.
     var emptyResult: JSON {
         switch self {
-        case .hover, .definition: return .null
+        case .hover, .definition, .executeCommand: return .null
         case .references, .documentSymbol, .completion, .codeAction, .codeLens: return []
         }
     }
 
-    func answer(_ analysis: Analysis, _ params: JSON) throws(RequestError) -> JSON {
+    /// A request's result and the notifications sent just before it.
+    struct Answer {
+        var result: JSON
+        var notifications: [JSON] = []
+    }
+
+    func answer(_ analysis: Analysis, _ params: JSON) throws(RequestError) -> Answer {
+        if self == .executeCommand { return try CodeLensProvider.execute(analysis, params) }
+        return Answer(result: try result(analysis, params))
+    }
+
+    private func result(_ analysis: Analysis, _ params: JSON) throws(RequestError) -> JSON {
         switch self {
         case .hover: return HoverProvider.hover(analysis, at: try analysis.offset(params))
         case .definition: return Navigation.definition(analysis, at: try analysis.offset(params))
@@ -31,6 +43,7 @@ enum Feature: String {
         case .completion: return CompletionProvider.complete(analysis, at: try analysis.offset(params))
         case .codeAction: return CodeActions.actions(analysis, params: params)
         case .codeLens: return CodeLensProvider.lenses(analysis)
+        case .executeCommand: return .null
         }
     }
 }

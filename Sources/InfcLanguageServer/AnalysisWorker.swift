@@ -17,6 +17,15 @@ final class AnalysisWorker: @unchecked Sendable {
     private var jobs: [@Sendable () -> Void] = []
     private var dueDiagnostics: [String: UInt64] = [:]
     private var stopped = false
+    /// Set with `stopped` when the worker should first finish its queued jobs and the
+    /// diagnostics already due.
+    private var draining = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// The latest finished compilation of each document, for requests answered off the worker
+    /// when it is slow. Guarded by `lastLock` (taken last, held briefly).
+    private let lastLock = Lock()
+    private var last: [String: Compilation] = [:]
 
     // Worker thread only.
     private var cache: [String: (revision: Int, compilation: Compilation)] = [:]
@@ -28,6 +37,7 @@ final class AnalysisWorker: @unchecked Sendable {
     private var retired: [Compilation] = []
     static let idleBeforeFreeing = 0.03
     static let maxRetired = 4
+    static let drainLimit = 10.0
 
     func start() {
         let thread = Thread { [self] in loop() }
@@ -36,11 +46,15 @@ final class AnalysisWorker: @unchecked Sendable {
         thread.start()
     }
 
-    func stop() {
+    /// Stops the worker: at once, or (`drain`) after the queued jobs and the diagnostics already
+    /// due, waiting for that up to `drainLimit` seconds.
+    func stop(drain: Bool = false) {
         condition.lock()
         stopped = true
+        draining = drain
         condition.signal()
         condition.unlock()
+        if drain { _ = finished.wait(timeout: .now() + AnalysisWorker.drainLimit) }
     }
 
     func enqueue(_ job: @escaping @Sendable () -> Void) {
@@ -63,7 +77,10 @@ final class AnalysisWorker: @unchecked Sendable {
     func forget(uri: String) {
         condition.lock()
         dueDiagnostics[uri] = nil
-        jobs.append { [self] in cache[uri] = nil }
+        jobs.append { [self] in
+            cache[uri] = nil
+            lastLock.withLock { last[uri] = nil }
+        }
         condition.signal()
         condition.unlock()
     }
@@ -77,8 +94,14 @@ final class AnalysisWorker: @unchecked Sendable {
             if let old = cache.updateValue((document.revision, compilation), forKey: document.uri) {
                 retired.append(old.compilation)
             }
+            lastLock.withLock { last[document.uri] = compilation }
         }
         return compilation
+    }
+
+    /// The latest compilation of `uri` the worker finished, if any. Any thread.
+    func lastCompilation(of uri: String) -> Compilation? {
+        lastLock.withLock { last[uri] }
     }
 
     private func loop() {
@@ -87,15 +110,18 @@ final class AnalysisWorker: @unchecked Sendable {
             var job: (@Sendable () -> Void)?
             var dueURI: String?
             while job == nil && dueURI == nil {
-                if stopped {
+                let now = DispatchTime.now().uptimeNanoseconds
+                if stopped && (!draining || jobs.isEmpty && !dueDiagnostics.values.contains { $0 <= now }) {
+                    // Jobs left (a stop without draining) hold the server: dropped with the thread.
+                    jobs.removeAll()
                     condition.unlock()
+                    finished.signal()
                     return
                 }
                 if !jobs.isEmpty {
                     job = jobs.removeFirst()
                     break
                 }
-                let now = DispatchTime.now().uptimeNanoseconds
                 let due = dueDiagnostics.min(by: { $0.value < $1.value })
                 if let (uri, deadline) = due, deadline <= now {
                     dueDiagnostics[uri] = nil

@@ -23,7 +23,12 @@ enum CompletionProvider {
         } else {
             items = nameItems(a, at: offset)
         }
-        return ["isIncomplete": false, "items": .array(items)]
+        guard !a.client.markdownDocumentation else { return ["isIncomplete": false, "items": .array(items)] }
+        let plain = items.map { item -> JSON in
+            guard let markdown = item["documentation"]?["value"]?.stringValue else { return item }
+            return item.setting("documentation", ["kind": "plaintext", "value": .string(Markup.plainText(markdown))])
+        }
+        return ["isIncomplete": false, "items": .array(plain)]
     }
 
     // MARK: After a dot

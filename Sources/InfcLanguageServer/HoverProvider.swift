@@ -7,7 +7,10 @@ import InfcCompiler
 enum HoverProvider {
     static func hover(_ a: Analysis, at offset: Int) -> JSON {
         guard let (markdown, range) = content(a, at: offset) else { return .null }
-        return ["contents": ["kind": "markdown", "value": .string(markdown)], "range": Positions.range(range, in: a.file)]
+        let contents: JSON = a.client.markdownHover
+            ? ["kind": "markdown", "value": .string(markdown)]
+            : ["kind": "plaintext", "value": .string(Markup.plainText(markdown))]
+        return ["contents": contents, "range": Positions.range(range, in: a.file)]
     }
 
     /// The Markdown for whatever is under the cursor, and the range it describes.

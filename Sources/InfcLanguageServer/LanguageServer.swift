@@ -16,6 +16,9 @@ public final class LanguageServer: @unchecked Sendable {
     let serverVersion: String
     /// How long a change waits for the next one before its diagnostics are computed.
     let diagnosticsDelay: Double
+    /// How long a request may wait for the worker before it is answered from the document's
+    /// last finished compilation (or refused): a slow analysis never leaves an editor waiting.
+    let requestDeadline: Double
 
     // Reader thread only.
     private var state = State.uninitialized
@@ -32,9 +35,10 @@ public final class LanguageServer: @unchecked Sendable {
     var nextRevision = 0
     private var pending: Set<JSON> = []
 
-    public init(serverVersion: String = "0", diagnosticsDelay: Double = 0.05) {
+    public init(serverVersion: String = "0", diagnosticsDelay: Double = 0.05, requestDeadline: Double = 1) {
         self.serverVersion = serverVersion
         self.diagnosticsDelay = diagnosticsDelay
+        self.requestDeadline = requestDeadline
     }
 
     /// Serves one client until `exit` or the end of input. Returns the process exit code: 0 when
@@ -42,9 +46,9 @@ public final class LanguageServer: @unchecked Sendable {
     public func run(input: Int32 = 0, output: Int32 = 1) -> Int32 {
         signal(SIGPIPE, SIG_IGN)   // a vanished client must end the loop, not the process
         writer = MessageWriter(fd: output)
-        worker.onDiagnosticsDue = { [self] uri in publishDiagnostics(uri: uri) }
+        // Weak: the server owns the worker (a server per process, but the fuzzer runs many).
+        worker.onDiagnosticsDue = { [weak self] uri in self?.publishDiagnostics(uri: uri) }
         worker.start()
-        defer { worker.stop() }
         let reader = MessageReader(fd: input)
         while let frame = reader.next() {
             guard case .body(let bytes) = frame else { continue }   // a header without a length: skipped
@@ -55,8 +59,13 @@ public final class LanguageServer: @unchecked Sendable {
                 sendError(id: nil, .parseError, "invalid JSON: \(error)")
                 continue
             }
-            if let exitCode = handle(message) { return exitCode }
+            if let exitCode = handle(message) {
+                worker.stop()
+                return exitCode
+            }
         }
+        // The end of input: what was asked is still answered (and what fell due published).
+        worker.stop(drain: true)
         return shutdownReceived ? 0 : 1
     }
 
@@ -92,7 +101,9 @@ public final class LanguageServer: @unchecked Sendable {
             sendError(id: id, .invalidRequest, "`jsonrpc` must be \"2.0\"")
             return nil
         }
-        let params = object["params"]
+        // `"params": null` is no params (eglot sends it with `shutdown`, lsp-mode with `exit`).
+        var params = object["params"]
+        if params == .null { params = Optional<JSON>.none }
         if let params, params.objectValue == nil, params.arrayValue == nil {
             if let id { sendError(id: id, .invalidParams, "`params` must be an object or an array") }
             return nil
@@ -123,14 +134,27 @@ public final class LanguageServer: @unchecked Sendable {
             case "shutdown":
                 state = .shutDown
                 shutdownReceived = true
-                // Through the worker: every request received before is answered first.
-                worker.enqueue { [self] in send(result: .null, id: id) }
+                // Through the worker: every request received before is answered first; after
+                // the deadline without a worker (a slow analysis), at once.
+                lock.withLock { _ = pending.insert(id) }
+                worker.enqueue { [self] in answer(id, with: .null) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + requestDeadline) { [weak self] in self?.answer(id, with: .null) }
+            case "workspace/executeCommand":
+                guard let uri = params?["arguments"]?.arrayValue?.first?.stringValue else {
+                    sendError(id: id, .invalidParams, "`params.arguments` must start with the document's URI")
+                    return
+                }
+                analyze(.executeCommand, id: id, uri: uri, params: params ?? [:])
             default:
                 guard let feature = Feature(rawValue: method) else {
                     sendError(id: id, .methodNotFound, "unknown method `\(method)`")
                     return
                 }
-                analyze(feature, id: id, params: params ?? [:])
+                guard let uri = params?["textDocument"]?["uri"]?.stringValue else {
+                    sendError(id: id, .invalidParams, "`params.textDocument.uri` is required")
+                    return
+                }
+                analyze(feature, id: id, uri: uri, params: params ?? [:])
             }
         }
     }
@@ -160,6 +184,7 @@ public final class LanguageServer: @unchecked Sendable {
             "completionProvider": ["triggerCharacters": ["."], "resolveProvider": false],
             "codeActionProvider": ["codeActionKinds": ["quickfix"]],
             "codeLensProvider": ["resolveProvider": false],
+            "executeCommandProvider": ["commands": .array(CodeLensProvider.commands.map { .string($0) })],
         ]
         return ["capabilities": capabilities, "serverInfo": ["name": .string(ServerInfo.name), "version": .string(serverVersion)]]
     }
@@ -167,11 +192,9 @@ public final class LanguageServer: @unchecked Sendable {
     // MARK: Requests that need a compilation
 
     /// Queues a feature request on the worker; the answer is sent unless it was cancelled first.
-    private func analyze(_ feature: Feature, id: JSON, params: JSON) {
-        guard let uri = params["textDocument"]?["uri"]?.stringValue else {
-            sendError(id: id, .invalidParams, "`params.textDocument.uri` is required")
-            return
-        }
+    /// A request the worker has not answered within `requestDeadline` (an analysis is slow) is
+    /// answered from the document's last finished compilation, or refused when there is none.
+    private func analyze(_ feature: Feature, id: JSON, uri: String, params: JSON) {
         let snapshot: Document? = lock.withLock {
             if documents[uri] != nil { pending.insert(id) }
             return documents[uri]
@@ -184,14 +207,53 @@ public final class LanguageServer: @unchecked Sendable {
         worker.enqueue { [self] in
             guard lock.withLock({ pending.contains(id) }) else { return }
             let analysis = Analysis(uri: uri, compilation: worker.compilation(for: snapshot), client: client)
-            let response: JSON
-            do throws(RequestError) {
-                response = ["jsonrpc": "2.0", "id": id, "result": try feature.answer(analysis, params)]
-            } catch {
-                response = errorMessage(id: id, .invalidParams, error.message)
+            respond(id, feature, analysis, params)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + requestDeadline) { [weak self] in
+            guard let self else { return }
+            guard let last = lock.withLock({ self.pending.contains(id) ? self.worker.lastCompilation(of: uri) : nil }) else {
+                answerLate(id)
+                return
             }
-            lock.withLock {
-                if pending.remove(id) != nil { writer.send(response) }
+            // On a thread of its own with the worker's stack: features walk the tree recursively.
+            let thread = Thread {
+                self.respond(id, feature, Analysis(uri: uri, compilation: last, client: client), params)
+            }
+            thread.stackSize = AnalysisWorker.stackSize
+            thread.start()
+        }
+    }
+
+    /// Answers a feature request from `analysis`, unless it was answered or cancelled already.
+    private func respond(_ id: JSON, _ feature: Feature, _ analysis: Analysis, _ params: JSON) {
+        var response: JSON
+        var messages: [JSON] = []
+        do throws(RequestError) {
+            let answer = try feature.answer(analysis, params)
+            response = ["jsonrpc": "2.0", "id": id, "result": answer.result]
+            messages = answer.notifications
+        } catch {
+            response = errorMessage(id: id, .invalidParams, error.message)
+        }
+        lock.withLock {
+            guard pending.remove(id) != nil else { return }
+            for m in messages { writer.send(m) }
+            writer.send(response)
+        }
+    }
+
+    /// Answers `id` with `result` unless it was answered already.
+    private func answer(_ id: JSON, with result: JSON) {
+        lock.withLock {
+            if pending.remove(id) != nil { send(result: result, id: id) }
+        }
+    }
+
+    /// Refuses a request still waiting at its deadline with no compilation to answer from.
+    private func answerLate(_ id: JSON) {
+        lock.withLock {
+            if pending.remove(id) != nil {
+                writer.send(errorMessage(id: id, .requestFailed, "the document is still being analysed; ask again"))
             }
         }
     }
@@ -227,12 +289,26 @@ public final class LanguageServer: @unchecked Sendable {
 struct ClientOptions: Sendable {
     /// `DocumentSymbol[]` (a tree) rather than `SymbolInformation[]` (a flat list).
     var hierarchicalSymbols = false
+    /// Hover contents and completion documentation in Markdown, or else plain text: what
+    /// `hover.contentFormat` and `completionItem.documentationFormat` prefer (Markdown when the
+    /// client does not say).
+    var markdownHover = true
+    var markdownDocumentation = true
 
     init() {}
 
     init(initializeParams params: JSON) {
         let textDocument = params["capabilities"]?["textDocument"]
         hierarchicalSymbols = textDocument?["documentSymbol"]?["hierarchicalDocumentSymbolSupport"]?.boolValue ?? false
+        markdownHover = Self.prefersMarkdown(textDocument?["hover"]?["contentFormat"])
+        markdownDocumentation = Self.prefersMarkdown(textDocument?["completion"]?["completionItem"]?["documentationFormat"])
+    }
+
+    /// True unless the client lists formats and `plaintext` comes before `markdown` (or
+    /// `markdown` is missing): the list is in the client's order of preference.
+    static func prefersMarkdown(_ formats: JSON?) -> Bool {
+        guard let list = formats?.arrayValue?.compactMap(\.stringValue), !list.isEmpty else { return true }
+        return list.first { $0 == "markdown" || $0 == "plaintext" } != "plaintext"
     }
 }
 

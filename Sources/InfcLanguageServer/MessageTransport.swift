@@ -13,6 +13,7 @@ public enum RPCErrorCode: Int, Sendable {
     case internalError = -32603
     case serverNotInitialized = -32002
     case requestCancelled = -32800
+    case requestFailed = -32803
 }
 
 /// One frame read off the input: a body, or a header block the reader had to give up on.

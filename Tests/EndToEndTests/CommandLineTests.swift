@@ -118,6 +118,25 @@ struct CLI {
         #expect(!manifest.contains(dir.path))
     }
 
+    /// Inputs that once made the front end spin forever (Tests/Golden/check/recovery_*.inf, one
+    /// of them 7 bytes: `app x{)`): every command that compiles reports them and exits 1.
+    @Test func recoveryReproducersEndEveryCommand() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases = try FileManager.default.contentsOfDirectory(atPath: CLI.root.appendingPathComponent("Tests/Golden/check").path)
+            .filter { $0.hasPrefix("recovery_") && $0.hasSuffix(".inf") }.sorted()
+        #expect(cases.count >= 6)
+        for name in cases {
+            let file = "Tests/Golden/check/\(name)"
+            for args in [["check", file], ["build", file, "-o", dir.appendingPathComponent("out").path],
+                         ["explain", file], ["graph", file]] {
+                let r = try CLI.run(args)
+                #expect(r.status == 1, "infc \(args.joined(separator: " ")): \(r.status) \(r.stdout)\(r.stderr)")
+                #expect((r.stdout + r.stderr).contains("error[E01"), "infc \(args.joined(separator: " ")) reported no syntax error")
+            }
+        }
+    }
+
     @Test func buildRefusesErrorsAndWritesNothing() throws {
         let dir = try CLI.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -5,7 +5,8 @@
 extension Parser {
     func parseDeclarations() -> [Declaration] {
         var decls: [Declaration] = []
-        while kind != .eof {
+        var progress = LoopProgress()
+        while kind != .eof && progress.check(self) {
             if eat(.semicolon) { continue }
             let before = index
             decls.append(parseDeclaration())
@@ -70,15 +71,16 @@ extension Parser {
         let name = declaredName("app")
         var settings: [Setting] = []
         if current.atLineStart == false && eat(.leftBrace) {
-            while kind != .rightBrace && kind != .eof {
+            var progress = LoopProgress()
+            while kind != .rightBrace && kind != .eof && progress.check(self) {
                 if eat(.comma) || eat(.semicolon) { continue }
                 guard let key = identifier() else {
                     expected("a setting name such as `max_resources`")
-                    recover(toLineStart: true)
+                    recoverInSettings()
                     continue
                 }
                 guard expect(.colon) else {
-                    recover(toLineStart: true)
+                    recoverInSettings()
                     continue
                 }
                 settings.append(Setting(key: key, value: parseExpression()))
@@ -86,6 +88,14 @@ extension Parser {
             expect(.rightBrace)
         }
         return .app(AppDecl(name: name, settings: settings))
+    }
+
+    /// Skips a malformed setting up to the next line. `recover` stops before a closer it cannot
+    /// balance, but a stray `)` or `]` cannot close the settings' `{`: it is skipped too, or the
+    /// settings loop would stand still on it (`app x{)` once hung every command).
+    private func recoverInSettings() {
+        recover(toLineStart: true)
+        if kind == .rightParen || kind == .rightBracket { advance() }
     }
 
     private func parseResource(_ resourceKind: ResourceKind) -> Declaration.Kind {
@@ -108,7 +118,8 @@ extension Parser {
         }
         var limit: IntegerClause?
         var rate: RateClause?
-        while kind == .identifier && !current.atLineStart {
+        var progress = LoopProgress()
+        while kind == .identifier && !current.atLineStart && progress.check(self) {
             let word = text(current)
             let wordStart = current.range.start
             if word == "limit" {
@@ -235,7 +246,8 @@ extension Parser {
         var paramsRange = SourceRange(previousEnd, previousEnd)
         if kind == .leftParen {
             let open = advance().range.start
-            while kind != .rightParen && kind != .eof && kind != .leftBrace {
+            var progress = LoopProgress()
+            while kind != .rightParen && kind != .eof && kind != .leftBrace && progress.check(self) {
                 if let p = identifier() {
                     params.append(p)
                 } else {
@@ -256,7 +268,8 @@ extension Parser {
             }
         }
         var attributes: [Attribute] = []
-        while kind == .identifier {
+        var progress = LoopProgress()
+        while kind == .identifier && progress.check(self) {
             let nameToken = advance()
             let name = Identifier(text(nameToken), nameToken.range)
             let value: Expr

@@ -29,7 +29,8 @@ extension Parser {
 
     private func parseBinary(minPrecedence: Int) -> Expr {
         var lhs = parseUnary()
-        while let op = binaryOperator(kind), op.precedence >= minPrecedence {
+        var progress = LoopProgress()
+        while let op = binaryOperator(kind), op.precedence >= minPrecedence, progress.check(self) {
             let opToken = advance()
             if kind == .eof || kind == .rightBrace || kind == .rightParen {
                 expected("an expression after `\(op.rawValue)`", code: .expectedExpression)
@@ -73,7 +74,8 @@ extension Parser {
     private func parsePostfix() -> Expr {
         var e = parsePrimary()
         if case .invalid = e.kind { return e }
-        while true {
+        var progress = LoopProgress()
+        while progress.check(self) {
             switch kind {
             case .dot:
                 advance()
@@ -98,6 +100,7 @@ extension Parser {
                 return e
             }
         }
+        return e
     }
 
     /// Comma-separated expressions up to `closer` (consumed); newlines are insignificant inside.
@@ -108,7 +111,8 @@ extension Parser {
         allowObjectLiteral = true
         defer { allowObjectLiteral = saved }
         var items: [Expr] = []
-        while kind != closer && kind != .eof {
+        var progress = LoopProgress()
+        while kind != closer && kind != .eof && progress.check(self) {
             let item = parseExpression()
             items.append(item)
             if case .invalid = item.kind {
@@ -209,7 +213,8 @@ extension Parser {
         // literals have a handful of keys, and a dictionary per literal cost a tenth of the
         // parse), in a dictionary once there are many.
         var seen: [String: SourceRange]?
-        while kind != .rightBrace && kind != .eof {
+        var progress = LoopProgress()
+        while kind != .rightBrace && kind != .eof && progress.check(self) {
             if eat(.comma) { continue }
             // A stray closer ends the literal; `expect` below reports the missing `}`.
             if kind == .rightParen || kind == .rightBracket { break }

@@ -12,7 +12,8 @@ extension Parser {
         }
         defer { exitNesting() }
         var statements: [Stmt] = []
-        while kind != .rightBrace && kind != .eof {
+        var progress = LoopProgress()
+        while kind != .rightBrace && kind != .eof && progress.check(self) {
             if eat(.semicolon) { continue }
             if current.atLineStart && looksLikeDeclaration {
                 break  // a missing `}`: let the declaration parser take over
@@ -20,7 +21,12 @@ extension Parser {
             let before = index
             let s = parseStatement()
             statements.append(s)
-            if index == before { advance() }
+            if index == before {
+                // A statement cannot start here (a stray closer): skip it and the closers right
+                // after it, reported once — `))))…` is one mistake, not one per token.
+                advance()
+                while kind == .rightParen || kind == .rightBracket { advance() }
+            }
             if case .invalid = s.kind { continue }
             // A statement ends at a line break, `;` or `}`.
             if kind != .rightBrace && kind != .eof && kind != .semicolon && !current.atLineStart {

@@ -202,7 +202,8 @@ public final class Parser {
     func recover(toLineStart: Bool, stopAtDeclarations: Bool = false) {
         var balance = 0
         var first = true
-        while kind != .eof {
+        var progress = LoopProgress()
+        while kind != .eof && progress.check(self) {
             if balance == 0 && !first {
                 if toLineStart && current.atLineStart { return }
                 if stopAtDeclarations && current.atLineStart && atDeclarationStart { return }
@@ -249,6 +250,25 @@ public final class Parser {
 
     static let declarationWordList = ["app", "table", "bucket", "topic", "secret", "service", "route", "on", "every"]
     static let declarationWords = Set(declarationWordList)
+}
+
+/// The progress check of a parser loop: each turn must start further on than the one before.
+/// A turn that consumes no token would repeat forever (`app x{)` once hung every command and the
+/// language server): that is a parser bug, so it fails an assertion in debug builds (the tests and
+/// the fuzzers), and ends the loop in release builds, where a user gets at worst a missing
+/// diagnostic, never a hang. Every loop of the parser that calls a grammar rule checks it.
+struct LoopProgress {
+    private var last = -1
+
+    /// True when the parser moved on since the previous call (always on the first).
+    mutating func check(_ parser: Parser) -> Bool {
+        guard parser.index > last else {
+            assertionFailure("a parser loop made no progress at byte \(parser.current.range.start)")
+            return false
+        }
+        last = parser.index
+        return true
+    }
 }
 
 extension TokenKind {
