@@ -38,12 +38,28 @@ def build(source, out):
         return json.load(f), r.stderr
 
 
+PLAN_GOLDENS = sorted(glob.glob(os.path.join(ROOT, "Tests", "Golden", "plan", "*.inf")))
+
+
 @pytest.mark.parametrize("source", EXAMPLES, ids=[os.path.basename(e) for e in EXAMPLES])
 def test_cfn_lint_reports_nothing(source, tmp_path):
     build(source, str(tmp_path))
     r = subprocess.run(CFN_LINT + ["--format", "parseable", str(tmp_path / "template.json")],
                        capture_output=True, text=True, timeout=300)
     # cfn-lint's exit code has bit 2 for errors, 4 for warnings; it prints one line per finding.
+    assert r.returncode & 6 == 0 and r.stdout.strip() == "", r.stdout + r.stderr
+
+
+def test_cfn_lint_reports_nothing_on_the_plan_goldens(tmp_path):
+    """Every plan golden that builds (one cfn-lint run over all of them)."""
+    templates = []
+    for source in PLAN_GOLDENS:
+        out = tmp_path / os.path.basename(source)[:-4]
+        r = subprocess.run([INFC, "build", source, "--target", "aws", "-o", str(out), "-q"], capture_output=True, timeout=60)
+        if r.returncode == 0:
+            templates.append(str(out / "template.json"))
+    assert len(templates) >= 7
+    r = subprocess.run(CFN_LINT + ["--format", "parseable"] + templates, capture_output=True, text=True, timeout=300)
     assert r.returncode & 6 == 0 and r.stdout.strip() == "", r.stdout + r.stderr
 
 
@@ -259,6 +275,7 @@ def test_shop_deploys_to_moto(moto, tmp_path):
     sfn = client(moto, "stepfunctions")
     for rid in by_type["AWS::StepFunctions::StateMachine"]:
         sm = sfn.describe_state_machine(stateMachineArn=physical[rid])
+        assert sm["name"] == "shop-follow_up"
         assert json.loads(sm["definition"])["States"]["NotYetCompiled"]["Error"] == "infc.WorkflowsNotYetCompiled"
         role_ref = resources[rid]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
         assert sm["roleArn"] == resolve_attrs[(role_ref, "Arn")]

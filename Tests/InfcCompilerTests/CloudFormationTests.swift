@@ -109,10 +109,6 @@ import Testing
             #expect(Self.resources(t).count == c.plan.budget.total)
             // Every construct of the table appears.
             #expect(Set(c.plan.budget.byConstruct.map(\.construct)) == Set(Budget.Construct.allCases), "gen\(i + 1)")
-            // The largest generated app is the benchmark's input (bench/run.py reads it).
-            if i == apps.count - 1, ProcessInfo.processInfo.environment["INFC_WRITE_GENERATED_APP"] == "1" {
-                try text.write(to: Golden.url("bench/aws_app.inf"), atomically: true, encoding: .utf8)
-            }
         }
     }
 
@@ -160,6 +156,8 @@ import Testing
             if sub.hasSuffix(".Arn}/*"), let id = sub.dropFirst(2).split(separator: ".").first, let r = ids[String(id)] {
                 return "objects:\(r.name)"
             }
+            let machinePrefix = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-"
+            if sub.hasPrefix(machinePrefix) { return "workflow:\(sub.dropFirst(machinePrefix.count))" }
             let secretPrefix = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/"
             if sub.hasPrefix(secretPrefix), sub.hasSuffix("-??????") {
                 return "secret:\(sub.dropFirst(secretPrefix.count).dropLast(7))"

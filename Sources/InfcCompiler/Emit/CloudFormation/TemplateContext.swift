@@ -151,7 +151,7 @@ struct TemplateContext {
             case .bucket: env[key] = I.ref(ids.id(.bucket, p.resource))
             case .topic: env[key] = I.ref(ids.id(.topic, p.resource))
             case .queue: env[key] = I.ref(ids.id(.queue, p.resource))
-            case .workflow: env[key] = I.ref(ids.id(.stateMachine, p.resource))
+            case .workflow: env[key] = stateMachineArn(p.resource)
             case .function: env[key] = I.ref(ids.id(.function, p.resource))
             case .secret: env[key] = secretName(p.resource)
             case .service: break
@@ -179,7 +179,7 @@ struct TemplateContext {
         case .bucketObjects(let b): return I.sub("${\(ids.id(.bucket, b)).Arn}/*")
         case .topic(let t): return I.ref(ids.id(.topic, t))
         case .queue(let q): return I.getAtt(ids.id(.queue, q), "Arn")
-        case .stateMachine(let w): return I.ref(ids.id(.stateMachine, w))
+        case .stateMachine(let w): return stateMachineArn(w)
         case .secret(let s): return I.sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/\(s)-??????")
         case .function(let f): return I.getAtt(ids.id(.function, f), "Arn")
         case .functionLogGroup(let f): return I.getAtt(ids.id(.logGroup, f), "Arn")
@@ -284,11 +284,22 @@ struct TemplateContext {
         return definition.serialized()
     }
 
+    /// A state machine's name: the stack's name, `-`, the workflow's. Named, so that its ARN is
+    /// written out where a role or an environment names it: a task function that may start its
+    /// own workflow would otherwise make a dependency cycle (state machine → role → function →
+    /// state machine).
+    static func stateMachineName(_ w: String) -> String { "${AWS::StackName}-\(w)" }
+
+    func stateMachineArn(_ w: String) -> JSON {
+        I.sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:\(TemplateContext.stateMachineName(w))")
+    }
+
     func workflow(_ w: PlanWorkflow) -> [TemplateResource] {
         let role = ids.id(.stateMachineRole, w.name)
         let logGroup = ids.id(.stateMachineLogGroup, w.name)
         return [
             TemplateResource(id: ids.id(.stateMachine, w.name), type: "AWS::StepFunctions::StateMachine", properties: [
+                "StateMachineName": I.sub(TemplateContext.stateMachineName(w.name)),
                 "StateMachineType": "STANDARD",
                 "RoleArn": I.getAtt(role, "Arn"),
                 "DefinitionString": .string(TemplateContext.placeholderDefinition(w)),
