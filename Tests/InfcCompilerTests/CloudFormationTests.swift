@@ -297,6 +297,17 @@ import Testing
         #expect(out.errors.contains { $0.contains("whole minutes") })
     }
 
+    @Test func moreResourcesThanAStackHoldsIsABuildError() throws {
+        let c = compile(try Golden.source("Tests/Golden/plan/budget_over.inf"), options: CompileOptions(maxResources: 1000))
+        #expect(!c.hasErrors)
+        #expect(CloudFormationEmitter.emit(c).errors.isEmpty)
+        let big = "app big { max_resources: 2000 }\ntable t\n" + (1...170).map { "route GET \"/r\($0)\" (req) { return t.get(\"\($0)\") }\n" }.joined()
+        let b = compile(SourceFile(path: "big.inf", bytes: Array(big.utf8)))
+        #expect(!b.hasErrors, "\(b.diagnostics.map(\.message))")
+        #expect(b.plan.budget.total > 500)
+        #expect(CloudFormationEmitter.emit(b).errors.contains { $0.contains("at most 500") })
+    }
+
     @Test func logicalIdsAreUniqueAndReadable() {
         #expect(LogicalIds.pascal("get_orders_id") == "GetOrdersId")
         #expect(LogicalIds.pascal("charge-queue") == "ChargeQueue")

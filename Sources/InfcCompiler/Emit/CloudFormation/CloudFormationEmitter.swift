@@ -8,6 +8,8 @@ public enum CloudFormationEmitter {
     public static let templatePath = "template.json"
     /// Memory of every function (the plan has no memory setting; docs/aws.md).
     static let functionMemoryMB = 256
+    /// CloudFormation's limit of resources in one stack.
+    public static let maxStackResources = 500
     /// Retention of every log group.
     static let logRetentionDays = 30
     /// The error every not-yet-compiled workflow's state machine fails with.
@@ -57,6 +59,9 @@ public enum CloudFormationEmitter {
         let outputs = context.outputs()
         if !outputs.isEmpty { root["Outputs"] = .object(outputs) }
 
+        if plan.budget.total > maxStackResources {
+            context.errors.append("the plan needs \(plan.budget.total) resources; one CloudFormation stack holds at most \(maxStackResources): lower max_resources or use granularity: \"grouped\"")
+        }
         for w in plan.workflows {
             context.warnings.append("workflow \(w.name) is deployed as a state machine that fails with \(notCompiledError): infc does not compile workflows to Step Functions yet (its role, log group and permissions are complete)")
         }
