@@ -40,7 +40,7 @@ import Testing
     func cfnLintAndMoto() throws {
         let process = Process()
         process.executableURL = LanguageServerEndToEndTests.python3
-        process.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "scripts/aws_template_test.py"]
+        process.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", "scripts/aws_template_test.py"]
         process.currentDirectoryURL = CLI.root
         var environment = ProcessInfo.processInfo.environment
         environment["INFC"] = Binary.url.path
