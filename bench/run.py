@@ -563,7 +563,7 @@ def main():
     ap.add_argument("--infc", default=os.path.join(ROOT, ".build", "release", "infc"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--quick", action="store_true", help="fewer and shorter runs (a smoke test)")
-    ap.add_argument("--only", default="compiler,lsp,http,queues,workflows,startup")
+    ap.add_argument("--only", default="compiler,lsp,http,queues,workflows,startup,aws")
     a = ap.parse_args()
     infc = os.path.abspath(a.infc)
     only = set(a.only.split(","))
@@ -590,6 +590,7 @@ def main():
         ("queues", lambda: bench_queues(infc, rt_build, tmp, runs, 200 if a.quick else 2000)),
         ("workflows", lambda: bench_workflows(infc, rt_build, tmp, runs, 100 if a.quick else 1000, 1000)),
         ("startup", lambda: bench_startup(infc, gen, tmp, 2 if a.quick else 5)),
+        ("aws", lambda: bench_aws(infc, tmp, 1 if a.quick else 3)),
     ]
     try:
         for name, fn in sections:
@@ -615,6 +616,69 @@ def main():
     with open(os.path.join(a.out, "latest.md"), "w") as f:
         f.write(markdown(res))
     print(f"wrote {a.out}/latest.md and latest.json in {res['total_s']:.0f} s")
+
+def aws_unit(k):
+    """One unit of the AWS benchmark's app: every construct the budget counts (the same unit as
+    CloudFormationTests.generatedUnit)."""
+    return f"""table items_{k}
+bucket files_{k}
+topic events_{k}
+secret key_{k}
+service api_{k} "https://api{k}.example.com" limit 4 rate 5/s
+route GET "/items_{k}/:id" (req) {{ return items_{k}.get(req.params.id) }}
+route POST "/items_{k}" (req) {{
+  items_{k}.put(req.body.id, req.body)
+  async work_{k}(req.body.id)
+  return {{ status: 202 }}
+}}
+fn work_{k}(id) retry 3 timeout 1m {{
+  let r = api_{k}.post("/x", {{ id: id, key: key_{k}.value() }})
+  events_{k}.publish({{ id: id, r: r }})
+}}
+on events_{k} (e) {{ files_{k}.put("{{e.id}}.txt", "done") }}
+on events_{k} (e) limit 2 {{ items_{k}.delete(e.id) }}
+every 5m {{ for i in items_{k}.scan() {{ log(i.id) }} }}
+every "0 9 * * 1-5" {{ log(files_{k}.list()) }}
+every 1h {{
+  sleep 10m
+  items_{k}.put("tick", {{ id: "tick" }})
+}}
+fn flow_{k}(id) {{
+  sleep 1d
+  let i = items_{k}.get(id)
+  if i != null {{ step_{k}(i) }}
+}}
+fn step_{k}(i) {{ files_{k}.put("{{i.id}}", "late") }}
+on events_{k} (e) {{ async flow_{k}(e.id) }}
+"""
+
+
+def bench_aws(infc, tmp, runs):
+    """`infc build --target aws` of the largest generated app under the default cap of 200, beside
+    cfn-lint on the same template."""
+    app, units = None, 0
+    for n in range(1, 30):
+        path = os.path.join(tmp, f"aws_{n}.inf")
+        with open(path, "w") as f:
+            f.write(f"app aws{n}\n" + "".join(aws_unit(k) for k in range(1, n + 1)))
+        if subprocess.run([infc, "check", path], capture_output=True).returncode != 0:
+            break
+        app, units = path, n
+    out_dir = os.path.join(tmp, "aws_build")
+    cmd = [infc, "build", app, "--target", "aws", "-o", out_dir, "-q"]
+    build = repeat(lambda: timed_process(cmd)[0], max(runs, 1) * 10)
+    template = os.path.join(out_dir, "template.json")
+    with open(template) as f:
+        resources = len(json.load(f)["Resources"])
+    if subprocess.run([sys.executable, "-c", "import cfnlint"], capture_output=True).returncode != 0:
+        note("cfn-lint is not installed (scripts/install-test-deps.sh installs it): the AWS row has no comparison")
+        return {"units": units, "resources": resources, "build_s": stats(build), "cfn_lint_s": None}
+    lint_cmd = [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.exit(main())", template]
+    lint = repeat(lambda: timed_process(lint_cmd)[0], max(runs, 1), warmup=0)
+    out = {"units": units, "resources": resources, "build_s": stats(build), "cfn_lint_s": stats(lint)}
+    print(f"  {units} units, {resources} resources: build --target aws {out['build_s']['median']*1000:.1f} ms, "
+          f"cfn-lint {out['cfn_lint_s']['median']*1000:.0f} ms", flush=True)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -667,6 +731,11 @@ def targets(r):
         add("start to first answer < 200 ms (200 handlers)", s * 1000, 200, s * 1000 < 200, "ms")
         idle = g(r, "startup", "idle_rss_mib_200_handlers")
         add("idle memory < 50 MB (200 handlers)", idle * 1.048576, 50, idle * 1.048576 < 50, "MB")
+    aws = g(r, "aws", "build_s", "median")
+    lint = g(r, "aws", "cfn_lint_s", "median")
+    if aws is not None and lint:
+        add("build --target aws < 50 ms (largest app under the cap)", aws * 1000, 50, aws * 1000 < 50, "ms")
+        add("build --target aws < 1/20 of cfn-lint on its template", aws / lint, 1 / 20, aws / lint < 1 / 20, "x of cfn-lint")
     return T
 
 
@@ -767,6 +836,15 @@ def markdown(r):
         mm, ms = spread(s["first_answer_s"], 1000, 0)
         L += ["## Startup", "", f"`infc run` of the 200-handler build (fresh state) to the first answered request: "
               f"**{mm} ms** ({ms}); idle RSS {fmt(s['idle_rss_mib_200_handlers'])} MiB.", ""]
+    aws = r.get("aws")
+    if aws and aws.get("cfn_lint_s"):
+        bm, bs = spread(aws["build_s"], 1000)
+        lm, ls = spread(aws["cfn_lint_s"], 1000, 0)
+        L += ["## AWS target (whole process)", "",
+              "| app | resources | `infc build --target aws` ms | spread | cfn-lint on the same template ms | spread | ratio |",
+              "|---|---:|---:|---|---:|---|---:|",
+              f"| {aws['units']} generated units (largest under the cap) | {aws['resources']} | {bm} | {bs} | {lm} | {ls} | "
+              f"1/{aws['cfn_lint_s']['median'] / aws['build_s']['median']:.0f} |", ""]
     L += ["## Targets (issue 7)", "", "| target | measured | met |", "|---|---:|---|"]
     for t in r["targets"]:
         L.append(f"| {t['target']} | {fmt(t['value'], 2)} {t['unit']} | {'yes' if t['met'] else '**no**'} |")

@@ -30,16 +30,48 @@ struct BuildCommand {
         let args = try Arguments(arguments, command: "build",
                                  valueFlags: ["-o": ["--output"], "--max-resources": [], "--color": [], "--target": []],
                                  boolFlags: ["-q", "--quiet"])
-        guard args.positionals.count == 1 else { throw CLIError("usage: infc build FILE [-o DIR]") }
-        if let target = args.values["--target"] {
-            throw CLIError("target '\(target)' is not available yet; infc builds for the local runtime ('infc run')")
-        }
+        guard args.positionals.count == 1 else { throw CLIError("usage: infc build FILE [-o DIR] [--target local|aws]") }
+        let target = try args.choice("--target", ["local", "aws"], default: "local")
         let quiet = args.flags.contains("-q") || args.flags.contains("--quiet")
         let c = try CheckedCompilation(path: args.positionals[0], args: args, quietWarnings: quiet).compilation
         let out = args.values["-o"] ?? "build"
+        if target == "aws" { return try BuildCommand.writeAWS(c, to: out, quiet: quiet) }
         try BuildCommand.write(c, to: out)
         if !quiet { print(BuildCommand.summary(c, directory: out), terminator: "") }
         return ExitCode.ok
+    }
+
+    /// `--target aws`: DIR/template.json, one CloudFormation stack (docs/aws.md). Warnings go to
+    /// standard error; a construct AWS cannot express stops the build before anything is written.
+    static func writeAWS(_ c: Compilation, to directory: String, quiet: Bool) throws -> Int32 {
+        let output = CloudFormationEmitter.emit(c)
+        if !output.errors.isEmpty {
+            for e in output.errors { Terminal.stderr("error: \(e)\n") }
+            throw CLIError("\(c.file.path) cannot be built for AWS", code: ExitCode.diagnostics)
+        }
+        for w in output.warnings { Terminal.stderr("warning: \(w)\n") }
+        try writeFiles(CloudFormationEmitter.files(output), to: directory)
+        if !quiet {
+            print("built \(c.plan.app) → \(directory)/\(CloudFormationEmitter.templatePath) (AWS CloudFormation, \(c.plan.budget.total) resources / \(c.plan.budget.cap))")
+        }
+        return ExitCode.ok
+    }
+
+    static func writeFiles(_ files: [(path: String, bytes: [UInt8])], to directory: String) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: directory, isDirectory: &isDir), !isDir.boolValue {
+            throw CLIError("'\(directory)' exists and is not a directory; choose another with -o")
+        }
+        do {
+            for (path, bytes) in files {
+                let url = URL(fileURLWithPath: directory).appendingPathComponent(path)
+                try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(bytes).write(to: url, options: .atomic)
+            }
+        } catch {
+            throw CLIError("cannot write '\(directory)': \(error.localizedDescription)")
+        }
     }
 
     /// Writes the build directory: infc's own files are replaced, nothing else is touched.

@@ -26,11 +26,13 @@ enum Help {
                   --format gcc    file:line:col: severity: message [code], for editor problem matchers
                 """),
         Command(name: "build", summary: "check, then write the build directory the runtime runs",
-                usage: "infc build FILE [-o DIR] [--max-resources N] [-q]",
+                usage: "infc build FILE [-o DIR] [--target local|aws] [--max-resources N] [-q]",
                 details: """
                 Writes DIR (default build/): manifest.json (the plan: functions, queues, workflows, limits,
                 permissions, budget) and code/FILE. Building the same source twice gives identical files.
                 Prints what was inferred and the resource count against the cap. Exit 1 on errors.
+                --target aws writes DIR/template.json instead: one CloudFormation stack whose resources
+                are the budget's count (docs/aws.md).
                 """),
         Command(name: "explain", summary: "the inferred plan in words: what each handler became and why",
                 usage: "infc explain FILE [--max-resources N]",

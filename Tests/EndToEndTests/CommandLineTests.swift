@@ -92,7 +92,7 @@ struct CLI {
             (["check", "--format", "xml", "examples/shop.inf"], "--format must be one of"),
             (["chekc", "x"], "did you mean 'infc check'"),
             (["check", "--bogus", "examples/shop.inf"], "unknown option '--bogus'"),
-            (["build", "examples/shop.inf", "--target", "aws"], "not available yet"),
+            (["build", "examples/shop.inf", "--target", "gcp"], "--target must be one of local, aws"),
         ]
         for (args, message) in cases {
             let r = try CLI.run(args)

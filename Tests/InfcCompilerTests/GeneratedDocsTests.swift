@@ -59,8 +59,9 @@ import Testing
         # The resource budget
 
         infc counts the resources its plan needs as one CloudFormation stack would hold them, from one
-        expansion table: each construct of the plan and the resources it becomes. The cloud emitter
-        uses the same table, so the count equals the template's resource count. The default cap is
+        expansion table: each construct of the plan and the resources it becomes. `infc build
+        --target aws` expands the same construct instances to exactly these resources, so the count
+        equals the template's resources, type by type (docs/aws.md). The default cap is
         200 (the classic per-stack limit); `app NAME { max_resources: N }` or `--max-resources N`
         changes it. Over the cap, `infc check` reports E0404 with the breakdown by resource type, the
         largest contributors by source line, and what would bring the plan under: handlers with

@@ -1,6 +1,7 @@
 // Infer stage: the resource budget (SPEC §4). One expansion table maps each construct of the
-// plan to the CloudFormation resources a single stack holds for it; the cloud emitter will use
-// the same table, so the count equals the template's resource count.
+// plan to the CloudFormation resources a single stack holds for it, and one enumeration lists the
+// plan's construct instances: the count and the AWS template (Emit/CloudFormation) both walk
+// them, so the count equals the template's resources, type by type.
 
 public struct Budget: Sendable {
     /// A construct of the plan and what it expands to.
@@ -76,25 +77,70 @@ public struct Budget: Sendable {
 
     public var isOver: Bool { total > cap }
 
-    /// Every construct instance of a plan, with the unit (function or workflow) it belongs to.
-    private static func forEachInstance(of plan: Plan, _ add: (Construct, String?) -> Void) {
-        if !plan.routes.isEmpty { add(.httpAPI, nil) }
-        for r in plan.routes { add(.route, r.function) }
-        for f in plan.functions { add(.function, f.name) }
-        for q in plan.queues { add(.queue, q.consumer) }
-        for _ in plan.topics { add(.topic, nil) }
-        for s in plan.subscriptions { add(s.queue == nil ? .subscription : .queueSubscription, s.target) }
-        for s in plan.schedules { add(s.targetIsWorkflow ? .workflowSchedule : .schedule, s.target) }
-        for w in plan.workflows { add(.workflow, w.name) }
-        for _ in plan.tables { add(.table, nil) }
-        for _ in plan.buckets { add(.bucket, nil) }
-        for _ in plan.secrets { add(.secret, nil) }
+    /// One instance of a construct in a plan: what the template expands and the count counts.
+    public enum Instance: Sendable {
+        case httpAPI
+        case route(PlanRoute)
+        case function(PlanFunction)
+        case queue(PlanQueue)
+        case topic(String)
+        case subscription(PlanSubscription)
+        case schedule(PlanSchedule)
+        case workflow(PlanWorkflow)
+        case table(String)
+        case bucket(String)
+        case secret(String)
+
+        /// The construct this instance is of (a subscription or schedule depends on its target).
+        public var construct: Construct {
+            switch self {
+            case .httpAPI: return .httpAPI
+            case .route: return .route
+            case .function: return .function
+            case .queue: return .queue
+            case .topic: return .topic
+            case .subscription(let s): return s.queue == nil ? .subscription : .queueSubscription
+            case .schedule(let s): return s.targetIsWorkflow ? .workflowSchedule : .schedule
+            case .workflow: return .workflow
+            case .table: return .table
+            case .bucket: return .bucket
+            case .secret: return .secret
+            }
+        }
+
+        /// The function or workflow the instance belongs to, for the largest-contributors list.
+        var unit: String? {
+            switch self {
+            case .route(let r): return r.function
+            case .function(let f): return f.name
+            case .queue(let q): return q.consumer
+            case .subscription(let s): return s.target
+            case .schedule(let s): return s.target
+            case .workflow(let w): return w.name
+            case .httpAPI, .topic, .table, .bucket, .secret: return nil
+            }
+        }
+    }
+
+    /// Every construct instance of a plan, in the plan's order.
+    public static func forEachInstance(of plan: Plan, _ add: (Instance) -> Void) {
+        if !plan.routes.isEmpty { add(.httpAPI) }
+        for r in plan.routes { add(.route(r)) }
+        for f in plan.functions { add(.function(f)) }
+        for q in plan.queues { add(.queue(q)) }
+        for t in plan.topics { add(.topic(t)) }
+        for s in plan.subscriptions { add(.subscription(s)) }
+        for s in plan.schedules { add(.schedule(s)) }
+        for w in plan.workflows { add(.workflow(w)) }
+        for t in plan.tables { add(.table(t)) }
+        for b in plan.buckets { add(.bucket(b)) }
+        for s in plan.secrets { add(.secret(s)) }
     }
 
     /// Counts a plan (without contributors).
     static func count(_ plan: Plan) -> Budget {
         var instances: [Construct: Int] = [:]
-        forEachInstance(of: plan) { c, _ in instances[c, default: 0] += 1 }
+        forEachInstance(of: plan) { instances[$0.construct, default: 0] += 1 }
         var b = Budget()
         var types: [String: Int] = [:]
         for c in Construct.allCases {
@@ -112,8 +158,8 @@ public struct Budget: Sendable {
         // `resources` builds its array on each call: count each construct's once.
         let sizes = Dictionary(uniqueKeysWithValues: Construct.allCases.map { ($0, $0.resources.count) })
         var perUnit: [String: Int] = [:]
-        forEachInstance(of: plan) { c, unit in
-            if let unit { perUnit[unit, default: 0] += sizes[c] ?? 0 }
+        forEachInstance(of: plan) { instance in
+            if let unit = instance.unit { perUnit[unit, default: 0] += sizes[instance.construct] ?? 0 }
         }
         return perUnit.map { name, count in
             let info = declarationRanges[name]

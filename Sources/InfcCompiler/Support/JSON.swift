@@ -154,26 +154,31 @@ extension JSON {
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += "," }
-                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                if let indent { JSON.newline(&out, indent, level + 1) }
                 item.write(to: &out, indent: indent, level: level + 1)
             }
-            if let indent { out += "\n" + String(repeating: indent, count: level) }
+            if let indent { JSON.newline(&out, indent, level) }
             out += "]"
         case .object(let object):
             if object.isEmpty { out += "{}"; return }
             out += "{"
             for (i, (key, value)) in object.enumerated() {
                 if i > 0 { out += "," }
-                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                if let indent { JSON.newline(&out, indent, level + 1) }
                 JSON.writeString(key, to: &out)
                 out += indent == nil ? ":" : ": "
                 value.write(to: &out, indent: indent, level: level + 1)
             }
-            if let indent { out += "\n" + String(repeating: indent, count: level) }
+            if let indent { JSON.newline(&out, indent, level) }
             out += "}"
         case .bytes(let b):
             JSON.object(b.taggedObject).write(to: &out, indent: indent, level: level)
         }
+    }
+
+    private static func newline(_ out: inout String, _ indent: String, _ level: Int) {
+        out += "\n"
+        for _ in 0..<level { out += indent }
     }
 
     /// Integers print without a fraction; other numbers in the shortest form that round-trips.
@@ -185,6 +190,12 @@ extension JSON {
 
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Most strings need no escape: copied whole, not scalar by scalar.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -1,0 +1,64 @@
+import InfcTestSupport
+// End-to-end tests of `infc build --target aws`: the real binary writes template.json
+// (byte-identical across builds, warnings naming each workflow, errors for what AWS cannot
+// express), and scripts/aws_template_test.py checks the templates with cfn-lint and deploys the
+// shop's to moto in server mode on loopback.
+import Foundation
+import Testing
+
+@Suite struct AWSTargetTests {
+    @Test func buildWritesTheTemplate() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a"), b = dir.appendingPathComponent("b")
+        let first = try CLI.run(["build", "examples/shop.inf", "--target", "aws", "-o", a.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("template.json") && first.stdout.contains("40 resources"))
+        #expect(first.stderr.contains("warning: workflow follow_up") && first.stderr.contains("infc.WorkflowsNotYetCompiled"))
+        #expect(try CLI.run(["build", "examples/shop.inf", "--target", "aws", "-o", b.path, "-q"]).status == 0)
+        let x = try Data(contentsOf: a.appendingPathComponent("template.json"))
+        let y = try Data(contentsOf: b.appendingPathComponent("template.json"))
+        #expect(x == y)
+        #expect(!FileManager.default.fileExists(atPath: a.appendingPathComponent("manifest.json").path))
+        let golden = try Data(contentsOf: CLI.root.appendingPathComponent("Tests/Golden/emit/shop.template.json"))
+        #expect(x == golden)
+    }
+
+    @Test func whatAWSCannotExpressStopsTheBuild() throws {
+        let dir = try CLI.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = dir.appendingPathComponent("s.inf")
+        try "app s\nevery 90s { log(\"tick\") }\n".write(to: src, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["build", src.path, "--target", "aws", "-o", dir.appendingPathComponent("out").path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("whole minutes"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/template.json").path))
+        // The local target still builds it.
+        #expect(try CLI.run(["build", src.path, "-o", dir.appendingPathComponent("local").path, "-q"]).status == 0)
+    }
+
+    @Test(.enabled(if: LanguageServerEndToEndTests.python3 != nil, "python3 is not installed: the cfn-lint and moto tests need it"))
+    func cfnLintAndMoto() throws {
+        let process = Process()
+        process.executableURL = LanguageServerEndToEndTests.python3
+        process.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", "scripts/aws_template_test.py"]
+        process.currentDirectoryURL = CLI.root
+        var environment = ProcessInfo.processInfo.environment
+        environment["INFC"] = Binary.url.path
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = Locked("")
+        let reader = Thread { text.value = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        reader.start()
+        let deadline = Date(timeIntervalSinceNow: 420)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        usleep(100_000)
+        #expect(process.terminationStatus == 0,
+                "cfn-lint/moto test failed (scripts/install-test-deps.sh installs cfn-lint and moto):\n\(text.value)")
+    }
+}
