@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Swift toolchain, when it is missing:
-# libsqlite3-dev (the runtime's state store), graphviz (`dot` renders every example's graph in
-# the tests) and the pinned Python tools of scripts/test-requirements.txt.
+# libsqlite3-dev (the runtime's state store), libssl-dev (HTTPS for the AWS clients; its static
+# archives let the Lambda bootstrap link statically), the openssl command (the TLS tests make a
+# test CA with it), graphviz (`dot` renders every example's graph in the tests) and the pinned
+# Python tools of scripts/test-requirements.txt.
 set -euo pipefail
 need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
+[ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
