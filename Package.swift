@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "InfcHTTPClient", dependencies: ["CTLS"]),
         // AWS: SigV4, the services' wire protocols and clients, credentials and endpoints.
         .target(name: "InfcAWS", dependencies: ["InfcCompiler", "InfcHTTPClient"]),
+        // Lambda: the Runtime API client and the event adapters, over the local runtime's interpreter.
+        .target(name: "InfcLambda", dependencies: ["InfcRuntime", "InfcAWS"]),
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
         // argv, file IO, exit codes: every command, for both executables.
@@ -43,7 +45,7 @@ let package = Package(
         .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcServiceClient", "CMalloc"]),
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
         .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime"]),
-        .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient"]),
+        .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler"]),
     ]
 )
