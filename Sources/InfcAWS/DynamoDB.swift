@@ -2,7 +2,8 @@
 // and the mapping between DynamoDB attribute values and the interpreter's JSON values.
 import InfcCompiler
 
-/// Attribute values ↔ JSON. JSON → DynamoDB: null `NULL`, booleans `BOOL`, numbers `N`, strings
+/// Attribute values ↔ JSON. JSON → DynamoDB: null `NULL`, booleans `BOOL`, numbers `N` (a
+/// non-finite one, which JSON cannot hold either, `NULL`, as the JSON printer writes `null`), strings
 /// `S`, arrays `L`, objects `M`. DynamoDB → JSON also reads the set types (`SS`, `NS` as arrays,
 /// `B`/`BS` as base64 strings, as DynamoDB's JSON carries them).
 public enum DynamoDBValue {
@@ -10,7 +11,7 @@ public enum DynamoDBValue {
         switch value {
         case .null: return ["NULL": true]
         case .bool(let b): return ["BOOL": .bool(b)]
-        case .number(let n): return ["N": .string(JSON.format(number: n))]
+        case .number(let n): return n.isFinite ? ["N": .string(JSON.format(number: n))] : ["NULL": true]
         case .string(let s): return ["S": .string(s)]
         case .array(let items): return ["L": .array(items.map(attribute))]
         case .object(let o): return ["M": .object(item(o))]

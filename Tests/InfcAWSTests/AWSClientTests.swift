@@ -180,6 +180,8 @@ final class Sleeps: Sendable {
         let attribute = DynamoDBValue.attribute(value)
         #expect(attribute.serialized() == #"{"M":{"a":{"L":[{"N":"1"},{"S":"x"},{"NULL":true},{"BOOL":true},{"M":{"b":{"L":[]}}}]},"n":{"N":"-0.5"},"s":{"S":""}}}"#)
         #expect(DynamoDBValue.json(attribute) == value)
+        #expect(DynamoDBValue.attribute(.number(.infinity)) == ["NULL": true])
+        #expect(DynamoDBValue.attribute(.number(1e-5)).serialized() == #"{"N":"1e-05"}"#)
         #expect(DynamoDBValue.json(try JSON.parse(#"{"SS":["a","b"]}"#)) == ["a", "b"])
         #expect(DynamoDBValue.json(try JSON.parse(#"{"NS":["1","2.5"]}"#)) == [1, 2.5])
         #expect(DynamoDBValue.json(try JSON.parse(#"{"N":"abc"}"#)) == nil)

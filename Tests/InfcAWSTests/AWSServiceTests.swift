@@ -60,7 +60,7 @@ final class CountingTransport: AWSTransport {
         // DynamoDB: every JSON shape round-trips through attribute values.
         let ddb = DynamoDB(aws)
         let order: JSONObject = try #require(JSON.parse(#"""
-            {"id":"o-1","total":42.5,"count":3,"negative":-7,"big":12345678901,"paid":true,"refunded":false,"note":null,
+            {"id":"o-1","total":42.5,"count":3,"negative":-7,"big":12345678901,"tiny":0.00001,"huge":1e21,"paid":true,"refunded":false,"note":null,
              "name":"Zoë 🍕","empty":"","items":[{"sku":"a","qty":1},[1,"two",null],[]],"address":{"city":"Oslo","zip":{"code":"0150"}},"none":{}}
             """#).objectValue)
         try ddb.putItem(table: "orders", item: order)
