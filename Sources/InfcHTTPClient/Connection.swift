@@ -157,9 +157,10 @@ final class Connection: @unchecked Sendable {
 
     /// Everything until the server closes, at most `limit` bytes.
     func readToEnd(limit: Int) throws(HTTPClientError) -> [UInt8] {
-        while try fill() {
+        repeat {
             if buffer.count - start > limit { throw .tooLarge("the response body") }
-        }
+        } while try fill()
+        if buffer.count - start > limit { throw .tooLarge("the response body") }
         let bytes = Array(buffer[start...])
         start = buffer.count
         return bytes
