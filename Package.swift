@@ -16,6 +16,8 @@ let package = Package(
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         // glibc's malloc.h (mallopt): the runtime executable's arena limit, a one-shot compile's heap.
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        // The system OpenSSL (libssl-dev; static archives too), for HTTPS without libcurl.
+        .systemLibrary(name: "CTLS", path: "Sources/CTLS"),
         // Pure compiler: no files, no printing, no clock, no exit.
         // Release builds skip the dynamic exclusivity checks (about a tenth of a compile, on the
         // parser's and resolver's class state); debug builds and the tests keep them.
@@ -27,6 +29,12 @@ let package = Package(
         // The runtime's network client for service calls (URLSession, so libcurl): linked by
         // the runtime's executable only.
         .target(name: "InfcServiceClient", dependencies: ["InfcRuntime"]),
+        // An HTTP/1.1 client on POSIX sockets, HTTPS through OpenSSL: links statically.
+        .target(name: "InfcHTTPClient", dependencies: ["CTLS"]),
+        // AWS: SigV4, the services' wire protocols and clients, credentials and endpoints.
+        .target(name: "InfcAWS", dependencies: ["InfcCompiler", "InfcHTTPClient"]),
+        // Lambda: the Runtime API client and the event adapters, over the local runtime's interpreter.
+        .target(name: "InfcLambda", dependencies: ["InfcRuntime", "InfcAWS"]),
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
         // argv, file IO, exit codes: every command, for both executables.
@@ -39,6 +47,7 @@ let package = Package(
         .target(name: "InfcTestSupport", dependencies: ["InfcCompiler"], path: "Tests/InfcTestSupport"),
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
         .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime", "InfcTestSupport"]),
+        .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler", "InfcTestSupport"]),
     ]
 )

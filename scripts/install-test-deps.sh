@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Swift toolchain, when it is missing:
-# libsqlite3-dev (the runtime's state store), graphviz (`dot` renders every example's graph in
-# the tests), neovim, emacs-nox and elpa-eglot (real editors driving the language server) and the pinned Python tools of scripts/test-requirements.txt.
+# libsqlite3-dev (the runtime's state store), libssl-dev (HTTPS for the AWS clients; its static
+# archives let the Lambda bootstrap link statically), the openssl command (the TLS tests make a
+# test CA with it), graphviz (`dot` renders every example's graph in the tests), neovim,
+# emacs-nox and elpa-eglot (real editors driving the language server) and the pinned Python
+# tools of scripts/test-requirements.txt.
 set -euo pipefail
 need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
+[ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 # Neovim (Debian's, 0.7.2 on bookworm): a real client of `infc lsp` in EditorClientTests.
 command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)

@@ -78,7 +78,7 @@ extension Runtime {
 
     /// `{method, path, params, query, headers, body}`; header names in lower case (repeated
     /// headers joined with ", "), repeated query parameters: the last wins.
-    static func requestObject(_ request: HTTPRequest, params: [String: String], body: JSON) -> JSON {
+    public static func requestObject(_ request: HTTPRequest, params: [String: String], body: JSON) -> JSON {
         var query = JSONObject()
         for (name, value) in request.query { query[name] = .string(value) }
         var headers = JSONObject()
@@ -98,7 +98,7 @@ extension Runtime {
 
     /// The body: bytes (with their type) when declared non-text, or when not UTF-8; JSON when
     /// declared JSON (invalid → 400) or when it parses; else the text; null when empty.
-    static func parseBody(_ request: HTTPRequest) -> Result<JSON, BodyError> {
+    public static func parseBody(_ request: HTTPRequest) -> Result<JSON, BodyError> {
         if request.body.isEmpty { return .success(.null) }
         let declared = request.header("Content-Type")
         if !Bytes.isTextual(declared) { return .success(.bytes(Bytes(request.body, contentType: declared))) }
@@ -123,13 +123,13 @@ extension Runtime {
         return .json(value)
     }
 
-    struct BodyError: Error {
-        var message: String
+    public struct BodyError: Error {
+        public var message: String
         init(_ message: String) { self.message = message }
     }
 
     /// A value that is a response object (numeric `status`, only status/headers/body keys).
-    static func response(for value: JSON) -> HTTPResponse? {
+    public static func response(for value: JSON) -> HTTPResponse? {
         guard case .object(let o) = value, let statusValue = o["status"], case .number(let n) = statusValue,
               o.keys.allSatisfy({ $0 == "status" || $0 == "headers" || $0 == "body" })
         else { return nil }
@@ -194,5 +194,5 @@ extension Runtime {
 }
 
 extension Runtime.BodyError: CustomStringConvertible {
-    var description: String { message }
+    public var description: String { message }
 }
