@@ -707,6 +707,10 @@ def targets(r):
     lsp = lsp_numbers(r.get("lsp"))
     if lsp and lsp[0] is not None:
         add("LSP diagnostics median ≤ 10 ms (2k lines)", lsp[0], 10, lsp[0] <= 10, "ms")
+        keystroke = g(r, "lsp", "didchange_to_diagnostics_default_debounce_ms", "median")
+        if keystroke is not None:
+            add("LSP keystroke → diagnostics median < 20 ms (2k lines, debounce included)", keystroke, 20, keystroke < 20, "ms")
+        add("LSP edit inside a handler re-analysed < 2 ms (2k lines, didChange → publish)", lsp[0], 2, lsp[0] < 2, "ms")
     t = g(r, "http", "infc_trivial")
     if t:
         rps, p99 = t["rps"]["median"], t["p99_ms"]["median"]
@@ -783,10 +787,13 @@ def markdown(r):
     lsp = lsp_numbers(r.get("lsp"))
     if lsp:
         d = r["lsp"].get("didchange_to_diagnostics_default_debounce_ms") or {}
+        full = r["lsp"].get("didchange_to_diagnostics_full_compile_ms") or {}
         L += ["## Language server", "",
               f"didChange → publishDiagnostics on a {r['lsp'].get('file_lines', 2000):,}-line file over "
-              f"{r['lsp']['didchange_to_diagnostics_ms'].get('samples', '?')} edits, debounce off: median {fmt(lsp[0])} ms, "
-              f"p95 {fmt(lsp[1])} ms; with the default debounce: median {fmt(d.get('median'))} ms, p95 {fmt(d.get('p95'))} ms. "
+              f"{r['lsp']['didchange_to_diagnostics_ms'].get('samples', '?')} edits inside handler bodies (patched), "
+              f"debounce off: median {fmt(lsp[0], 2)} ms, p95 {fmt(lsp[1], 2)} ms; with the default debounce (what an editor "
+              f"sees): median {fmt(d.get('median'), 2)} ms, p95 {fmt(d.get('p95'), 2)} ms. Edits in route headers (compiled in "
+              f"full), debounce off: median {fmt(full.get('median'), 2)} ms, p95 {fmt(full.get('p95'), 2)} ms. "
               f"Server RSS after open {fmt(r['lsp'].get('memory_after_open_mb'))} MB, after 1,000 edits {fmt(lsp[2])} MB.", ""]
     h = r.get("http")
     if h:

@@ -2,9 +2,12 @@
 """Benchmarks of `infc lsp` (not timed tests; `make bench` runs them).
 
 Measures, on a deterministic generated file of 2,000 lines:
-  - the time from a didChange to the publishDiagnostics for that version, over 200 edits, with
-    the server's debounce off (`infc lsp --debounce-ms 0`: compile and publish only) and at its
-    default (what an editor sees: the debounce delay plus the compile);
+  - the time from a didChange to the publishDiagnostics for that version, over 200 edits inside
+    handler bodies (in a string literal: the server patches the diagnostics), with the server's
+    debounce off (`infc lsp --debounce-ms 0`: analysis and publication only) and at its default
+    (what an editor sees: the debounce delay plus the analysis);
+  - the same with the debounce off for 200 edits in route headers (the path literal), which the
+    server compiles in full;
   - the server's resident memory after 1,000 edits (sent in bursts, as an editor types them).
 
     python3 scripts/bench_lsp.py --infc .build/release/infc --out bench/lsp.json
@@ -13,6 +16,7 @@ Writes JSON to --out (and a summary to stdout):
   {"file_lines": 2000,
    "didchange_to_diagnostics_ms": {"median", "p95", "samples", "debounce_ms": 0},
    "didchange_to_diagnostics_default_debounce_ms": {"median", "p95", "samples", "debounce_ms": null},
+   "didchange_to_diagnostics_full_compile_ms": {"median", "p95", "samples", "debounce_ms": 0},
    "memory_after_open_mb", "memory_after_1000_edits_mb", ...}
 """
 import argparse
@@ -60,15 +64,19 @@ def generate(lines_wanted: int = FILE_LINES) -> str:
     return "\n".join(lines) + "\n"
 
 
-def edit_positions(text: str):
-    """Where edits go: just inside each `note: "` string (valid code before and after the edit)."""
+def edit_positions(text: str, marker: str = 'note: "'):
+    """Where edits go: just after each `marker` (by default inside each `note: "` string of a
+    route's body; valid code before and after the edit)."""
     out = []
     for n, line in enumerate(text.split("\n")):
-        at = line.find('note: "')
+        at = line.find(marker)
         if at >= 0:
-            prefix = line[: at + len('note: "')]
+            prefix = line[: at + len(marker)]
             out.append((n, len(prefix.encode("utf-16-le")) // 2))
     return out
+
+
+HEADER_MARKER = 'route POST "/orders/'   # inside a route's path: a header edit, compiled in full
 
 
 class Server:
@@ -175,12 +183,12 @@ def percentile(samples, p):
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-def latency(infc, text, args, edit_count):
+def latency(infc, text, args, edit_count, marker='note: "'):
     """didChange → publishDiagnostics of that version, one edit at a time."""
     s = Server(infc, args)
     try:
         s.open(text)
-        positions = edit_positions(text)
+        positions = edit_positions(text, marker)
         version = 1
         samples = []
         for n, (line, character, insert) in enumerate(edits(positions, WARMUP_EDITS + edit_count)):
@@ -229,12 +237,15 @@ def main():
     no_debounce = latency(options.infc, text, ["--debounce-ms", "0"], options.edits)
     no_debounce["debounce_ms"] = 0
     with_debounce = latency(options.infc, text, [], options.edits)
-    with_debounce["debounce_ms"] = None   # the server's default (50 ms)
+    with_debounce["debounce_ms"] = None   # the server's default
+    full_compile = latency(options.infc, text, ["--debounce-ms", "0"], options.edits, HEADER_MARKER)
+    full_compile["debounce_ms"] = 0
     after_open, after_edits = memory(options.infc, text, MEMORY_EDITS)
     result = {
         "file_lines": file_lines,
         "didchange_to_diagnostics_ms": no_debounce,
         "didchange_to_diagnostics_default_debounce_ms": with_debounce,
+        "didchange_to_diagnostics_full_compile_ms": full_compile,
         "memory_after_open_mb": after_open,
         "memory_after_1000_edits_mb": after_edits,
         "infc": os.path.abspath(options.infc),
@@ -244,6 +255,8 @@ def main():
           f"p95 {no_debounce['p95']} ms ({no_debounce['samples']} edits)")
     print(f"didChange → publishDiagnostics, default debounce: median {with_debounce['median']} ms, "
           f"p95 {with_debounce['p95']} ms ({with_debounce['samples']} edits)")
+    print(f"didChange in a route header → publishDiagnostics (full compile), debounce 0: median {full_compile['median']} ms, "
+          f"p95 {full_compile['p95']} ms ({full_compile['samples']} edits)")
     print(f"memory: {after_open} MB after open, {after_edits} MB after {MEMORY_EDITS} edits")
     if options.out:
         directory = os.path.dirname(os.path.abspath(options.out))

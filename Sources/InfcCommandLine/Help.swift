@@ -114,7 +114,7 @@ enum Help {
         Command(name: "dump", summary: "show a compiler stage: tokens, ast or plan",
                 usage: "infc dump tokens|ast|plan FILE", details: "For bug reports and curiosity; the format may change."),
         Command(name: "lsp", summary: "run the language server on stdin/stdout (for editors)",
-                usage: "infc lsp [--debounce-ms N] [--request-deadline-ms N]", details: "Speaks LSP 3.17 over stdio; docs/editors.md shows how to set up VS Code, Neovim, Vim, Helix and Emacs. Diagnostics are computed N ms (default 50) after the last change; a request still waiting for an analysis after the deadline (default 1000 ms) is answered from the last finished one."),
+                usage: "infc lsp [--debounce-ms N] [--request-deadline-ms N]", details: "Speaks LSP 3.17 over stdio; docs/editors.md shows how to set up VS Code, Neovim, Vim, Helix and Emacs. Diagnostics are computed N ms (default 5) after the last change; a request still waiting for an analysis after the deadline (default 1000 ms) is answered from the last finished one."),
         Command(name: "version", summary: "print the version", usage: "infc version", details: ""),
         Command(name: "help", summary: "show help for infc or one command", usage: "infc help [COMMAND]", details: ""),
     ]

@@ -9,7 +9,7 @@ struct LSPCommand {
 
     func run() throws -> Int32 {
         // `--stdio` is what many editor clients append; stdio is the only transport.
-        var options = ["--debounce-ms": 50, "--request-deadline-ms": 1000]
+        var options = ["--debounce-ms": 5, "--request-deadline-ms": 1000]
         var rest = arguments.filter { $0 != "--stdio" }[...]
         while let argument = rest.popFirst() {
             var name = argument, value: String?
@@ -28,7 +28,7 @@ struct LSPCommand {
             options[name] = ms
         }
         return LanguageServer(serverVersion: Version.current,
-                              diagnosticsDelay: Double(options["--debounce-ms"] ?? 50) / 1000,
+                              diagnosticsDelay: Double(options["--debounce-ms"] ?? 5) / 1000,
                               requestDeadline: Double(options["--request-deadline-ms"] ?? 1000) / 1000)
             .run(input: STDIN_FILENO, output: STDOUT_FILENO)
     }

@@ -40,6 +40,11 @@ public struct Compilation: Sendable {
     public let plan: Plan
     /// Every diagnostic of every stage, in source order.
     public let diagnostics: [Diagnostic]
+    /// The parse and resolve diagnostics, in source order, and the plan's (inference, checks,
+    /// budget) as reported, shown only when the first have no error: what
+    /// `IncrementalDiagnostics` patches after an edit.
+    public let frontEndDiagnostics: [Diagnostic]
+    public let planDiagnostics: [Diagnostic]
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
@@ -57,6 +62,7 @@ public struct Compilation: Sendable {
             bag.add(contentsOf: planDiagnostics)
             diagnostics = bag.sorted
         }
-        return Compilation(file: file, program: resolved.program, model: resolved.model, plan: plan, diagnostics: diagnostics)
+        return Compilation(file: file, program: resolved.program, model: resolved.model, plan: plan, diagnostics: diagnostics,
+                           frontEndDiagnostics: resolved.diagnostics, planDiagnostics: planDiagnostics)
     }
 }

@@ -29,6 +29,9 @@ final class AnalysisWorker: @unchecked Sendable {
 
     // Worker thread only.
     private var cache: [String: (revision: Int, compilation: Compilation)] = [:]
+    /// The latest diagnostics of each document, patched in place when an edit stays inside one
+    /// handler's body (`IncrementalDiagnostics`); a full compilation resets them.
+    private var patched: [String: (revision: Int, diagnostics: IncrementalDiagnostics)] = [:]
     /// Compilations replaced in the cache, freed by this thread once it has been idle for
     /// `idleBeforeFreeing` (freeing a syntax tree costs about a tenth of compiling it, and the
     /// next change should not wait for that), or at once when `maxRetired` have piled up in a
@@ -79,6 +82,7 @@ final class AnalysisWorker: @unchecked Sendable {
         dueDiagnostics[uri] = nil
         jobs.append { [self] in
             cache[uri] = nil
+            patched[uri] = nil
             lastLock.withLock { last[uri] = nil }
         }
         condition.signal()
@@ -96,7 +100,26 @@ final class AnalysisWorker: @unchecked Sendable {
             }
             lastLock.withLock { last[document.uri] = compilation }
         }
+        if (patched[document.uri]?.revision ?? -1) < document.revision {
+            patched[document.uri] = (document.revision, IncrementalDiagnostics(compilation))
+        }
         return compilation
+    }
+
+    /// The diagnostics of a document snapshot: patched from the previous ones when the edits
+    /// since stayed inside one handler's body and left its facts alone, else from a full
+    /// compilation (which requests then reuse). Worker thread only.
+    func diagnostics(for document: Document) -> (file: SourceFile, diagnostics: [Diagnostic]) {
+        if let cached = cache[document.uri], cached.revision == document.revision {
+            return (cached.compilation.file, cached.compilation.diagnostics)
+        }
+        if let previous = patched[document.uri], previous.revision < document.revision,
+           let next = previous.diagnostics.updated(to: document.sourceFile) {
+            patched[document.uri] = (document.revision, next)
+            return (next.file, next.diagnostics)
+        }
+        let compilation = compilation(for: document)
+        return (compilation.file, compilation.diagnostics)
     }
 
     /// The latest compilation of `uri` the worker finished, if any. Any thread.

@@ -60,8 +60,8 @@ extension LanguageServer {
     /// closed meanwhile (a newer publication is then on its way). Worker thread.
     func publishDiagnostics(uri: String) {
         guard let snapshot = lock.withLock({ documents[uri] }) else { return }
-        let compilation = worker.compilation(for: snapshot)
-        let diagnostics = DiagnosticConversion.lsp(compilation.diagnostics, uri: uri, in: compilation.file)
+        let analysed = worker.diagnostics(for: snapshot)
+        let diagnostics = DiagnosticConversion.lsp(analysed.diagnostics, uri: uri, in: analysed.file)
         var params: JSON = ["uri": .string(uri), "diagnostics": .array(diagnostics)]
         if let version = snapshot.version { params = params.setting("version", .int(version)) }
         lock.withLock {

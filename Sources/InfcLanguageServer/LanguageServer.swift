@@ -35,7 +35,7 @@ public final class LanguageServer: @unchecked Sendable {
     var nextRevision = 0
     private var pending: Set<JSON> = []
 
-    public init(serverVersion: String = "0", diagnosticsDelay: Double = 0.05, requestDeadline: Double = 1) {
+    public init(serverVersion: String = "0", diagnosticsDelay: Double = 0.005, requestDeadline: Double = 1) {
         self.serverVersion = serverVersion
         self.diagnosticsDelay = diagnosticsDelay
         self.requestDeadline = requestDeadline

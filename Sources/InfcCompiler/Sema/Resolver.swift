@@ -89,9 +89,14 @@ public final class Resolver {
     }
 
     private func reportUnusedGlobals() {
-        for (i, decl) in program.declarations.enumerated() {
-            guard let name = decl.declaredName, model.globals[name.name] == i, globalUses[i, default: 0] == 0,
-                  !name.name.hasPrefix("_") else { continue }
+        for i in program.declarations.indices where globalUses[i, default: 0] == 0 { reportUnused(i) }
+    }
+
+    /// Reports declaration `i` as unused, unless it is no global or its name starts with `_`.
+    private func reportUnused(_ i: Int) {
+        let decl = program.declarations[i]
+        do {
+            guard let name = decl.declaredName, model.globals[name.name] == i, !name.name.hasPrefix("_") else { return }
             let removal = FixIt("remove the unused declaration", [TextEdit(lineRange(of: decl.range), "")])
             if decl.handler != nil {
                 report(.unusedFunction, "fn `\(name.name)` is never called", name.range,
@@ -111,6 +116,32 @@ public final class Resolver {
         let endLine = file.lineIndex(of: max(r.start, r.end - 1))
         let end = endLine + 1 < file.lineCount ? file.lineStarts[endLine + 1] : file.bytes.count
         return SourceRange(file.lineStarts[startLine], end)
+    }
+
+    // MARK: One body alone (incremental analysis)
+
+    /// One handler's body resolved alone against the program's globals, for `IncrementalDiagnostics`:
+    /// what resolving that body reports, the model entries of its nodes, and its uses of each
+    /// global declaration. The other declarations are read only for their names, kinds and parameters.
+    static func resolveBody(of declaration: Int, in program: Program, file: SourceFile, globals: [String: Int],
+                            routePaths: [Int: RoutePath]) -> (model: SemanticModel, diagnostics: [Diagnostic], uses: [Int: Int]) {
+        var model = SemanticModel(appName: "")
+        model.globals = globals
+        model.routePaths = routePaths
+        let r = Resolver(program: program, file: file, model: model)
+        r.scopes = Scopes(globals: globals)
+        if let h = program.declarations[declaration].handler { r.resolveHandler(h, declaration: declaration) }
+        return (r.model, r.diagnostics, r.globalUses)
+    }
+
+    /// The diagnostic a full resolution reports for declaration `index` when nothing uses it
+    /// (nil when it would report none), for `IncrementalDiagnostics`.
+    static func unusedDiagnostic(of index: Int, in program: Program, file: SourceFile, globals: [String: Int]) -> Diagnostic? {
+        var model = SemanticModel(appName: "")
+        model.globals = globals
+        let r = Resolver(program: program, file: file, model: model)
+        r.reportUnused(index)
+        return r.diagnostics.first
     }
 
     // MARK: Handlers and scopes

@@ -19,6 +19,8 @@ public final class Parser {
     var strings: [Int: [LexedStringPart]]
     var index = 0
     var diagnostics: [Diagnostic]
+    /// Where the lexer reported an error: the parser reports nothing more at those places.
+    let lexerErrorStarts: Set<Int>
     var nextID: Int32
     var depth: Int
     /// Height of each expression taller than 1, by node id (missing or 1: a leaf). An array, not
@@ -43,6 +45,7 @@ public final class Parser {
         self.tokens = lexed.tokens
         self.strings = lexed.strings
         self.diagnostics = lexed.diagnostics
+        self.lexerErrorStarts = Set(lexed.diagnostics.lazy.filter { $0.severity == .error }.map(\.range.start))
         self.nextID = nextID
         self.depth = depth
     }
@@ -149,6 +152,9 @@ public final class Parser {
         if kind == .invalid { return }  // the lexer already reported this token
         let found = kind == .keyword(.fn) || kind == .identifier ? "`\(text(current))`" : kind.description
         let at = kind == .eof ? SourceRange(previousEnd, previousEnd) : current.range
+        // Only the place decides, not what was reported elsewhere before: a declaration's
+        // diagnostics are the same whatever the other declarations hold (IncrementalDiagnostics).
+        if lexerErrorStarts.contains(at.start) { return }
         if let last = diagnostics.last, last.range.start == at.start, last.severity == .error { return }
         error(code, "expected \(what), found \(found)", at, help: help, fixIts: fixIts)
     }
