@@ -3,7 +3,7 @@
 # libsqlite3-dev (the runtime's state store), libssl-dev (HTTPS for the AWS clients; its static
 # archives let the Lambda bootstrap link statically), the openssl command (the TLS tests make a
 # test CA with it), graphviz (`dot` renders every example's graph in the tests), neovim,
-# emacs-nox and elpa-eglot (real editors driving the language server) and the pinned Python
+# emacs-nox and elpa-eglot, vim and vim-ale (real editors driving the language server) and the pinned Python
 # tools of scripts/test-requirements.txt.
 set -euo pipefail
 need_apt=()
@@ -16,6 +16,9 @@ command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
 # Emacs 28 (bookworm) with eglot 1.9 from elpa-eglot: the other real client.
 command -v emacs >/dev/null 2>&1 || need_apt+=(emacs-nox)
 dpkg -s elpa-eglot >/dev/null 2>&1 || need_apt+=(elpa-eglot)
+# Vim 9.0 with ALE 3.3 (vim-ale): the third editor.
+command -v vim >/dev/null 2>&1 || need_apt+=(vim)
+[ -f /usr/share/vim-ale/autoload/ale.vim ] || need_apt+=(vim-ale)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_apt[*]} (test dependencies)"

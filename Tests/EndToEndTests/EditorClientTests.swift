@@ -4,7 +4,7 @@
 // completion after `orders.`, a quick fix applied, and the server's clean exit; Emacs (batch)
 // with eglot and editors/emacs/infc.el does the same through Editors/emacs-session.el, where
 // hover is plain text (eglot without markdown-mode asks for it) and shutdown and exit carry
-// `"params": null`.
+// `"params": null`; Vim with ALE and editors/vim/infc.vim runs Editors/vim-session.vim.
 import Foundation
 import Testing
 
@@ -21,9 +21,19 @@ import Testing
 
     /// Runs `executable` in a copy of the test file's directory with `infc` first on PATH; the
     /// session script writes "ok" or its failures to `result`.
-    static func session(_ executable: URL, _ arguments: (URL, URL) -> [String]) throws -> String {
+    static func session(_ executable: URL, recordingPID: Bool = false, _ arguments: (URL, URL) -> [String]) throws -> String {
         let dir = try CLI.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
+        var binaries = Binary.url.deletingLastPathComponent().path
+        if recordingPID {
+            // An `infc` first on PATH that writes its pid to $INFC_PID and becomes the real one.
+            let bin = dir.appendingPathComponent("bin")
+            try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+            let wrapper = bin.appendingPathComponent("infc")
+            try "#!/bin/sh\necho $$ > \"$INFC_PID\"\nexec '\(Binary.url.path)' \"$@\"\n".write(to: wrapper, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+            binaries = bin.path + ":" + binaries
+        }
         let file = dir.appendingPathComponent("cafe.inf"), result = dir.appendingPathComponent("result")
         try FileManager.default.copyItem(at: editors.appendingPathComponent("cafe.inf"), to: file)
         let p = Process()
@@ -31,8 +41,9 @@ import Testing
         p.arguments = arguments(file, result)
         p.currentDirectoryURL = dir
         var environment = ProcessInfo.processInfo.environment
-        environment["PATH"] = Binary.url.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin")
+        environment["PATH"] = binaries + ":" + (environment["PATH"] ?? "/usr/bin")
         environment["INFC_RESULT"] = result.path
+        environment["INFC_PID"] = dir.appendingPathComponent("server-pid").path
         environment["HOME"] = dir.path   // no user configuration
         p.environment = environment
         p.standardInput = FileHandle.nullDevice
@@ -53,6 +64,23 @@ import Testing
              "-c", "luafile " + Self.editors.appendingPathComponent("neovim-session.lua").path, file.path]
         }
         #expect(out == "ok\n", "Neovim session: \(out)")
+    }
+
+    /// Vim with ALE (Debian's vim and vim-ale) and editors/vim/infc.vim, through
+    /// Editors/vim-session.vim: diagnostics, hover, definition, completion after `orders.`, the
+    /// quick fix offered, and the server gone once ALE stops it.
+    @Test(.enabled(if: executable("vim") != nil && FileManager.default.fileExists(atPath: "/usr/share/vim-ale/autoload/ale.vim"),
+                   "vim and vim-ale are not installed (scripts/install-test-deps.sh installs them)"))
+    func vimWithALE() throws {
+        let vim = try #require(Self.executable("vim"))
+        let out = try Self.session(vim, recordingPID: true) { file, _ in
+            // `--clean`: no vimrc, but the system's packages, so `packadd ale` finds Debian's ALE.
+            // `nocompatible` first: the pre-vimrc commands run before `--clean` turns it off.
+            ["--clean", "--not-a-term", "-n", "--cmd", "set nocompatible", "--cmd", "packadd ale",
+             "--cmd", "source " + CLI.root.appendingPathComponent("editors/vim/infc.vim").path,
+             "-c", "source " + Self.editors.appendingPathComponent("vim-session.vim").path, file.path]
+        }
+        #expect(out == "ok\n", "Vim session: \(out)")
     }
 
     @Test(.enabled(if: executable("emacs") != nil, "emacs is not installed (scripts/install-test-deps.sh installs it)"))
