@@ -345,8 +345,7 @@ import Testing
             readAll.signal()
         }
         reader.start()
-        let deadline = Date(timeIntervalSinceNow: 180)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        _ = eventually(timeout: 180) { !process.isRunning }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         _ = readAll.wait(timeout: .now() + 10)  // the output is complete when the pipe is at its end
