@@ -45,9 +45,9 @@ let package = Package(
         .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcServiceClient", "CMalloc"]),
         // What the test targets share: one loopback HTTP client, one `Locked`, one way to wait.
         .target(name: "InfcTestSupport", dependencies: ["InfcCompiler"], path: "Tests/InfcTestSupport"),
-        .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
+        .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler", "InfcTestSupport"]),
         .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime", "InfcTestSupport"]),
-        .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda"]),
+        .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda", "InfcTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler", "InfcTestSupport"]),
     ]
 )

@@ -5,8 +5,7 @@
 import Foundation
 import Testing
 import InfcCompiler
-
-extension SplitMix64: RandomNumberGenerator {}
+import InfcTestSupport
 
 @Suite struct LanguageServerIncrementalTests {
     static let edits = ["x", "1", " ", "\n", ".", "(", "\"", "y2", "let unused_a = 1\n", "log(\"hi\")\n", "return 1\n",
@@ -36,7 +35,7 @@ extension SplitMix64: RandomNumberGenerator {}
         let uri = "file:///tmp/infc-incremental/edited.inf"
         client.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "infc", "version": 1, "text": .string(text)]])
         _ = try client.diagnostics(for: uri, "on open")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var bytes = Array(text.utf8)
         for step in 1...count {
             let file = SourceFile(path: "edited.inf", bytes: bytes)

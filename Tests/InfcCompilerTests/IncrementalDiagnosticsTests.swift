@@ -3,21 +3,10 @@
 // diagnostics must equal a full compile's, and most edits inside bodies must be patched.
 import Foundation
 import Testing
+import InfcTestSupport
 @testable import InfcCompiler
 
 @Suite struct IncrementalDiagnosticsTests {
-    /// A small deterministic generator (SplitMix64).
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// What a user types: characters, whole statements that change a body's facts or not,
     /// mistakes, and deletions.
     static let insertions = [
@@ -31,7 +20,7 @@ import Testing
     /// Runs `steps` edits from `text`, checking each against a full compile; returns how many
     /// edits were patched and how many landed inside a handler's body.
     static func run(path: String, text: [UInt8], steps: Int, seed: UInt64) -> (patched: Int, inBodies: Int) {
-        var rng = Seeded(state: seed)
+        var rng = SeededGenerator(seed: seed)
         var bytes = text
         var state = IncrementalDiagnostics(Compilation.compile(SourceFile(path: path, bytes: bytes)))
         var patched = 0, inBodies = 0
