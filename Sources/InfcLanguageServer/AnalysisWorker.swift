@@ -49,15 +49,18 @@ final class AnalysisWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops the worker: at once, or (`drain`) after the queued jobs and the diagnostics already
-    /// due, waiting for that up to `drainLimit` seconds.
+    /// Stops the worker: at once (after the job it is running, if any), or (`drain`) after the
+    /// queued jobs and the diagnostics already due; waits for that up to `drainLimit` seconds.
+    /// The worker frees its compilations before it says it has stopped, so nothing of them is
+    /// still being freed once this returns (the language server fuzzer checks for leaks right
+    /// after each session).
     func stop(drain: Bool = false) {
         condition.lock()
         stopped = true
         draining = drain
         condition.signal()
         condition.unlock()
-        if drain { _ = finished.wait(timeout: .now() + AnalysisWorker.drainLimit) }
+        _ = finished.wait(timeout: .now() + AnalysisWorker.drainLimit)
     }
 
     func enqueue(_ job: @escaping @Sendable () -> Void) {
@@ -138,6 +141,10 @@ final class AnalysisWorker: @unchecked Sendable {
                     // Jobs left (a stop without draining) hold the server: dropped with the thread.
                     jobs.removeAll()
                     condition.unlock()
+                    cache = [:]
+                    patched = [:]
+                    retired = []
+                    lastLock.withLock { last = [:] }
                     finished.signal()
                     return
                 }
