@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // The system OpenSSL (libssl-dev; static archives too), for HTTPS without libcurl.
         .systemLibrary(name: "CTLS", path: "Sources/CTLS"),
+        // The system zlib (zlib1g-dev): deflate and CRC-32 for the code package's zip.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Pure compiler: no files, no printing, no clock, no exit.
         // Release builds skip the dynamic exclusivity checks (about a tenth of a compile, on the
         // parser's and resolver's class state); debug builds and the tests keep them.
@@ -35,10 +37,13 @@ let package = Package(
         .target(name: "InfcAWS", dependencies: ["InfcCompiler", "InfcHTTPClient"]),
         // Lambda: the Runtime API client and the event adapters, over the local runtime's interpreter.
         .target(name: "InfcLambda", dependencies: ["InfcRuntime", "InfcAWS"]),
+        // Deploy: the deterministic zip, the code package, and the deployment of a stack
+        // (artifact upload, change sets, events, outputs, secrets) over InfcAWS's clients.
+        .target(name: "InfcDeploy", dependencies: ["InfcCompiler", "InfcAWS", "CZlib"]),
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
         // argv, file IO, exit codes: every command, for both executables.
-        .target(name: "InfcCommandLine", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer", "CMalloc"]),
+        .target(name: "InfcCommandLine", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer", "InfcDeploy", "CMalloc"]),
         // The compiler's executable: `run` and `dev` hand over to infc-runtime.
         .executableTarget(name: "infc", dependencies: ["InfcCommandLine"]),
         // The runtime's executable: the same commands, with the network client.
@@ -48,6 +53,7 @@ let package = Package(
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
         .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime", "InfcTestSupport"]),
         .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda"]),
+        .testTarget(name: "InfcDeployTests", dependencies: ["InfcDeploy", "InfcAWS", "InfcHTTPClient", "InfcCompiler"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler", "InfcTestSupport"]),
     ]
 )

@@ -49,12 +49,13 @@ public struct CommandLineTool {
             print(text)
             return ExitCode.ok
         }
-        if ["check", "build", "explain", "graph"].contains(command) { CompileHeap.prepareForOneCompile() }
+        if ["check", "build", "explain", "graph", "package"].contains(command) { CompileHeap.prepareForOneCompile() }
         do {
             switch command {
             case "check": return try CheckCommand(arguments: rest).run()
             case "build": return try BuildCommand(arguments: rest).run()
             case "explain": return try ExplainCommand(arguments: rest).run()
+            case "package": return try PackageCommand(arguments: rest).run()
             case "graph": return try GraphCommand(arguments: rest).run()
             case "dump": return try DumpCommand(arguments: rest).run()
             case "new": return try NewCommand(arguments: rest).run()

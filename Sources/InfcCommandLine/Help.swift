@@ -34,6 +34,14 @@ enum Help {
                 --target aws writes DIR/template.json instead: one CloudFormation stack whose resources
                 are the budget's count (docs/aws.md).
                 """),
+        Command(name: "package", summary: "check, then write the AWS target's code package (a deterministic zip)",
+                usage: "infc package FILE [-o DIR] [--bootstrap PATH] [--max-resources N] [-q]",
+                details: """
+                Writes DIR/package.zip (default build/): the Lambda bootstrap as `bootstrap` (mode 755), then
+                manifest.json and code/FILE, exactly what 'infc build' writes. Entries are sorted and dated
+                1980-01-01, so the same inputs give the same bytes (and the same SHA-256, which 'infc deploy'
+                names the upload by). The bootstrap is --bootstrap PATH, else infc-lambda beside infc.
+                """),
         Command(name: "explain", summary: "the inferred plan in words: what each handler became and why",
                 usage: "infc explain FILE [--max-resources N]",
                 details: "Per handler: function, queue, workflow, limit and permissions, each with the line that caused it."),

@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func everyCommandAnswersHelpFlags() throws {
-        for command in ["check", "build", "explain", "graph", "run", "dev", "lsp", "new", "status", "trace"] {
+        for command in ["check", "build", "explain", "graph", "run", "dev", "lsp", "new", "status", "trace", "package"] {
             let help = try CLI.run(["help", command])
             #expect(help.status == 0 && !help.stdout.isEmpty)
             for flag in ["--help", "-h"] {
