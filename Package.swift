@@ -40,14 +40,17 @@ let package = Package(
         // Deploy: the deterministic zip, the code package, and the deployment of a stack
         // (artifact upload, change sets, events, outputs, secrets) over InfcAWS's clients.
         .target(name: "InfcDeploy", dependencies: ["InfcCompiler", "InfcAWS", "CZlib"]),
+        // The commands that package and deploy (package, deploy, destroy): linked by infc-runtime
+        // only, which already maps OpenSSL and zlib (through libcurl); infc hands them over.
+        .target(name: "InfcCloudCommands", dependencies: ["InfcCommandLine", "InfcDeploy", "InfcRuntime", "InfcAWS", "InfcHTTPClient"]),
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
         // argv, file IO, exit codes: every command, for both executables.
-        .target(name: "InfcCommandLine", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer", "InfcDeploy", "CMalloc"]),
-        // The compiler's executable: `run` and `dev` hand over to infc-runtime.
+        .target(name: "InfcCommandLine", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer", "CMalloc"]),
+        // The compiler's executable: `run`, `dev`, `package`, `deploy` and `destroy` hand over to infc-runtime.
         .executableTarget(name: "infc", dependencies: ["InfcCommandLine"]),
-        // The runtime's executable: the same commands, with the network client.
-        .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcServiceClient", "CMalloc"]),
+        // The runtime's executable: the same commands, with the network client and the cloud commands.
+        .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcCloudCommands", "InfcServiceClient", "CMalloc"]),
         // What the test targets share: one loopback HTTP client, one `Locked`, one way to wait.
         .target(name: "InfcTestSupport", dependencies: ["InfcCompiler"], path: "Tests/InfcTestSupport"),
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),

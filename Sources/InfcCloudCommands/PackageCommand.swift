@@ -1,8 +1,23 @@
-// infc driver: `infc package FILE [-o DIR] [--bootstrap PATH]` — check, then write DIR/package.zip,
-// the deterministic code package of the AWS target (the Lambda bootstrap, the manifest, the code).
+// Cloud commands: `infc package FILE [-o DIR] [--bootstrap PATH]` — check, then write
+// DIR/package.zip, the deterministic code package of the AWS target (the Lambda bootstrap, the
+// manifest, the code). These commands run in infc-runtime (`infc` hands them over), which maps
+// OpenSSL and zlib anyway, so the compiler's process loads neither.
 import Foundation
+import InfcCommandLine
 import InfcCompiler
 import InfcDeploy
+
+/// The cloud commands, for the runtime's executable to hand to `CommandLineTool`.
+public enum CloudCommands {
+    public static func run(_ command: String, _ arguments: [String]) throws -> Int32 {
+        switch command {
+        case "package": return try PackageCommand(arguments: arguments).run()
+        case "deploy": return try DeployCommand(arguments: arguments).run()
+        case "destroy": return try DestroyCommand(arguments: arguments).run()
+        default: throw CLIError("unknown command '\(command)'; run 'infc help' for the list")
+        }
+    }
+}
 
 struct PackageCommand {
     var arguments: [String]
@@ -19,7 +34,7 @@ struct PackageCommand {
         let out = args.values["-o"] ?? "build"
         try BuildCommand.writeFiles([(PackageCommand.fileName, package.zip)], to: out)
         if !quiet {
-            print("packaged \(c.plan.app) → \(out)/\(PackageCommand.fileName) (\(package.paths.joined(separator: ", ")); \(ByteCount.text(package.zip.count)), sha256 \(package.sha256.prefix(16)))")
+            print("packaged \(c.plan.app) → \(out)/\(PackageCommand.fileName) (\(package.paths.joined(separator: ", ")); \(Deployer.size(package.zip.count)), sha256 \(package.sha256.prefix(16)))")
         }
         return ExitCode.ok
     }
@@ -60,14 +75,5 @@ enum LambdaBootstrap {
         } catch {
             throw CLIError("cannot package \(c.plan.app): \(error.description)")
         }
-    }
-}
-
-enum ByteCount {
-    /// `512 B`, `14.2 KB`, `5.8 MB` (powers of 1000, as the sizes AWS states its limits in).
-    static func text(_ n: Int) -> String {
-        if n < 1000 { return "\(n) B" }
-        if n < 1_000_000 { return String(format: "%.1f KB", Double(n) / 1000) }
-        return String(format: "%.1f MB", Double(n) / 1_000_000)
     }
 }
