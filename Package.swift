@@ -55,8 +55,8 @@ let package = Package(
         .target(name: "InfcTestSupport", dependencies: ["InfcCompiler"], path: "Tests/InfcTestSupport"),
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
         .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime", "InfcTestSupport"]),
-        .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda"]),
-        .testTarget(name: "InfcDeployTests", dependencies: ["InfcDeploy", "InfcAWS", "InfcHTTPClient", "InfcCompiler"]),
+        .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda", "InfcTestSupport"]),
+        .testTarget(name: "InfcDeployTests", dependencies: ["InfcDeploy", "InfcAWS", "InfcHTTPClient", "InfcCompiler", "InfcTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler", "InfcTestSupport"]),
     ]
 )

@@ -49,8 +49,8 @@ enum StandInBootstrap {
             assert z.read("code/shop.inf") == open("examples/shop.inf", "rb").read()
             assert b'"app": "shop"' in z.read("manifest.json")
             """
-        if let python = LanguageServerEndToEndTests.python3 {
-            let r = try CLI.run(["-c", script, a.appendingPathComponent("package.zip").path, bootstrap.path], executable: python)
+        if let python = Python.python3 {
+            let r = try CLI.run(["-c", script, a.appendingPathComponent("package.zip").path, bootstrap.path], executable: URL(fileURLWithPath: python))
             #expect(r.status == 0, "\(r.stderr)")
         }
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/unzip") {
@@ -81,29 +81,11 @@ enum StandInBootstrap {
     }
 }
 
-/// The real binary with an environment of our choosing (no AWS settings but these), output in files.
+/// The real binary with an environment of our choosing (no AWS settings but these).
 enum AWSCLI {
     static func run(_ args: [String], environment: [String: String], timeout: Double = 120) throws -> CLI {
-        let tmp = try CLI.tempDirectory()
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let out = tmp.appendingPathComponent("out"), err = tmp.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let p = Process()
-        p.executableURL = Binary.url
-        p.arguments = args
-        p.currentDirectoryURL = CLI.root
-        p.environment = environment
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(10_000) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-        return CLI(status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                   stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        let r = try runProcess(Binary.url.path, args, environment: environment, directory: CLI.root, timeout: timeout)
+        return CLI(status: r.status, stdout: r.text, stderr: r.stderr)
     }
 }
 
@@ -113,10 +95,7 @@ final class Moto {
     let input = Pipe()
     let port: Int
 
-    static var available: Bool {
-        guard let python = LanguageServerEndToEndTests.python3 else { return false }
-        return (try? CLI.run(["-c", "import moto.server, boto3"], executable: python).status) == 0
-    }
+    static let available = Python.has("moto.server", "boto3")
 
     init() throws {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -134,7 +113,7 @@ final class Moto {
             from moto.server import main
             main(["-H", "127.0.0.1", "-p", sys.argv[1]])
             """
-        process.executableURL = LanguageServerEndToEndTests.python3
+        process.executableURL = URL(fileURLWithPath: Python.python3 ?? "/usr/bin/python3")
         process.arguments = ["-c", launcher, String(port)]
         process.environment = ProcessInfo.processInfo.environment.merging(["MOTO_PORT": String(port)]) { $1 }
         process.standardInput = input
@@ -160,10 +139,10 @@ final class Moto {
 
     /// scripts/aws_fixture.py PORT ARGS..., its JSON answer.
     func fixture(_ arguments: String...) throws -> JSON {
-        let python = try #require(LanguageServerEndToEndTests.python3)
-        let r = try CLI.run([CLI.root.appendingPathComponent("scripts/aws_fixture.py").path, String(port)] + arguments, executable: python)
+        let python = try #require(Python.python3)
+        let r = try runProcess(python, [repositoryRoot.appendingPathComponent("scripts/aws_fixture.py").path, String(port)] + arguments, timeout: 120)
         try #require(r.status == 0, "aws_fixture.py \(arguments): \(r.stderr)")
-        return r.stdout.isEmpty ? .null : try JSON.parse(r.stdout)
+        return r.stdout.isEmpty ? .null : try JSON.parse(bytes: r.stdout)
     }
 }
 
@@ -290,12 +269,12 @@ final class Moto {
         let after = try moto.fixture("stack", "shop")
         #expect(after["status"] == .string("NONE"))
         // Through the services: the table is still there, the function is not.
-        let python = try #require(LanguageServerEndToEndTests.python3)
+        let python = try #require(Python.python3)
         let probe = try CLI.run(["-c", """
             import sys; sys.path.insert(0, "scripts"); sys.argv = ["aws_fixture.py", "\(moto.port)"]
             import aws_fixture
             print(aws_fixture.exists("AWS::DynamoDB::Table", "\(orders)"), aws_fixture.exists("AWS::Lambda::Function", "\(charge)"))
-            """], executable: python)
+            """], executable: URL(fileURLWithPath: python))
         #expect(probe.stdout == "True False\n", "\(probe.stdout)\(probe.stderr)")
         let gone = try AWSCLI.run(["destroy", "--stack", "shop", "--endpoint", moto.url], environment: env)
         #expect(gone.status == 0 && gone.stdout == "stack shop does not exist in us-east-1: nothing to delete\n")

@@ -3,6 +3,7 @@
 // the same input in any order, and refusing what a package must not hold.
 import Foundation
 import InfcCompiler
+import InfcTestSupport
 import Testing
 @testable import InfcDeploy
 
@@ -53,9 +54,9 @@ import Testing
                                "method": i.compress_type, "system": i.create_system,
                                "data": base64.b64encode(z.read(i)).decode()} for i in z.infolist()]))
             """
-        let r = try Run.process("/usr/bin/env", ["python3", "-c", script, dir.url.appendingPathComponent("a.zip").path])
+        let r = try runProcess("/usr/bin/env", ["python3", "-c", script, dir.url.appendingPathComponent("a.zip").path], timeout: 120)
         #expect(r.status == 0, "\(r.stderr)")
-        let listed = try JSON.parse(r.stdout)
+        let listed = try JSON.parse(bytes: r.stdout)
         let expected = Self.sampleEntries().sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         guard case .array(let items) = listed, items.count == expected.count else {
             Issue.record("unexpected listing \(r.stdout)")
@@ -79,10 +80,10 @@ import Testing
         defer { dir.remove() }
         let path = dir.url.appendingPathComponent("a.zip").path
         try Data(try ZipWriter.archive(Self.sampleEntries())).write(to: URL(fileURLWithPath: path))
-        let test = try Run.process("/usr/bin/unzip", ["-t", path])
-        #expect(test.status == 0 && test.stdout.contains("No errors detected"), "\(test.stdout)\(test.stderr)")
+        let test = try runProcess("/usr/bin/unzip", ["-t", path], timeout: 120)
+        #expect(test.status == 0 && test.text.contains("No errors detected"), "\(test.text)\(test.stderr)")
         let out = dir.url.appendingPathComponent("out").path
-        let extract = try Run.process("/usr/bin/unzip", ["-q", path, "-d", out])
+        let extract = try runProcess("/usr/bin/unzip", ["-q", path, "-d", out], timeout: 120)
         #expect(extract.status == 0, "\(extract.stderr)")
         let attributes = try FileManager.default.attributesOfItem(atPath: out + "/bootstrap")
         #expect((attributes[.posixPermissions] as? Int) == 0o755)
@@ -99,7 +100,7 @@ import Testing
     }
 
     @Test func thePackageHoldsTheBootstrapTheManifestAndTheCode() throws {
-        let source = try String(contentsOf: Temporary.root.appendingPathComponent("examples/shop.inf"), encoding: .utf8)
+        let source = try String(contentsOf: repositoryRoot.appendingPathComponent("examples/shop.inf"), encoding: .utf8)
         let c = Compilation.compile(SourceFile(path: "shop.inf", bytes: Array(source.utf8)))
         #expect(!c.hasErrors)
         // Any bytes do as the bootstrap here: the package only carries them.
@@ -117,38 +118,10 @@ import Testing
 
 /// A temporary directory for one test.
 struct Temporary {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let url: URL
     init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("infc-deploy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
     func remove() { try? FileManager.default.removeItem(at: url) }
-}
-
-/// A child process run to completion with its output captured (files, so no pipe fills up).
-enum Run {
-    struct Output { var status: Int32; var stdout: String; var stderr: String }
-
-    static func process(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: Double = 120) throws -> Output {
-        let dir = try Temporary()
-        defer { dir.remove() }
-        let out = dir.url.appendingPathComponent("out"), err = dir.url.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        if let environment { p.environment = environment }
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        try p.run()
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while p.isRunning && Date() < deadline { usleep(10_000) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
-    }
 }
