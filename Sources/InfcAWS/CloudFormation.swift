@@ -131,7 +131,8 @@ public struct CloudFormation: Sendable {
     public func describeChangeSet(_ id: String) throws(AWSError) -> ChangeSet {
         var changes: [Change] = []
         var token: String?
-        var first: XMLElement?
+        var first = XMLElement(name: "", children: [], text: "")
+        var isFirst = true
         repeat {
             var p = [("ChangeSetName", id)]
             if let token { p.append(("NextToken", token)) }
@@ -139,7 +140,7 @@ public struct CloudFormation: Sendable {
             guard let result = xml.find("DescribeChangeSetResult") else {
                 throw AWSError(service: "cloudformation", operation: "DescribeChangeSet", code: "MalformedResponse", message: "the answer has no DescribeChangeSetResult", status: 200)
             }
-            if first == nil { first = result }
+            if isFirst { first = result; isFirst = false }
             for member in result.first("Changes")?.all("member") ?? [] {
                 guard let rc = member.first("ResourceChange") else { continue }
                 changes.append(Change(action: rc.first("Action")?.text ?? "", logicalID: rc.first("LogicalResourceId")?.text ?? "",
@@ -147,7 +148,7 @@ public struct CloudFormation: Sendable {
             }
             token = result.first("NextToken")?.text.nonEmpty
         } while token != nil
-        let r = first!
+        let r = first
         return ChangeSet(id: r.first("ChangeSetId")?.text ?? id, status: r.first("Status")?.text ?? "",
                          statusReason: r.first("StatusReason")?.text.nonEmpty, executionStatus: r.first("ExecutionStatus")?.text ?? "",
                          changes: changes)

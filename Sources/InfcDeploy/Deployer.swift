@@ -242,16 +242,11 @@ public final class Deployer: Sendable {
         var events: [CloudFormation.Event]
     }
 
-    /// The ids of the stack's events so far (every page).
+    /// The ids of the stack's newest events (the first page): the events of what follows all come
+    /// before them, so reading stops at any of these, however long the stack's history.
     func eventIDs(_ stack: String) throws(DeployError) -> Set<String> {
-        var ids = Set<String>()
-        var token: String?
-        repeat {
-            let page = try aws("read the stack's events") { () throws(AWSError) in try cloudFormation.describeStackEvents(stack, nextToken: token) }
-            for e in page.events { ids.insert(e.id) }
-            token = page.next
-        } while token != nil
-        return ids
+        let page = try aws("read the stack's events") { () throws(AWSError) in try cloudFormation.describeStackEvents(stack) }
+        return Set(page.events.map(\.id))
     }
 
     /// The events not in `seen`, oldest first: pages are read (newest first) until one holds a
@@ -280,8 +275,14 @@ public final class Deployer: Sendable {
         var wait = 1.0
         while true {
             // The status first: events up to a final status are all in the page read after it.
-            let stack = try aws("read stack \(name)") { () throws(AWSError) in try cloudFormation.describeStack(stackID) }
-            let fresh = try newEvents(stackID, seen: seen)
+            let stack: CloudFormation.Stack?
+            let fresh: [CloudFormation.Event]
+            do {
+                stack = try aws("read stack \(name)") { () throws(AWSError) in try cloudFormation.describeStack(stackID) }
+                fresh = try newEvents(stackID, seen: seen)
+            } catch {
+                throw DeployError(error.description + "; the stack's operation goes on in AWS: follow it with 'aws cloudformation describe-stack-events --stack-name \(name)'")
+            }
             for e in fresh {
                 seen.insert(e.id)
                 all.append(e)
@@ -401,9 +402,10 @@ public final class Deployer: Sendable {
 
     /// The stack's resources whose template says `DeletionPolicy: Retain`, and its resource count.
     func retainedResources(_ stackID: String) throws(DeployError) -> (kept: [CloudFormation.StackResource], total: Int) {
-        let text = try aws("read the stack's template") { () throws(AWSError) in try cloudFormation.getTemplate(stackID) }
         let resources = try aws("list the stack's resources") { () throws(AWSError) in try cloudFormation.listStackResources(stackID) }
-        guard let template = try? JSON.parse(text), case .object(let declared)? = template["Resources"] else {
+        // A stack whose create never ran has no template to read: then nothing is kept.
+        guard let text = try? cloudFormation.getTemplate(stackID), let template = try? JSON.parse(text),
+              case .object(let declared)? = template["Resources"] else {
             return ([], resources.count)
         }
         let kept = resources.filter { declared[$0.logicalID]?["DeletionPolicy"]?.stringValue == "Retain" }

@@ -75,6 +75,7 @@ final class ScriptedAWS: AWSTransport, @unchecked Sendable {
         case "GetCallerIdentity":
             return xml(action, "<Account>123456789012</Account>")
         case "DescribeStacks":
+            if lostAfterExecute && phase == "EXECUTED" { return error(503, "ServiceUnavailable", "Service Unavailable") }
             if stackStatus != nil, !script.isEmpty, ["EXECUTED", "DELETING"].contains(phase) { add(script.removeFirst()) }
             guard let status = stackStatus, !(status == "DELETE_COMPLETE" && form["StackName"] == "shop") else {
                 return error(400, "ValidationError", "Stack with id \(form["StackName"] ?? "") does not exist")
@@ -117,6 +118,8 @@ final class ScriptedAWS: AWSTransport, @unchecked Sendable {
         }
     }
     var phase = ""
+    /// Every DescribeStacks after ExecuteChangeSet fails, as a lost network would.
+    var lostAfterExecute = false
 
     func s3(_ request: HTTPRequest) -> HTTPResponse {
         let path = request.url.path
@@ -246,7 +249,8 @@ final class Lines: @unchecked Sendable {
         let aws = ScriptedAWS()
         aws.stackStatus = "CREATE_COMPLETE"
         aws.bucketStatus = 200
-        aws.events = [("old0", "shop", "AWS::CloudFormation::Stack", "CREATE_COMPLETE", nil)]
+        // A history of three pages (two events each): only the first is read before the update.
+        aws.events = (0..<5).map { ("old\($0)", "shop", "AWS::CloudFormation::Stack", "CREATE_COMPLETE", nil) }
         aws.changes = [("Modify", "OrdersTable"), ("Add", "AuditTable")]
         aws.script = [
             .init(status: "UPDATE_ROLLBACK_IN_PROGRESS", events: [("AuditTable", "AWS::DynamoDB::Table", "CREATE_FAILED", "Table already exists: shop-audit")]),
@@ -257,7 +261,9 @@ final class Lines: @unchecked Sendable {
             try Self.deployer(aws, lines).deploy(Self.request())
         }
         #expect(lines.all.contains("change set: 1 to add, 1 to modify, 0 to remove"))
-        #expect(lines.all.filter { $0.hasPrefix("  10:00:") }.count == 2)
+        #expect(lines.all.filter { $0.hasPrefix("  10:00:") }.count == 2, "\(lines.all)")
+        // One page read before executing; then, per poll, pages until a seen event.
+        #expect(aws.actions().filter { $0 == "DescribeStackEvents" }.count == 3)
     }
 
     @Test func stacksThatCannotBeUpdatedAreRefusedBeforeAnyUpload() throws {
@@ -305,6 +311,15 @@ final class Lines: @unchecked Sendable {
         let quiet = Lines()
         try Self.deployer(gone, quiet).destroy(stack: "shop")
         #expect(quiet.all == ["stack shop does not exist in us-east-1: nothing to delete"])
+    }
+
+    @Test func losingAWSWhileFollowingSaysTheOperationGoesOn() throws {
+        let aws = ScriptedAWS()
+        aws.bucketStatus = 200
+        aws.lostAfterExecute = true
+        #expect(throws: DeployError("cannot read stack shop: cloudformation DescribeStacks: ServiceUnavailable (HTTP 503): Service Unavailable; the stack's operation goes on in AWS: follow it with 'aws cloudformation describe-stack-events --stack-name shop'")) {
+            try Self.deployer(aws, Lines()).deploy(Self.request())
+        }
     }
 
     @Test func sizesAreRoundedToATenth() {
