@@ -28,8 +28,10 @@ public enum ZipWriter {
     /// The DOS date of 1980-01-01 (year 0, month 1, day 1) and the time 00:00:00.
     static let dosDate: UInt16 = (0 << 9) | (1 << 5) | 1
     static let dosTime: UInt16 = 0
-    /// zlib's level 9: the package is written once per change and uploaded every deploy.
-    static let level: Int32 = 9
+    /// zlib's default level 6: every deploy builds the package (its hash says whether to upload).
+    /// On an 87 MB executable, gzip -6 took 6.2 s for 29.20 MB and -9 15.2 s for 29.04 MB: 2.5
+    /// times the time for 0.5 % of the size.
+    static let level: Int32 = 6
 
     /// The archive of `entries`, in path order. Paths must be relative, without `.`/`..`
     /// segments, unique, and every size must fit the classic (non-ZIP64) format.
