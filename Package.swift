@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // The system OpenSSL (libssl-dev; static archives too), for HTTPS without libcurl.
         .systemLibrary(name: "CTLS", path: "Sources/CTLS"),
+        // The system zlib (zlib1g-dev): deflate and CRC-32 for the code package's zip.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Pure compiler: no files, no printing, no clock, no exit.
         // Release builds skip the dynamic exclusivity checks (about a tenth of a compile, on the
         // parser's and resolver's class state); debug builds and the tests keep them.
@@ -35,19 +37,26 @@ let package = Package(
         .target(name: "InfcAWS", dependencies: ["InfcCompiler", "InfcHTTPClient"]),
         // Lambda: the Runtime API client and the event adapters, over the local runtime's interpreter.
         .target(name: "InfcLambda", dependencies: ["InfcRuntime", "InfcAWS"]),
+        // Deploy: the deterministic zip, the code package, and the deployment of a stack
+        // (artifact upload, change sets, events, outputs, secrets) over InfcAWS's clients.
+        .target(name: "InfcDeploy", dependencies: ["InfcCompiler", "InfcAWS", "CZlib"]),
+        // The commands that package and deploy (package, deploy, destroy): linked by infc-runtime
+        // only, which already maps OpenSSL and zlib (through libcurl); infc hands them over.
+        .target(name: "InfcCloudCommands", dependencies: ["InfcCommandLine", "InfcDeploy", "InfcRuntime", "InfcAWS", "InfcHTTPClient"]),
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
         // argv, file IO, exit codes: every command, for both executables.
         .target(name: "InfcCommandLine", dependencies: ["InfcCompiler", "InfcRuntime", "InfcLanguageServer", "CMalloc"]),
-        // The compiler's executable: `run` and `dev` hand over to infc-runtime.
+        // The compiler's executable: `run`, `dev`, `package`, `deploy` and `destroy` hand over to infc-runtime.
         .executableTarget(name: "infc", dependencies: ["InfcCommandLine"]),
-        // The runtime's executable: the same commands, with the network client.
-        .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcServiceClient", "CMalloc"]),
+        // The runtime's executable: the same commands, with the network client and the cloud commands.
+        .executableTarget(name: "infc-runtime", dependencies: ["InfcCommandLine", "InfcCloudCommands", "InfcServiceClient", "CMalloc"]),
         // What the test targets share: one loopback HTTP client, one `Locked`, one way to wait.
         .target(name: "InfcTestSupport", dependencies: ["InfcCompiler"], path: "Tests/InfcTestSupport"),
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler", "InfcTestSupport"]),
         .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime", "InfcTestSupport"]),
         .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda", "InfcTestSupport"]),
+        .testTarget(name: "InfcDeployTests", dependencies: ["InfcDeploy", "InfcAWS", "InfcHTTPClient", "InfcCompiler", "InfcTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler", "InfcTestSupport"]),
     ]
 )

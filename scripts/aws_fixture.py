@@ -7,6 +7,12 @@ emulator at http://127.0.0.1:PORT.
     aws_fixture.py PORT dump    prints what they hold as JSON: items, objects (base64), the
                                 messages of both queues, the executions' inputs
     aws_fixture.py PORT seed N  puts N items into the table and N objects into the bucket
+    aws_fixture.py PORT stack NAME
+                                the stack NAME as deployed: its status and parameters, each resource
+                                with whether its own service's API finds it, the value of the secret
+                                NAME/payments_key, and the artifact buckets' keys, as JSON
+    aws_fixture.py PORT loggroup NAME
+                                creates the log group NAME (to make a deployment collide with it)
 """
 import base64
 import json
@@ -95,6 +101,53 @@ def seed(n):
         s3.put_object(Bucket=NAMES["bucket"], Key=f"seed/{i:04d}", Body=f"object {i}".encode())
 
 
+def exists(kind, physical):
+    """Whether the resource's own service finds it (None for types no API lists alone)."""
+    checks = {
+        "AWS::DynamoDB::Table": lambda: boto3.client("dynamodb", **KW).describe_table(TableName=physical),
+        "AWS::S3::Bucket": lambda: boto3.client("s3", **KW).head_bucket(Bucket=physical),
+        "AWS::SNS::Topic": lambda: boto3.client("sns", **KW).get_topic_attributes(TopicArn=physical),
+        "AWS::SQS::Queue": lambda: boto3.client("sqs", **KW).get_queue_attributes(QueueUrl=physical),
+        "AWS::Lambda::Function": lambda: boto3.client("lambda", **KW).get_function(FunctionName=physical),
+        "AWS::Lambda::EventSourceMapping": lambda: boto3.client("lambda", **KW).get_event_source_mapping(UUID=physical),
+        "AWS::IAM::Role": lambda: boto3.client("iam", **KW).get_role(RoleName=physical),
+        "AWS::StepFunctions::StateMachine": lambda: boto3.client("stepfunctions", **KW).describe_state_machine(stateMachineArn=physical),
+        "AWS::Events::Rule": lambda: boto3.client("events", **KW).describe_rule(Name=physical),
+    }
+    if kind == "AWS::Logs::LogGroup":
+        groups = boto3.client("logs", **KW).describe_log_groups(logGroupNamePrefix=physical)["logGroups"]
+        return any(g["logGroupName"] == physical for g in groups)
+    if kind not in checks:
+        return None
+    try:
+        checks[kind]()
+        return True
+    except Exception:
+        return False
+
+
+def stack(name):
+    cf = boto3.client("cloudformation", **KW)
+    try:
+        described = cf.describe_stacks(StackName=name)["Stacks"][0]
+        summaries = cf.list_stack_resources(StackName=name)["StackResourceSummaries"]
+    except cf.exceptions.ClientError:
+        described, summaries = {"StackStatus": "NONE"}, []
+    resources = {r["LogicalResourceId"]: {"type": r["ResourceType"], "physical": r.get("PhysicalResourceId"),
+                                          "exists": exists(r["ResourceType"], r.get("PhysicalResourceId"))}
+                 for r in summaries if r.get("LogicalResourceId")}
+    try:
+        secret = boto3.client("secretsmanager", **KW).get_secret_value(SecretId=f"{name}/payments_key")["SecretString"]
+    except Exception:
+        secret = None
+    s3 = boto3.client("s3", **KW)
+    artifacts = sorted(f"{b['Name']}/{o['Key']}" for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("infc-artifacts-")
+                       for o in s3.list_objects_v2(Bucket=b["Name"]).get("Contents", []))
+    print(json.dumps({"status": described["StackStatus"],
+                      "parameters": {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])},
+                      "resources": resources, "secret": secret, "artifacts": artifacts}))
+
+
 if __name__ == "__main__":
     command = sys.argv[2]
     if command == "setup":
@@ -103,5 +156,9 @@ if __name__ == "__main__":
         dump()
     elif command == "seed":
         seed(int(sys.argv[3]))
+    elif command == "stack":
+        stack(sys.argv[3])
+    elif command == "loggroup":
+        boto3.client("logs", **KW).create_log_group(logGroupName=sys.argv[3])
     else:
         sys.exit(f"unknown command {command}")

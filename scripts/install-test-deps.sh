@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Swift toolchain, when it is missing:
 # libsqlite3-dev (the runtime's state store), libssl-dev (HTTPS for the AWS clients; its static
-# archives let the Lambda bootstrap link statically), the openssl command (the TLS tests make a
+# archives let the Lambda bootstrap link statically), zlib1g-dev (deflate for the code package's
+# zip), unzip (the package tests read it back with `unzip -t`), the openssl command (the TLS tests make a
 # test CA with it), graphviz (`dot` renders every example's graph in the tests), neovim,
 # emacs-nox and elpa-eglot, vim and vim-ale (real editors driving the language server) and the pinned Python
 # tools of scripts/test-requirements.txt.
@@ -9,7 +10,9 @@ set -euo pipefail
 need_apt=()
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 [ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev)
+[ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 # Neovim (Debian's, 0.7.2 on bookworm): a real client of `infc lsp` in EditorClientTests.
 command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)

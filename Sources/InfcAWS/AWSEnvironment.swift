@@ -19,6 +19,8 @@ public struct AWSService: Sendable, Equatable {
     public static let sqs = AWSService(endpointPrefix: "sqs", signingName: "sqs", environmentName: "SQS")
     public static let stepFunctions = AWSService(endpointPrefix: "states", signingName: "states", environmentName: "SFN")
     public static let secretsManager = AWSService(endpointPrefix: "secretsmanager", signingName: "secretsmanager", environmentName: "SECRETS_MANAGER")
+    public static let cloudFormation = AWSService(endpointPrefix: "cloudformation", signingName: "cloudformation", environmentName: "CLOUDFORMATION")
+    public static let sts = AWSService(endpointPrefix: "sts", signingName: "sts", environmentName: "STS")
 }
 
 /// Why a client cannot be configured.

@@ -1,5 +1,6 @@
 // AWS: the one-call clients — SNS Publish (query protocol), SQS SendMessage (JSON 1.0), Step
-// Functions StartExecution (JSON 1.0) and Secrets Manager GetSecretValue (JSON 1.1, cached).
+// Functions StartExecution (JSON 1.0) and Secrets Manager GetSecretValue (JSON 1.1, cached), with
+// PutSecretValue and CreateSecret for a deployment's secret values.
 import InfcCompiler
 import Synchronization
 
@@ -69,5 +70,31 @@ public final class SecretsManager: Sendable {
         }
         cache.withLock { $0[secretID] = value }
         return value
+    }
+
+    /// Sets the secret's value (a new version); `ResourceNotFoundException` when there is no such secret.
+    public func putSecretValue(_ secretID: String, value: String) throws(AWSError) {
+        _ = try client.json(.secretsManager, target: "secretsmanager.PutSecretValue", version: "1.1",
+                            .object(JSONObject([("SecretId", .string(secretID)), ("SecretString", .string(value)),
+                                                ("ClientRequestToken", .string(Self.requestToken()))])))
+        cache.withLock { $0[secretID] = nil }
+    }
+
+    /// Creates the secret `name` with its first value.
+    public func createSecret(_ name: String, value: String, description: String) throws(AWSError) {
+        _ = try client.json(.secretsManager, target: "secretsmanager.CreateSecret", version: "1.1",
+                            .object(JSONObject([("Name", .string(name)), ("Description", .string(description)),
+                                                ("SecretString", .string(value)), ("ClientRequestToken", .string(Self.requestToken()))])))
+    }
+
+    /// The idempotency token a raw request must send (the SDKs fill it in): a random UUID.
+    static func requestToken() -> String {
+        var g = SystemRandomNumberGenerator()
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let h = Array(hex)
+        return [h[0..<8], h[8..<12], h[12..<16], h[16..<20], h[20..<32]].map { String($0) }.joined(separator: "-")
     }
 }

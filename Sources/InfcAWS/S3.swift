@@ -1,5 +1,5 @@
-// AWS: S3 over REST-XML — GetObject, PutObject, DeleteObject and ListObjectsV2 (every page), bodies
-// byte for byte, signed with the payload's SHA-256 in `X-Amz-Content-SHA256`. Buckets are
+// AWS: S3 over REST-XML — GetObject, PutObject, DeleteObject and ListObjectsV2 (every page); for a
+// deployment's artifact bucket HeadBucket, CreateBucket and HeadObject. Bodies byte for byte, signed with the payload's SHA-256 in `X-Amz-Content-SHA256`. Buckets are
 // addressed virtual-host style on AWS and path style on an overridden endpoint (an emulator).
 import InfcHTTPClient
 
@@ -46,6 +46,44 @@ public struct S3: Sendable {
 
     public func deleteObject(bucket: String, key: String) throws(AWSError) {
         _ = try request("DeleteObject", method: "DELETE", bucket: bucket, key: key)
+    }
+
+    /// Whether the bucket exists and these credentials may use it; throws for any other answer
+    /// (a 403: it exists but belongs to someone else, or the credentials lack `s3:ListBucket`).
+    public func bucketExists(_ bucket: String) throws(AWSError) -> Bool {
+        do {
+            _ = try request("HeadBucket", method: "HEAD", bucket: bucket, key: nil)
+            return true
+        } catch where error.status == 404 {
+            return false
+        }
+    }
+
+    /// Creates the bucket in the client's region (us-east-1 takes no location constraint).
+    public func createBucket(_ bucket: String) throws(AWSError) {
+        let region = client.environment.region
+        let body = region == "us-east-1" ? [] : Array("""
+            <CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>\(region)</LocationConstraint></CreateBucketConfiguration>
+            """.utf8)
+        _ = try request("CreateBucket", method: "PUT", bucket: bucket, key: nil, headers: body.isEmpty ? [] : [("Content-Type", "application/xml")], body: body)
+    }
+
+    /// Whether the object exists (HEAD, so nothing is downloaded).
+    public func objectExists(bucket: String, key: String) throws(AWSError) -> Bool {
+        do {
+            _ = try request("HeadObject", method: "HEAD", bucket: bucket, key: key)
+            return true
+        } catch where error.status == 404 {
+            return false
+        }
+    }
+
+    /// The object's AWS URL, as CloudFormation's `TemplateURL` takes it: CloudFormation fetches
+    /// it itself, so it is S3's regional address whatever endpoint this client talks to.
+    public func awsObjectURL(bucket: String, key: String) -> String {
+        let region = client.environment.region
+        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
+        return Self.url(HTTPURL(scheme: .https, host: "s3.\(region).\(suffix)"), overridden: false, bucket: bucket, key: key).description
     }
 
     public struct ObjectSummary: Sendable, Equatable {

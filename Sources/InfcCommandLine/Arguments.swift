@@ -2,13 +2,13 @@
 import InfcCompiler
 
 /// Parsed flags and positionals; unknown flags are errors that name the command's help.
-struct Arguments {
-    var positionals: [String] = []
-    var values: [String: String] = [:]
-    var flags: Set<String> = []
+package struct Arguments {
+    package var positionals: [String] = []
+    package var values: [String: String] = [:]
+    package var flags: Set<String> = []
 
     /// `valueFlags` take a value (`--format json` or `--format=json`); `boolFlags` do not.
-    init(_ args: [String], command: String, valueFlags: [String: [String]] = [:], boolFlags: [String] = []) throws {
+    package init(_ args: [String], command: String, valueFlags: [String: [String]] = [:], boolFlags: [String] = []) throws {
         var aliases: [String: String] = [:]
         for (name, alts) in valueFlags { for a in alts { aliases[a] = name } }
         var i = 0
@@ -46,7 +46,7 @@ struct Arguments {
     }
 
     /// A value that must be one of `choices`.
-    func choice(_ name: String, _ choices: [String], default d: String) throws -> String {
+    package func choice(_ name: String, _ choices: [String], default d: String) throws -> String {
         guard let v = values[name] else { return d }
         guard choices.contains(v) else {
             throw CLIError("\(name) must be one of \(choices.joined(separator: ", ")), not '\(v)'")
@@ -54,7 +54,7 @@ struct Arguments {
         return v
     }
 
-    func positiveInt(_ name: String) throws -> Int? {
+    package func positiveInt(_ name: String) throws -> Int? {
         guard let v = values[name] else { return nil }
         guard let n = Int(v), n >= 1 else { throw CLIError("\(name) takes a whole number of at least 1, not '\(v)'") }
         return n

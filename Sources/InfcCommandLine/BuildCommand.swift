@@ -4,10 +4,10 @@ import Foundation
 import InfcCompiler
 
 /// Compiles a file and prints its diagnostics; errors end the command with exit 1.
-struct CheckedCompilation {
-    let compilation: Compilation
+package struct CheckedCompilation {
+    package let compilation: Compilation
 
-    init(path: String, args: Arguments, quietWarnings: Bool = false) throws {
+    package init(path: String, args: Arguments, quietWarnings: Bool = false) throws {
         let file = try SourceLoader.load(path)
         let options = CompileOptions(maxResources: try args.positiveInt("--max-resources"))
         compilation = Compilation.compile(file, options: options)
@@ -23,7 +23,7 @@ struct CheckedCompilation {
     }
 }
 
-struct BuildCommand {
+package struct BuildCommand {
     var arguments: [String]
 
     func run() throws -> Int32 {
@@ -57,7 +57,7 @@ struct BuildCommand {
         return ExitCode.ok
     }
 
-    static func writeFiles(_ files: [(path: String, bytes: [UInt8])], to directory: String) throws {
+    package static func writeFiles(_ files: [(path: String, bytes: [UInt8])], to directory: String) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: directory, isDirectory: &isDir), !isDir.boolValue {

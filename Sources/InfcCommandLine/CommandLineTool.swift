@@ -4,17 +4,17 @@ import InfcCompiler
 import InfcRuntime
 
 /// Exit codes: 0 ok, 1 diagnostics (errors), 2 usage or IO.
-enum ExitCode {
-    static let ok: Int32 = 0
-    static let diagnostics: Int32 = 1
-    static let usage: Int32 = 2
+package enum ExitCode {
+    package static let ok: Int32 = 0
+    package static let diagnostics: Int32 = 1
+    package static let usage: Int32 = 2
 }
 
 /// A failure the user can act on: printed as one line, `infc: error: …`, never a stack trace.
-struct CLIError: Error {
-    var message: String
-    var code: Int32 = ExitCode.usage
-    init(_ message: String, code: Int32 = ExitCode.usage) {
+package struct CLIError: Error {
+    package var message: String
+    package var code: Int32 = ExitCode.usage
+    package init(_ message: String, code: Int32 = ExitCode.usage) {
         self.message = message
         self.code = code
     }
@@ -32,10 +32,14 @@ public enum RuntimeHost: Sendable {
 public struct CommandLineTool {
     var arguments: [String]
     var runtimeHost: RuntimeHost
+    /// Runs `package`, `deploy` and `destroy` (command, its arguments): given by the runtime's
+    /// executable, which links the AWS clients; the compiler's hands these commands over to it.
+    var cloudCommands: (@Sendable (String, [String]) throws -> Int32)?
 
-    public init(arguments: [String], runtimeHost: RuntimeHost) {
+    public init(arguments: [String], runtimeHost: RuntimeHost, cloudCommands: (@Sendable (String, [String]) throws -> Int32)? = nil) {
         self.arguments = arguments
         self.runtimeHost = runtimeHost
+        self.cloudCommands = cloudCommands
     }
 
     public func run() -> Int32 {
@@ -55,6 +59,14 @@ public struct CommandLineTool {
             case "check": return try CheckCommand(arguments: rest).run()
             case "build": return try BuildCommand(arguments: rest).run()
             case "explain": return try ExplainCommand(arguments: rest).run()
+            case "package", "deploy", "destroy":
+                switch runtimeHost {
+                case .inProcess:
+                    guard let cloudCommands else { throw CLIError("infc \(command) is not available in this executable") }
+                    return try cloudCommands(command, rest)
+                case .sibling(let name):
+                    try RuntimeExecutable.replaceProcess(with: name, arguments: arguments)
+                }
             case "graph": return try GraphCommand(arguments: rest).run()
             case "dump": return try DumpCommand(arguments: rest).run()
             case "new": return try NewCommand(arguments: rest).run()
@@ -122,21 +134,21 @@ enum Version {
 }
 
 /// Writing to the terminal: stderr for errors, colour only where it helps.
-enum Terminal {
-    static func error(_ message: String) {
+package enum Terminal {
+    package static func error(_ message: String) {
         FileHandle.standardError.write(Data("infc: error: \(message)\n".utf8))
     }
 
-    static func warning(_ message: String) {
+    package static func warning(_ message: String) {
         FileHandle.standardError.write(Data("infc: warning: \(message)\n".utf8))
     }
 
-    static func stderr(_ text: String) {
+    package static func stderr(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
     /// Whether to colour output: `--color always|never|auto` (auto: a TTY and no NO_COLOR).
-    static func useColor(_ mode: String, fd: Int32 = 1) -> Bool {
+    package static func useColor(_ mode: String, fd: Int32 = 1) -> Bool {
         switch mode {
         case "always": return true
         case "never": return false

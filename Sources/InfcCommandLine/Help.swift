@@ -34,6 +34,39 @@ enum Help {
                 --target aws writes DIR/template.json instead: one CloudFormation stack whose resources
                 are the budget's count (docs/aws.md).
                 """),
+        Command(name: "package", summary: "check, then write the AWS target's code package (a deterministic zip)",
+                usage: "infc package FILE [-o DIR] [--bootstrap PATH] [--max-resources N] [-q]",
+                details: """
+                Writes DIR/package.zip (default build/): the Lambda bootstrap as `bootstrap` (mode 755), then
+                manifest.json and code/FILE, exactly what 'infc build' writes. Entries are sorted and dated
+                1980-01-01, so the same inputs give the same bytes (and the same SHA-256, which 'infc deploy'
+                names the upload by). The bootstrap is --bootstrap PATH, else infc-lambda beside infc.
+                """),
+        Command(name: "deploy", summary: "build the AWS template and code package, and create or update the stack",
+                usage: "infc deploy FILE --stack NAME [--region R] [--endpoint URL] [--profile P] [--bucket B] [--bootstrap PATH] [--secrets .env]",
+                details: """
+                Checks FILE, builds its template and package (see 'infc package'), uploads the package to the
+                artifact bucket under its SHA-256 (skipped when it is there already; the bucket is --bucket B,
+                else infc-artifacts-ACCOUNT-REGION, created when missing), then creates or updates the stack
+                NAME through a change set. Prints each stack event as it arrives with a progress line, waits,
+                and prints the stack's outputs (the API URL). A deploy with nothing to change says so and exits 0.
+                --secrets FILE sets each secret the app declares from FILE (NAME=value or INFC_SECRET_NAME=value
+                lines, as .env for 'infc run') in Secrets Manager as STACK/NAME; values are never printed.
+                AWS settings: credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN),
+                else the profile (--profile P, else AWS_PROFILE, else default) of ~/.aws/credentials or
+                ~/.aws/config; the region from --region, else AWS_REGION, else the profile's; --endpoint URL
+                sends every call to one endpoint (an emulator), else AWS_ENDPOINT_URL[_SERVICE].
+                Exit status: 0 deployed (or nothing to change), 1 AWS refused or rolled back the change (the
+                line names the failing resource and AWS's reason), 2 usage, settings, access or network problems.
+                """),
+        Command(name: "destroy", summary: "delete a stack; its tables, buckets, queues and secrets are kept",
+                usage: "infc destroy --stack NAME [--region R] [--endpoint URL] [--profile P]",
+                details: """
+                Deletes the stack NAME, printing each event as it arrives, and lists what it keeps: resources
+                with DeletionPolicy Retain (tables, buckets, queues, dead-letter queues and secrets) stay with
+                their data; delete them by hand when the data is no longer needed. The artifact bucket is kept
+                too. A stack that does not exist is nothing to delete (exit 0). AWS settings as for 'infc deploy'.
+                """),
         Command(name: "explain", summary: "the inferred plan in words: what each handler became and why",
                 usage: "infc explain FILE [--max-resources N]",
                 details: "Per handler: function, queue, workflow, limit and permissions, each with the line that caused it."),

@@ -1,7 +1,9 @@
 // infc-runtime: the local runtime's executable — the same commands as `infc`, with a network
-// client for service calls. `infc run` and `infc dev` replace themselves with it.
+// client for service calls and the AWS commands. `infc run`, `dev`, `package`, `deploy` and
+// `destroy` replace themselves with it.
 import CMalloc
 import Foundation
+import InfcCloudCommands
 import InfcCommandLine
 import InfcServiceClient
 
@@ -11,4 +13,5 @@ import InfcServiceClient
 // per core held 105-129 MiB but served about 8 % fewer requests).
 _ = mallopt(M_ARENA_MAX, Int32(4 * max(1, ProcessInfo.processInfo.activeProcessorCount)))
 
-exit(CommandLineTool(arguments: Array(CommandLine.arguments.dropFirst()), runtimeHost: .inProcess(URLSessionTransport())).run())
+exit(CommandLineTool(arguments: Array(CommandLine.arguments.dropFirst()), runtimeHost: .inProcess(URLSessionTransport()),
+                     cloudCommands: CloudCommands.run).run())

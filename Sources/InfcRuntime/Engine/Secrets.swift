@@ -42,7 +42,7 @@ public final class SecretSource: Sendable {
 
     /// `KEY=VALUE` lines; `#` comments, blank lines and an optional `export ` are allowed, and a
     /// value may be wrapped in single or double quotes.
-    static func parseDotEnv(atPath path: String) -> [String: String] {
+    public static func parseDotEnv(atPath path: String) -> [String: String] {
         guard let data = FileManager.default.contents(atPath: path) else { return [:] }
         var out: [String: String] = [:]
         for raw in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
