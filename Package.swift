@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "infc", targets: ["infc"]),
         .executable(name: "infc-runtime", targets: ["infc-runtime"]),
+        .executable(name: "infc-lambda", targets: ["infc-lambda"]),
     ],
     targets: [
         // The system SQLite, through a module map (libsqlite3-dev).
@@ -35,6 +36,9 @@ let package = Package(
         .target(name: "InfcAWS", dependencies: ["InfcCompiler", "InfcHTTPClient"]),
         // Lambda: the Runtime API client and the event adapters, over the local runtime's interpreter.
         .target(name: "InfcLambda", dependencies: ["InfcRuntime", "InfcAWS"]),
+        // The Lambda custom runtime (`bootstrap`): the interpreter with the AWS host. Built
+        // statically by scripts/build-lambda.sh (no URLSession, so no libcurl).
+        .executableTarget(name: "infc-lambda", dependencies: ["InfcLambda"]),
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
         // argv, file IO, exit codes: every command, for both executables.

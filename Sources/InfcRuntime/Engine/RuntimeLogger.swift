@@ -209,7 +209,7 @@ public final class RuntimeLogger: Sendable {
     }
 
     /// `1.3ms` below 10 ms (one decimal), `42ms` above.
-    static func duration(_ ms: Double) -> String {
+    public static func duration(_ ms: Double) -> String {
         guard ms.isFinite, ms >= 0 else { return "0.0ms" }
         if ms >= 10 { return "\(Int(ms.rounded()))ms" }
         let tenths = Int((ms * 10).rounded())
