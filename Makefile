@@ -13,7 +13,9 @@ build:
 	SWIFT=$(SWIFT) bash scripts/build-release.sh $(SCRATCH)
 	SWIFT=$(SWIFT) bash scripts/build-lambda.sh $(SCRATCH)
 
+# The static bootstrap first (LambdaStaticBuildTests checks it; incremental after the first build).
 test: test-deps
+	SWIFT=$(SWIFT) bash scripts/build-lambda.sh $(SCRATCH)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@$(MAKE) --no-print-directory fuzz-smoke

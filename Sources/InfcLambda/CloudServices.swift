@@ -1,7 +1,7 @@
 // Lambda: service calls from a function in the cloud — sent by the socket HTTP client (no
 // URLSession, so the bootstrap links statically), held to the service's limit by reserved
 // concurrency and to its rate by a per-container share of it (docs/aws.md, "Services").
-import Foundation
+import FoundationEssentials
 import InfcCompiler
 import InfcHTTPClient
 import InfcRuntime

@@ -9,6 +9,8 @@ import Foundation
 import Glibc
 import InfcCompiler
 import InfcHTTPClient
+import InfcLambda
+import InfcRuntime
 import Testing
 
 @Suite(.serialized) struct LambdaBootstrapTests {
@@ -187,7 +189,8 @@ import Testing
 
     /// One bootstrap process serving `events` for `function` until the Runtime API has no more:
     /// what it posted (`{kind, request, body, errorType}` each) and its standard error.
-    static func bootstrap(_ events: [JSON], function: String, environment: [String: String], root: String) throws -> (results: [JSON], stderr: String) {
+    static func bootstrap(_ events: [JSON], function: String, environment: [String: String], root: String,
+                          executable path: String = executable("infc-lambda")) throws -> (results: [JSON], stderr: String) {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try Data(JSON.array(events).serialized().utf8).write(to: URL(fileURLWithPath: dir.path("events.json")))
@@ -197,7 +200,7 @@ import Testing
         env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(api.port)"
         env["LAMBDA_TASK_ROOT"] = root
         env["PATH"] = "/usr/bin:/bin"
-        let run = try TestEnvironment.run(executable("infc-lambda"), [], environment: env, timeout: 60)
+        let run = try TestEnvironment.run(path, [], environment: env, timeout: 60)
         let client = HTTPClient()
         let r = try client.send(HTTPRequest(method: "GET", url: HTTPURL(string: "http://127.0.0.1:\(api.port)/_results")!))
         return (try JSON.parse(bytes: r.body).arrayValue ?? [], run.stderr)
@@ -364,6 +367,37 @@ import Testing
         }
         let files = dump["objects"]?["filesbucket"]
         #expect(files?["pic.png"]?["type"] == "image/png" && files?["note.txt"]?["meta"]?["infc-text"] == "1")
+    }
+
+    /// A service's rate in the cloud: each container's window is the rate over the sum of its
+    /// callers' limits (so all containers together stay within it); without a limit on every
+    /// caller, the whole rate per container (the documented gap).
+    @Test func eachContainerHoldsItsShareOfAServicesRate() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let source = """
+            app rates
+            service pay "https://pay.example.com" limit 10 rate 50/s
+            service free "https://free.example.com" rate 8/s
+            fn a(x) { return pay.post("/a", x) }
+            fn b(x) { return pay.post("/b", x) }
+            fn c(x) { return free.get("/c") }
+            route POST "/a" (req) {
+              async a(req.body)
+              async b(req.body)
+              async c(req.body)
+              return null
+            }
+            """
+        try Data(source.utf8).write(to: URL(fileURLWithPath: dir.path("app.inf")))
+        let build = try TestEnvironment.run(Self.executable("infc"), ["build", "app.inf", "-o", "build"], directory: dir.url, timeout: 60)
+        #expect(build.status == 0, "\(build.stderr)")
+        let deployment = try Deployment.load(directory: dir.path("build"))
+        let limits = deployment.manifest.functions.filter { $0.name == "a" || $0.name == "b" }.compactMap(\.limit)
+        #expect(limits.count == 2 && limits.reduce(0, +) <= 10, "\(limits)")
+        let shares = Dictionary(uniqueKeysWithValues: CloudRates.containerShare(deployment.manifest).map { ($0.name, $0.ratePerSecond) })
+        #expect(shares["pay"] == 50 / Double(limits.reduce(0, +)))
+        #expect(shares["free"] == 8)
     }
 
     @Test(.enabled(if: TestEnvironment.python3 != nil, "python3 is not installed"))

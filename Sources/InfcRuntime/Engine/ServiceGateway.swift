@@ -3,7 +3,12 @@
 // concurrency limit and rate (a sliding window) across every caller, workflow steps included.
 // The transport is plugged in by the runtime executable (InfcServiceClient): this module never
 // links the network stack, so `infc check` and `infc lsp` do not load it.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 import Synchronization
 
