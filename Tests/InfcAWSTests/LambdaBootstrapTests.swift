@@ -9,8 +9,9 @@ import Foundation
 import Glibc
 import InfcCompiler
 import InfcHTTPClient
-import InfcLambda
-import InfcRuntime
+import enum InfcLambda.CloudRates
+import class InfcRuntime.Deployment
+import InfcTestSupport
 import Testing
 
 @Suite(.serialized) struct LambdaBootstrapTests {
@@ -220,7 +221,7 @@ import Testing
         return try JSON.parse(bytes: r.stdout)
     }
 
-    static func infc(_ arguments: [String], in dir: TemporaryDirectory, environment: [String: String] = [:]) throws -> TestEnvironment.Output {
+    static func infc(_ arguments: [String], in dir: TemporaryDirectory, environment: [String: String] = [:]) throws -> ProcessOutput {
         let r = try TestEnvironment.run(executable("infc"), arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
                                         directory: dir.url, timeout: 60)
         guard r.status == 0 else { throw TestFailure("infc \(arguments.joined(separator: " ")): \(r.stderr)") }
