@@ -65,7 +65,8 @@ public final class LambdaFunction: Sendable {
         let redactor = Redactor()
         let logger = RuntimeLogger(format: environment["INFC_LOG_FORMAT"] == "text" ? .text : .json, redactor: redactor, sink: sink)
         let client = AWSClient(environment: aws, transport: transport)
-        let services = ServiceGateway(environment: environment, logger: logger, transport: HTTPServiceTransport())
+        let services = ServiceGateway(environment: environment, logger: logger, transport: HTTPServiceTransport(),
+                                      warnsAboutRealURLs: false)
         services.configure(CloudRates.containerShare(deployment.manifest))
         var router = Router<ManifestRoute>()
         for r in deployment.manifest.routes where handlers.contains(r.handler.key) { router.add(r.method, r.path, r) }
