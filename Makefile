@@ -8,10 +8,14 @@ INFC := $(SCRATCH)/release/infc
 .PHONY: build test demo install install-files bench test-deps clean fuzz fuzz-smoke
 
 # Release, with the Swift runtime linked statically (scripts/build-release.sh says why).
+# Then the Lambda bootstrap, one static executable (scripts/build-lambda.sh), beside infc.
 build:
 	SWIFT=$(SWIFT) bash scripts/build-release.sh $(SCRATCH)
+	SWIFT=$(SWIFT) bash scripts/build-lambda.sh $(SCRATCH)
 
+# The static bootstrap first (LambdaStaticBuildTests checks it; incremental after the first build).
 test: test-deps
+	SWIFT=$(SWIFT) bash scripts/build-lambda.sh $(SCRATCH)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@$(MAKE) --no-print-directory fuzz-smoke
@@ -43,6 +47,7 @@ install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/infc
 	install -m 755 $(INFC) $(DESTDIR)$(PREFIX)/bin/infc
 	install -m 755 $(INFC)-runtime $(DESTDIR)$(PREFIX)/bin/infc-runtime
+	if [ -f $(INFC)-lambda ]; then install -m 755 $(INFC)-lambda $(DESTDIR)$(PREFIX)/bin/infc-lambda; fi
 	cp -R templates $(DESTDIR)$(PREFIX)/share/infc/
 
 # Benchmarks (not tests): release build, comparison tools, then bench/results/latest.{md,json}.

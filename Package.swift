@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "infc", targets: ["infc"]),
         .executable(name: "infc-runtime", targets: ["infc-runtime"]),
+        .executable(name: "infc-lambda", targets: ["infc-lambda"]),
     ],
     targets: [
         // The system SQLite, through a module map (libsqlite3-dev).
@@ -43,6 +44,9 @@ let package = Package(
         // The commands that package and deploy (package, deploy, destroy): linked by infc-runtime
         // only, which already maps OpenSSL and zlib (through libcurl); infc hands them over.
         .target(name: "InfcCloudCommands", dependencies: ["InfcCommandLine", "InfcDeploy", "InfcRuntime", "InfcAWS", "InfcHTTPClient"]),
+        // The Lambda custom runtime (`bootstrap`): the interpreter with the AWS host. Built
+        // statically by scripts/build-lambda.sh (no URLSession, so no libcurl).
+        .executableTarget(name: "infc-lambda", dependencies: ["InfcLambda"]),
         // The only code that knows JSON-RPC and LSP.
         .target(name: "InfcLanguageServer", dependencies: ["InfcCompiler"]),
         // argv, file IO, exit codes: every command, for both executables.

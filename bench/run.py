@@ -563,7 +563,7 @@ def main():
     ap.add_argument("--infc", default=os.path.join(ROOT, ".build", "release", "infc"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--quick", action="store_true", help="fewer and shorter runs (a smoke test)")
-    ap.add_argument("--only", default="compiler,lsp,http,queues,workflows,startup,aws")
+    ap.add_argument("--only", default="compiler,lsp,http,queues,workflows,startup,aws,lambda")
     a = ap.parse_args()
     infc = os.path.abspath(a.infc)
     only = set(a.only.split(","))
@@ -591,6 +591,7 @@ def main():
         ("workflows", lambda: bench_workflows(infc, rt_build, tmp, runs, 100 if a.quick else 1000, 1000)),
         ("startup", lambda: bench_startup(infc, gen, tmp, 2 if a.quick else 5)),
         ("aws", lambda: bench_aws(infc, tmp, 1 if a.quick else 3)),
+        ("lambda", lambda: bench_lambda(infc, tmp, 1 if a.quick else 3)),
     ]
     try:
         for name, fn in sections:
@@ -680,6 +681,124 @@ def bench_aws(infc, tmp, runs):
           f"cfn-lint {out['cfn_lint_s']['median']*1000:.0f} ms", flush=True)
     return out
 
+def bench_lambda(infc, tmp, runs):
+    """The Lambda bootstrap (`infc-lambda` beside infc): cold start (process start to its first
+    `next` request) for the shop app, a warm trivial route through the Runtime API on loopback
+    beside the same route on `infc run`, and the binary's size (and a zip of it)."""
+    import threading
+    import zipfile
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    bootstrap = os.path.join(os.path.dirname(infc), "infc-lambda")
+    if not os.path.exists(bootstrap):
+        note("no infc-lambda beside infc (scripts/build-lambda.sh builds it): no Lambda rows")
+        return None
+
+    class API:
+        """A Runtime API on 127.0.0.1: hands out `events`, records when each `next` came."""
+        def __init__(self, events):
+            self.events, self.i, self.next_times, self.done = events, 0, [], threading.Event()
+            self.responses = []
+            api = self
+
+            class H(BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+                disable_nagle_algorithm = True   # headers and body are two writes
+
+                def log_message(self, *a):
+                    pass
+
+                def reply(self, status, body=b"", headers=()):
+                    self.send_response(status)
+                    for k, v in headers:
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+                def do_GET(self):
+                    api.next_times.append(time.monotonic())
+                    if api.i >= len(api.events):
+                        api.done.set()
+                        return self.reply(410)
+                    i, api.i = api.i, api.i + 1
+                    self.reply(200, api.events[i], [("Lambda-Runtime-Aws-Request-Id", f"r{i}"),
+                                                     ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))])
+
+                def do_POST(self):
+                    api.responses.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+                    self.reply(202)
+            self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+            threading.Thread(target=self.server.serve_forever, daemon=True).start()
+            self.port = self.server.server_address[1]
+
+        def close(self):
+            self.server.shutdown()
+            self.server.server_close()
+
+    def run(package, function, handlers, events):
+        api = API(events)
+        env = {"PATH": "/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.port}", "LAMBDA_TASK_ROOT": package,
+               "INFC_FUNCTION": function, "INFC_HANDLERS": json.dumps(handlers), "AWS_REGION": "us-east-1",
+               "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "INFC_LOG_FORMAT": "json"}
+        t = time.monotonic()
+        p = subprocess.Popen([bootstrap], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            api.done.wait(120)
+        finally:
+            p.wait(30)
+            api.close()
+        return t, api
+
+    shop = os.path.join(tmp, "lambda_shop")
+    subprocess.run([infc, "build", os.path.join(ROOT, "examples", "shop.inf"), "-o", shop], check=True, stdout=subprocess.DEVNULL)
+    cold = []
+    for _ in range(runs * 5 + 1):
+        t, api = run(shop, "post_orders", ["route POST /orders"], [])
+        cold.append(api.next_times[0] - t)
+    cold = cold[1:]
+
+    tiny = os.path.join(tmp, "lambda_tiny")
+    src = os.path.join(tmp, "lambda_tiny.inf")
+    with open(src, "w") as f:
+        f.write('app tiny\nroute GET "/hello" (req) {\n  return { ok: true }\n}\n')
+    subprocess.run([infc, "build", src, "-o", tiny], check=True, stdout=subprocess.DEVNULL)
+    n = 300 if runs > 1 else 60
+    event = json.dumps({"version": "2.0", "routeKey": "GET /hello", "rawPath": "/hello", "rawQueryString": "",
+                        "headers": {"accept": "*/*"}, "requestContext": {"http": {"method": "GET", "path": "/hello"}},
+                        "isBase64Encoded": False}).encode()
+    warm = []
+    for _ in range(runs):
+        _, api = run(tiny, "get_hello", ["route GET /hello"], [event] * n)
+        # From the second `next` to the last: n-1 round trips (event out, handler, response in).
+        warm.append((api.next_times[-1] - api.next_times[1]) / (n - 1))
+    port = free_port()
+    p = start([infc, "run", tiny, "--port", str(port), "--state", os.path.join(tmp, "lambda_tiny_state")])
+    local = []
+    try:
+        wait_answer(port, "/hello", proc=p)
+        import http.client
+        for _ in range(runs):
+            c = http.client.HTTPConnection("127.0.0.1", port)
+            c.request("GET", "/hello")
+            c.getresponse().read()
+            t = time.monotonic()
+            for _ in range(n - 1):
+                c.request("GET", "/hello")
+                c.getresponse().read()
+            local.append((time.monotonic() - t) / (n - 1))
+            c.close()
+    finally:
+        stop(p)
+    zpath = os.path.join(tmp, "bootstrap.zip")
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.write(bootstrap, "bootstrap")
+    out = {"cold_start_s": stats(cold), "warm_route_s": stats(warm), "local_route_s": stats(local), "requests": n,
+           "binary_bytes": os.path.getsize(bootstrap), "zipped_bytes": os.path.getsize(zpath)}
+    print(f"  cold start (shop) {out['cold_start_s']['median']*1000:.1f} ms; warm route {out['warm_route_s']['median']*1e6:.0f} µs "
+          f"(infc run {out['local_route_s']['median']*1e6:.0f} µs); {out['binary_bytes']/1e6:.1f} MB, zipped {out['zipped_bytes']/1e6:.1f} MB",
+          flush=True)
+    return out
+
 
 # ---------------------------------------------------------------------------------------------
 # report
@@ -740,6 +859,11 @@ def targets(r):
     if aws is not None and lint:
         add("build --target aws < 50 ms (largest app under the cap)", aws * 1000, 50, aws * 1000 < 50, "ms")
         add("build --target aws < 1/20 of cfn-lint on its template", aws / lint, 1 / 20, aws / lint < 1 / 20, "x of cfn-lint")
+    cold = g(r, "lambda", "cold_start_s", "median")
+    if cold is not None:
+        add("Lambda cold start < 30 ms (shop: process start to first `next`)", cold * 1000, 30, cold * 1000 < 30, "ms")
+        z = g(r, "lambda", "zipped_bytes") / 1e6
+        add("bootstrap < 10 MB zipped", z, 10, z < 10, "MB")
     return T
 
 
@@ -852,6 +976,17 @@ def markdown(r):
               "|---|---:|---:|---|---:|---|---:|",
               f"| {aws['units']} generated units (largest under the cap) | {aws['resources']} | {bm} | {bs} | {lm} | {ls} | "
               f"1/{aws['cfn_lint_s']['median'] / aws['build_s']['median']:.0f} |", ""]
+    lam = r.get("lambda")
+    if lam:
+        cm, cs = spread(lam["cold_start_s"], 1000)
+        wm, ws = spread(lam["warm_route_s"], 1e6, 0)
+        lm, ls = spread(lam["local_route_s"], 1e6, 0)
+        L += ["## Lambda bootstrap (`infc-lambda`, static)", "",
+              "| measure | median | spread |", "|---|---:|---|",
+              f"| cold start, shop: process start → first `next` | {cm} ms | {cs} |",
+              f"| warm trivial route through the Runtime API on loopback (per request, {lam['requests']} in a row) | {wm} µs | {ws} |",
+              f"| the same route on `infc run` (keep-alive HTTP, per request) | {lm} µs | {ls} |",
+              f"| binary | {lam['binary_bytes'] / 1e6:.1f} MB | zipped (deflate -9) {lam['zipped_bytes'] / 1e6:.1f} MB |", ""]
     L += ["## Targets (issue 7)", "", "| target | measured | met |", "|---|---:|---|"]
     for t in r["targets"]:
         L.append(f"| {t['target']} | {fmt(t['value'], 2)} {t['unit']} | {'yes' if t['met'] else '**no**'} |")

@@ -19,6 +19,7 @@ PREFIX = "/2018-06-01/runtime/"
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True   # headers and body are two writes: no delayed-ACK stall
 
     def log_message(self, *args):
         pass

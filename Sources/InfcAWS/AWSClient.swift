@@ -21,6 +21,17 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The HTTP status; 0 when no response arrived.
     public var status: Int
+    /// DynamoDB's `Item` of a failed condition (`ReturnValuesOnConditionCheckFailure`), when the answer has one.
+    public var item: JSON? = nil
+
+    public init(service: String, operation: String, code: String, message: String, status: Int, item: JSON? = nil) {
+        self.service = service
+        self.operation = operation
+        self.code = code
+        self.message = message
+        self.status = status
+        self.item = item
+    }
 
     public var description: String {
         status == 0 ? "\(service) \(operation): \(message)" : "\(service) \(operation): \(code) (HTTP \(status)): \(message)"
@@ -128,7 +139,9 @@ enum AWSErrorParser {
     static func parse(_ response: HTTPResponse, service: String, operation: String) -> AWSError {
         var code = response.headers["x-amzn-ErrorType"].map { String($0.split(separator: ":").first ?? "") } ?? ""
         var message = ""
+        var item: JSON?
         if let json = try? JSON.parse(bytes: response.body), case .object(let o) = json {
+            item = o["Item"]
             if code.isEmpty { code = (o["__type"] ?? o["code"] ?? o["Code"])?.stringValue ?? "" }
             message = (o["message"] ?? o["Message"])?.stringValue ?? ""
         } else if let xml = XMLElement.parse(response.body) {
@@ -140,6 +153,6 @@ enum AWSErrorParser {
         if let hash = code.lastIndex(of: "#") { code = String(code[code.index(after: hash)...]) }
         if code.isEmpty { code = response.status == 404 ? "NotFound" : "HTTP\(response.status)" }
         if message.isEmpty { message = response.reason.isEmpty ? "HTTP \(response.status)" : response.reason }
-        return AWSError(service: service, operation: operation, code: code, message: message, status: response.status)
+        return AWSError(service: service, operation: operation, code: code, message: message, status: response.status, item: item)
     }
 }

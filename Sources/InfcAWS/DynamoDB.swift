@@ -89,13 +89,38 @@ public struct DynamoDB: Sendable {
         _ = try call("PutItem", JSONObject([("TableName", .string(table)), ("Item", .object(DynamoDBValue.item(item)))]))
     }
 
+    /// A conditional PutItem: writes `item` only when `condition` (a condition expression over
+    /// `names` and `values`) holds. Returns nil when it wrote, else the item under `key` as it is
+    /// now (`.null` when there is none), from `ReturnValuesOnConditionCheckFailure` or, when the
+    /// answer has no item, a consistent read.
+    public func putItem(table: String, item: JSONObject, key: JSONObject, condition: String, names: JSONObject = JSONObject(),
+                        values: JSONObject = JSONObject()) throws(AWSError) -> JSON? {
+        var body = JSONObject([("TableName", .string(table)), ("Item", .object(DynamoDBValue.item(item))),
+                               ("ConditionExpression", .string(condition)), ("ReturnValuesOnConditionCheckFailure", "ALL_OLD")])
+        if !names.isEmpty { body["ExpressionAttributeNames"] = .object(names) }
+        if !values.isEmpty { body["ExpressionAttributeValues"] = .object(DynamoDBValue.item(values)) }
+        do {
+            _ = try call("PutItem", body)
+            return nil
+        } catch where error.code == "ConditionalCheckFailedException" {
+            if case .object(let old)? = error.item, !old.isEmpty {
+                guard let object = DynamoDBValue.object(old) else { throw malformed("PutItem", "the current item is not a map of attribute values") }
+                return .object(object)
+            }
+            // No item in the answer (none stored, or a service that does not return it): read it.
+            return try getItem(table: table, key: key, consistentRead: true).map(JSON.object) ?? .null
+        }
+    }
+
     public func deleteItem(table: String, key: JSONObject) throws(AWSError) {
         _ = try call("DeleteItem", JSONObject([("TableName", .string(table)), ("Key", .object(DynamoDBValue.item(key)))]))
     }
 
     /// One page of a scan: its items and the key to start the next page from (nil on the last).
-    public func scanPage(table: String, limit: Int? = nil, startKey: JSON? = nil) throws(AWSError) -> (items: [JSONObject], next: JSON?) {
+    public func scanPage(table: String, limit: Int? = nil, startKey: JSON? = nil,
+                         consistentRead: Bool = false) throws(AWSError) -> (items: [JSONObject], next: JSON?) {
         var body = JSONObject([("TableName", .string(table))])
+        if consistentRead { body["ConsistentRead"] = .bool(true) }
         if let limit { body["Limit"] = .int(limit) }
         if let startKey { body["ExclusiveStartKey"] = startKey }
         let answer = try call("Scan", body)
@@ -109,11 +134,11 @@ public struct DynamoDB: Sendable {
     }
 
     /// Every item of the table, page after page (`pageSize` items a page when set).
-    public func scan(table: String, pageSize: Int? = nil) throws(AWSError) -> [JSONObject] {
+    public func scan(table: String, pageSize: Int? = nil, consistentRead: Bool = false) throws(AWSError) -> [JSONObject] {
         var all: [JSONObject] = []
         var start: JSON?
         repeat {
-            let page = try scanPage(table: table, limit: pageSize, startKey: start)
+            let page = try scanPage(table: table, limit: pageSize, startKey: start, consistentRead: consistentRead)
             all += page.items
             start = page.next
         } while start != nil

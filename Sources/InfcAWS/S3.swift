@@ -40,8 +40,34 @@ public struct S3: Sendable {
         }
     }
 
-    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "application/octet-stream") throws(AWSError) {
-        _ = try request("PutObject", method: "PUT", bucket: bucket, key: key, headers: [("Content-Type", contentType)], body: body)
+    /// An object with what was stored beside its bytes.
+    public struct Object: Sendable, Equatable {
+        public var body: [UInt8]
+        public var contentType: String?
+        /// User metadata (`x-amz-meta-NAME`), names in lower case without the prefix.
+        public var metadata: [String: String]
+    }
+
+    /// The object with its content type and user metadata; nil when there is no such key.
+    public func getObjectWithMetadata(bucket: String, key: String) throws(AWSError) -> Object? {
+        let response: HTTPResponse
+        do {
+            response = try request("GetObject", method: "GET", bucket: bucket, key: key)
+        } catch where error.code == "NoSuchKey" || (error.status == 404 && error.code == "NotFound") {
+            return nil
+        }
+        var metadata: [String: String] = [:]
+        for (name, value) in response.headers where name.lowercased().hasPrefix("x-amz-meta-") {
+            metadata[String(name.lowercased().dropFirst("x-amz-meta-".count))] = value
+        }
+        return Object(body: response.body, contentType: response.headers["Content-Type"], metadata: metadata)
+    }
+
+    /// Stores `body` under `key` with its content type and user metadata (`x-amz-meta-NAME`).
+    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "application/octet-stream",
+                          metadata: [(String, String)] = []) throws(AWSError) {
+        _ = try request("PutObject", method: "PUT", bucket: bucket, key: key,
+                        headers: [("Content-Type", contentType)] + metadata.map { ("x-amz-meta-\($0.0)", $0.1) }, body: body)
     }
 
     public func deleteObject(bucket: String, key: String) throws(AWSError) {

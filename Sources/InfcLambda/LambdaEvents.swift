@@ -29,11 +29,9 @@ public enum LambdaEvent {
 
     // MARK: API Gateway HTTP API, payload format 2.0
 
-    /// The handler's argument for an HTTP API event: `{method, path, params, query, headers,
-    /// body}` exactly as `infc run` builds it from the same request (cookies as a `cookie`
-    /// header; a base64 body decoded first). A body declared JSON that does not parse is the
-    /// same 400 answer as locally (`.answer`).
-    public static func httpRequest(_ event: JSON) throws(LambdaEventError) -> HTTPEventRequest {
+    /// The HTTP request an HTTP API event carries, as the local server would have parsed it
+    /// (cookies as a `cookie` header; a base64 body decoded first).
+    public static func httpMessage(_ event: JSON) throws(LambdaEventError) -> InfcRuntime.HTTPRequest {
         guard case .object(let e) = event, e["version"]?.stringValue == "2.0",
               let method = e["requestContext"]?["http"]?["method"]?.stringValue,
               let rawPath = e["rawPath"]?.stringValue else {
@@ -55,12 +53,20 @@ public enum LambdaEvent {
                 body = Array(text.utf8)
             }
         }
-        let request = InfcRuntime.HTTPRequest(method: method, rawTarget: rawQuery.isEmpty ? rawPath : "\(rawPath)?\(rawQuery)",
-                                              headers: headers, body: body)
-        var params: [String: String] = [:]
-        for (name, value) in e["pathParameters"]?.objectValue ?? JSONObject() { params[name] = value.stringValue }
+        return InfcRuntime.HTTPRequest(method: method, rawTarget: rawQuery.isEmpty ? rawPath : "\(rawPath)?\(rawQuery)",
+                                       headers: headers, body: body)
+    }
+
+    /// The handler's argument for an HTTP API event: `{method, path, params, query, headers,
+    /// body}` exactly as `infc run` builds it from the same request. `params` are the route's
+    /// (the event's `pathParameters` when nil). A body declared JSON that does not parse is the
+    /// same 400 answer as locally (`.answer`).
+    public static func httpRequest(_ event: JSON, params: [String: String]? = nil) throws(LambdaEventError) -> HTTPEventRequest {
+        let request = try httpMessage(event)
+        var fromEvent: [String: String] = [:]
+        for (name, value) in event["pathParameters"]?.objectValue ?? JSONObject() { fromEvent[name] = value.stringValue }
         switch Runtime.parseBody(request) {
-        case .success(let parsed): return .handle(Runtime.requestObject(request, params: params, body: parsed))
+        case .success(let parsed): return .handle(Runtime.requestObject(request, params: params ?? fromEvent, body: parsed))
         case .failure(let error): return .answer(.error(status: 400, message: error.message))
         }
     }
@@ -69,7 +75,7 @@ public enum LambdaEvent {
     /// as JSON with 200. Bodies that are not UTF-8 go base64; `Set-Cookie` headers become
     /// `cookies`.
     public static func httpResponse(for value: JSON) -> JSON {
-        httpResponse(Runtime.response(for: value) ?? .json(value))
+        httpResponse(HostSupport.routeResponse(for: value))
     }
 
     public static func httpResponse(_ response: InfcRuntime.HTTPResponse) -> JSON {
@@ -99,6 +105,8 @@ public enum LambdaEvent {
         /// The message body: JSON when it parses (how `infc run` hands an async call's
         /// arguments to its handler), else the text.
         public var body: JSON
+        /// The queue's ARN (`eventSourceARN`).
+        public var sourceARN: String = ""
     }
 
     /// The messages of an SQS batch.
@@ -109,7 +117,8 @@ public enum LambdaEvent {
             guard r["eventSource"]?.stringValue == "aws:sqs", let id = r["messageId"]?.stringValue, let body = r["body"]?.stringValue else {
                 throw .shape("an SQS event (a record lacks eventSource aws:sqs, messageId or body)")
             }
-            out.append(QueueMessage(messageID: id, body: (try? JSON.parse(body)) ?? .string(body)))
+            out.append(QueueMessage(messageID: id, body: (try? JSON.parse(body)) ?? .string(body),
+                                    sourceARN: r["eventSourceARN"]?.stringValue ?? ""))
         }
         return out
     }
@@ -121,15 +130,33 @@ public enum LambdaEvent {
 
     /// The messages of SNS records (JSON when they parse, else the text).
     public static func snsMessages(_ event: JSON) throws(LambdaEventError) -> [JSON] {
+        try snsRecords(event).map(\.message)
+    }
+
+    /// The topic ARN and message of each SNS record.
+    public static func snsRecords(_ event: JSON) throws(LambdaEventError) -> [(topicARN: String, message: JSON)] {
         guard let records = event["Records"]?.arrayValue else { throw .shape("an SNS event") }
-        var out: [JSON] = []
+        var out: [(topicARN: String, message: JSON)] = []
         for r in records {
             guard r["EventSource"]?.stringValue == "aws:sns", let message = r["Sns"]?["Message"]?.stringValue else {
                 throw .shape("an SNS event (a record lacks EventSource aws:sns or Sns.Message)")
             }
-            out.append((try? JSON.parse(message)) ?? .string(message))
+            out.append((r["Sns"]?["TopicArn"]?.stringValue ?? "", (try? JSON.parse(message)) ?? .string(message)))
         }
         return out
+    }
+
+    /// What kind of event a function was invoked with.
+    public enum Kind: Sendable, Equatable { case http, sqs, sns, schedule, task }
+
+    public static func kind(of event: JSON) -> Kind {
+        if event["version"]?.stringValue == "2.0", event["requestContext"]?["http"] != nil { return .http }
+        if let first = event["Records"]?.arrayValue?.first {
+            if first["eventSource"]?.stringValue == "aws:sqs" { return .sqs }
+            if first["EventSource"]?.stringValue == "aws:sns" { return .sns }
+        }
+        if isScheduleEvent(event) { return .schedule }
+        return .task
     }
 
     /// Whether the event is an EventBridge schedule's firing (rules) or EventBridge Scheduler's
@@ -141,9 +168,11 @@ public enum LambdaEvent {
     }
 
     /// A Step Functions task's arguments: the task state's input array (`Payload` of
-    /// `{"args": [...]}`), or the whole input as one argument.
+    /// `{"args": [...]}`, optionally with the `fn` to run and the `trace`), or the whole input
+    /// as one argument.
     public static func taskArguments(_ event: JSON) -> [JSON] {
-        if let args = event["args"]?.arrayValue, event.objectValue?.count == 1 { return args }
+        if let args = event["args"]?.arrayValue, let o = event.objectValue,
+           o.keys.allSatisfy({ $0 == "args" || $0 == "fn" || $0 == "trace" }) { return args }
         return [event]
     }
 }

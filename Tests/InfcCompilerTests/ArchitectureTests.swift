@@ -30,6 +30,24 @@ import Testing
     static let middleEnd = ["Compilation", "Inference", "PlanChecks", "WorkflowBuilder", "BodyFacts",
                             "Budget", "HandlerKey", "Names."]
 
+    /// What the Lambda bootstrap links imports no `Foundation` (only `FoundationEssentials`, or
+    /// `Foundation` as the `#else` of `#if canImport(FoundationEssentials)`), so no ICU: the
+    /// static bootstrap stays under 10 MB zipped.
+    @Test func theBootstrapsModulesStayOffFoundation() throws {
+        for module in ["InfcCompiler", "InfcRuntime", "InfcHTTPClient", "InfcAWS", "InfcLambda", "infc-lambda"] {
+            let files = Self.swiftFiles(under: "Sources/" + module)
+            #expect(!files.isEmpty, "\(module)")
+            for file in files {
+                let lines = try Self.code(file).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                for (i, line) in lines.enumerated() where line == "import Foundation" || line.hasPrefix("import Foundation ")
+                    || line.hasPrefix("import FoundationInternationalization") || line.hasPrefix("import FoundationNetworking") {
+                    #expect(line == "import Foundation" && i > 0 && lines[i - 1] == "#else",
+                            "\(file) imports \(line): the Lambda bootstrap links this module (use FoundationEssentials)")
+                }
+            }
+        }
+    }
+
     @Test func theRuntimeTrustsTheManifest() throws {
         let files = Self.swiftFiles(under: "Sources/InfcRuntime")
         #expect(files.count > 20)

@@ -1,7 +1,12 @@
 // Runtime engine: the small concurrency kit the engine runs on — threads, a counting semaphore
 // with an adjustable capacity (function and service limits), a sliding window (service rates), a
 // wake-up signal for workers, and the clock with its test time scale.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import Synchronization
 
 /// Wall-clock time for the store (seconds since 1970) and the `--time-scale` that shortens
@@ -42,7 +47,7 @@ enum Threads {
 /// A counting semaphore whose capacity can change (an `infc dev` swap may change a limit).
 /// `acquire` waits until a permit is free, the deadline passes, or `cancelled` turns true.
 public final class CountingSemaphore: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var capacity: Int
     private var used = 0
 
@@ -87,7 +92,7 @@ public final class CountingSemaphore: @unchecked Sendable {
             let now = Date().timeIntervalSince1970
             if let deadline, now >= deadline { return false }
             let wait = min(deadline.map { $0 - now } ?? 0.1, 0.1)
-            _ = condition.wait(until: Date(timeIntervalSinceNow: max(wait, 0.001)))
+            _ = condition.wait(seconds: max(wait, 0.001))
         }
         used += 1
         return true
@@ -113,7 +118,7 @@ public final class CountingSemaphore: @unchecked Sendable {
 /// times alone would not do: late requests of one second and prompt ones of the next could
 /// reach the provider within one second.)
 public final class RateWindow: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private let window: Double
     /// When each slot is free again; `.infinity` while a call holds it.
     private var freeAt: [Double]
@@ -152,7 +157,7 @@ public final class RateWindow: @unchecked Sendable {
             lock.unlock()
             if cancelled() { return nil }
             if let deadline, soonest.isFinite ? soonest > deadline : now >= deadline { return nil }
-            Thread.sleep(forTimeInterval: soonest.isFinite ? min(soonest - now, 0.1) : 0.01)
+            sleepThread(soonest.isFinite ? min(soonest - now, 0.1) : 0.01)
         }
     }
 
@@ -166,7 +171,7 @@ public final class RateWindow: @unchecked Sendable {
 
 /// A wake-up call for a worker that sleeps until a time or until someone has news for it.
 public final class WakeSignal: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var pending = false
 
     public init() {}
@@ -186,7 +191,7 @@ public final class WakeSignal: @unchecked Sendable {
         while !pending {
             let remaining = time - Date().timeIntervalSince1970
             if remaining <= 0 { break }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: remaining))
+            _ = condition.wait(seconds: remaining)
         }
         pending = false
     }
@@ -194,7 +199,7 @@ public final class WakeSignal: @unchecked Sendable {
 
 /// A counter of work in progress that can be waited on to reach zero (graceful drain).
 public final class InFlight: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var count = 0
 
     public init() {}
@@ -226,7 +231,7 @@ public final class InFlight: @unchecked Sendable {
         while count > 0 {
             let remaining = deadline - Date().timeIntervalSince1970
             if remaining <= 0 { return false }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: remaining))
+            _ = condition.wait(seconds: remaining)
         }
         return true
     }

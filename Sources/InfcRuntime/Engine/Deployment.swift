@@ -2,7 +2,12 @@
 // hash), its code parsed and resolved once (never inferred: the plan is the manifest's), and
 // every handler the manifest names mapped, by its range, to the declaration whose body it runs.
 // Immutable: `infc dev` swaps in a new Deployment rather than editing one.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 
 /// A verified build directory, ready to run.
@@ -30,8 +35,8 @@ public final class Deployment: Sendable {
     /// that says what to do.
     public static func load(directory: String) throws(RuntimeStartError) -> Deployment {
         let dir = URL(fileURLWithPath: directory).standardizedFileURL.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+        var info = stat()
+        guard stat(dir, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             throw RuntimeStartError("no build directory at \(directory); run infc build FILE -o \(directory) first")
         }
         let manifestPath = dir + "/manifest.json"

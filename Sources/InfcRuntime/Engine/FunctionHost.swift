@@ -1,7 +1,12 @@
 // Runtime engine: the interpreter host of one function invocation — resource operations under
 // the function's permissions, `async` sends and starts, a deadline that really stops runaway
 // code (`isCancelled`), `parallel` branches on threads of their own, and `log`.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 import Synchronization
 
@@ -69,7 +74,7 @@ final class FunctionHost: InterpreterHost {
             if cancelled() { throw RuntimeError.timeout() }
             let remaining = time - Date().timeIntervalSince1970
             if remaining <= 0 { return }
-            Thread.sleep(forTimeInterval: min(remaining, 0.05))
+            sleepThread(min(remaining, 0.05))
         }
     }
 

@@ -2,7 +2,12 @@
 // and per-function counters for `infc status` (in the state database), batched in memory and
 // written every 250 ms, so that the request path never waits for a disk. Observability only:
 // accepted work is never batched.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import Synchronization
 
 public final class InvocationRecorder: Sendable {

@@ -3,7 +3,12 @@
 // delivery on a thread; success acks, failure retries after exponential backoff with jitter,
 // and the last allowed failure moves the message to the dead letters with its error. Idle
 // workers sleep until the next message becomes visible or a local enqueue wakes them.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 import Synchronization
 

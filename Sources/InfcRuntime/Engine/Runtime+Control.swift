@@ -2,7 +2,11 @@
 // fire` — POST /_infc/invoke, /_infc/publish and /_infc/fire, answered only with the token the
 // runtime wrote to `runtime.json` in its state directory (mode 0600), so that another local
 // process or a web page cannot drive the app; and that file itself.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import InfcCompiler
 

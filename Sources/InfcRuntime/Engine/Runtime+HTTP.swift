@@ -1,7 +1,12 @@
 // Runtime engine: the HTTP API — routes to their functions (request object in, SPEC §2
 // response mapping out), 404/405 from the router, 429 with Retry-After over a function's limit,
 // and the reserved status endpoint under /_infc/.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 
 extension Runtime {

@@ -1,7 +1,12 @@
 // Runtime engine: resource operations as the cloud would run them — every one checked against
 // the caller's manifest permissions first (access-denied otherwise), then performed on the
 // durable store, the secret source or the service gateway; and `async` sends and starts.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 
 /// Who is acting: a function or a workflow, with its policy from the manifest.

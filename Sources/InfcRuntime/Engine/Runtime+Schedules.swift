@@ -2,7 +2,12 @@
 // sleeping workflow executions when due. A firing stores its time and enqueues the invocation in
 // one transaction, so a restart never fires twice, a firing missed while down fires once on
 // start, and the invocation itself is retried like any queued delivery.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 
 /// The scheduler's memory: when each schedule last fired (mirrors the store), and its thread.

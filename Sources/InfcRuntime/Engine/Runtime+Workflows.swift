@@ -1,7 +1,12 @@
 // Runtime engine: workflow executions — created durably (insert-once ids, so a redelivered start
 // never starts twice), run on a thread each by a WorkflowHost, suspended at `sleep`, resumed by
 // the scheduler when due, and resumed after a crash from their journal.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 
 extension Runtime {

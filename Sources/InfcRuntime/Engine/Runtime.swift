@@ -1,7 +1,12 @@
 // Runtime engine: the local runtime of SPEC §9 — one process that serves a deployment's routes,
 // drains its queues, fires its schedules and runs its workflows, on the durable StateStore.
 // This file wires the parts together (start, swap, graceful stop) and runs one invocation.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 import Synchronization
 
@@ -54,7 +59,7 @@ public final class Runtime: Sendable {
     let logger: RuntimeLogger
     let redactor = Redactor()
     /// The token the control endpoints require (`runtime.json`).
-    let controlToken = Identifiers.uuid().replacingOccurrences(of: "-", with: "") + Identifiers.uuid().replacingOccurrences(of: "-", with: "")
+    let controlToken = Identifiers.uuid().filter { $0 != "-" } + Identifiers.uuid().filter { $0 != "-" }
     let store: StateStore
     let recorder: InvocationRecorder
     let secrets: SecretSource
@@ -304,7 +309,7 @@ public final class Runtime: Sendable {
         logger.notice("infc run: \(m.app) from \(deployment.directory), state in \(options.stateDirectory)")
         func line(_ kind: String, _ items: [String]) {
             guard !items.isEmpty else { return }
-            logger.notice("  " + kind.padding(toLength: 11, withPad: " ", startingAt: 0) + items.joined(separator: ", "))
+            logger.notice("  " + kind + String(repeating: " ", count: max(1, 11 - kind.count)) + items.joined(separator: ", "))
         }
         line("routes", m.routes.map { "\($0.method) \($0.path)" })
         line("functions", m.functions.map { f in f.limit.map { "\(f.name) (limit \($0))" } ?? f.name })
@@ -427,7 +432,7 @@ final class StateLock: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw RuntimeStartError("cannot create the state directory \(directory): \(error.localizedDescription)")
+            throw RuntimeStartError("cannot create the state directory \(directory): \(FileIO.message(error))")
         }
         let path = directory + "/runtime.lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

@@ -1,7 +1,12 @@
 // Runtime engine: the runtime's output — one structured line per invocation (text or JSON), the
 // program's `log(…)` lines, and notices. Every line passes through the secret redactor, so a
 // secret value never reaches the terminal.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 import Synchronization
 
@@ -42,7 +47,7 @@ public final class Redactor: Sendable {
     public func redact(_ text: String) -> String {
         let secrets = values.withLock { $0 }
         var out = text
-        for s in secrets where out.contains(s) { out = out.replacingOccurrences(of: s, with: Self.placeholder) }
+        for s in secrets where out.contains(s) { out = out.replacing(s, with: Self.placeholder) }
         return out
     }
 }
@@ -209,7 +214,7 @@ public final class RuntimeLogger: Sendable {
     }
 
     /// `1.3ms` below 10 ms (one decimal), `42ms` above.
-    static func duration(_ ms: Double) -> String {
+    public static func duration(_ ms: Double) -> String {
         guard ms.isFinite, ms >= 0 else { return "0.0ms" }
         if ms >= 10 { return "\(Int(ms.rounded()))ms" }
         let tenths = Int((ms * 10).rounded())

@@ -1,7 +1,12 @@
 // Runtime engine: secret values — from the environment (`INFC_SECRET_<NAME>`) or a `.env` file
 // beside the app. Values live only in memory: never logged, never in errors, status or the
 // database (the redactor hides them from every line the runtime writes).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 
 /// Where secret values come from. A missing secret is announced at start (a warning) and is an
@@ -46,17 +51,24 @@ public final class SecretSource: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { return [:] }
         var out: [String: String] = [:]
         for raw in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
-            var line = raw.trimmingCharacters(in: .whitespaces)
+            var line = Self.trimmed(raw)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            if line.hasPrefix("export ") { line = Self.trimmed(line.dropFirst(7)) }
             guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = Self.trimmed(line[..<eq])
+            var value = Self.trimmed(line[line.index(after: eq)...])
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                 value = String(value.dropFirst().dropLast())
             }
             if !key.isEmpty { out[key] = value }
         }
         return out
+    }
+
+    /// The text without the blanks (spaces, tabs: white space that is not a line break) around it.
+    static func trimmed<S: StringProtocol>(_ text: S) -> String {
+        let blank: (Character) -> Bool = { $0.isWhitespace && !$0.isNewline }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(text[first...last])
     }
 }

@@ -3,7 +3,12 @@
 // concurrency limit and rate (a sliding window) across every caller, workflow steps included.
 // The transport is plugged in by the runtime executable (InfcServiceClient): this module never
 // links the network stack, so `infc check` and `infc lsp` do not load it.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 import Synchronization
 
@@ -55,11 +60,14 @@ public final class ServiceGateway: Sendable {
     private let environment: [String: String]
     private let logger: RuntimeLogger
     private let transport: ServiceTransport
+    /// Whether calling a service at its real URL is worth a warning (locally; in the cloud it is the point).
+    private let warnsAboutRealURLs: Bool
 
-    public init(environment: [String: String], logger: RuntimeLogger, transport: ServiceTransport) {
+    public init(environment: [String: String], logger: RuntimeLogger, transport: ServiceTransport, warnsAboutRealURLs: Bool = true) {
         self.environment = environment
         self.logger = logger
         self.transport = transport
+        self.warnsAboutRealURLs = warnsAboutRealURLs
     }
 
     /// Takes the services of a (new) manifest; logs each URL override once.
@@ -72,7 +80,7 @@ public final class ServiceGateway: Sendable {
                 let old = table[s.name]
                 if let override, old?.baseURL != override {
                     logger.notice("service \(s.name): using \(s.urlEnv)=\(override) instead of \(s.url)")
-                } else if override == nil, old?.baseURL != s.url {
+                } else if override == nil, old?.baseURL != s.url, warnsAboutRealURLs {
                     // A local run that calls the real service could send real messages or charges.
                     logger.warning("service \(s.name) will be called at its real URL \(s.url); "
                         + "set \(s.urlEnv) to call a local stub instead")

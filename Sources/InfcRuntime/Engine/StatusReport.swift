@@ -3,7 +3,12 @@
 // failed workflows, invocation counts. Built from the SQLite file alone, so `infc status` works
 // beside a running runtime; the /_infc/status endpoint adds what only the process knows
 // (invocations in flight).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 
 public struct StatusReport: Sendable {

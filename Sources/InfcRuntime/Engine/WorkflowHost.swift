@@ -5,7 +5,12 @@
 // journaled before the next step starts. A restarted execution re-runs the body and the host
 // answers journaled steps from the journal without redoing them. `sleep` journals its wake time
 // and suspends the execution: the thread ends, and the scheduler resumes it when due.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import InfcCompiler
 import Synchronization
 

@@ -1,5 +1,10 @@
 // Runtime state: whole-buffer writes on plain blocking descriptors, retrying interrupted calls —
-// for the trace log's segments and the runtime's standard output.
+// for the trace log's segments and the runtime's standard output; and a file error in words.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Glibc
 
 enum FileIO {
@@ -18,5 +23,13 @@ enum FileIO {
             }
             return nil
         }
+    }
+
+    /// What a file operation's error says, in the system's words ("Not a directory") when it
+    /// carries an errno, else its description.
+    static func message(_ error: any Error) -> String {
+        if let e = error as? CocoaError, let posix = e.underlying as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        return "\(error)"
     }
 }

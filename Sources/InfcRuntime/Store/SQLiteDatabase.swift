@@ -1,7 +1,12 @@
 // Runtime state: one SQLite connection in WAL mode, shared by every thread of the runtime
 // behind a lock, with cached prepared statements, transactions and schema migrations.
 import CSQLite
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 
 /// A SQLite database file holding the runtime's durable state.
 ///
@@ -20,7 +25,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
     private var statements: [String: OpaquePointer] = [:]
     private var transactionDepth = 0
     private var checkpointer: WALCheckpointer?
-    private let lock = NSRecursiveLock()
+    private let lock = Lock(recursive: true)
     private static let statementCacheLimit = 256
 
     /// Opens (creating if needed, with its directories) the database at `path` and configures
@@ -33,7 +38,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw .open(path: path, message: "cannot create directory \(directory): \(error.localizedDescription)")
+                throw .open(path: path, message: "cannot create directory \(directory): \(FileIO.message(error))")
             }
         }
         var db: OpaquePointer?

@@ -3,7 +3,11 @@
 // Observability only: nothing the runtime does depends on it, and a record lost to a crash
 // loses no work. It is not in `state.db` so that recording 50,000 invocations a second costs
 // one `write` per batch, not a SQLite transaction with three B-tree inserts per record.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import InfcCompiler
 
@@ -390,7 +394,7 @@ final class TraceLogWriter {
         do {
             try FileManager.default.createDirectory(atPath: log.directory, withIntermediateDirectories: true)
         } catch {
-            throw TraceLogError("cannot create \(log.directory): \(error.localizedDescription)")
+            throw TraceLogError("cannot create \(log.directory): \(FileIO.message(error))")
         }
         for segment in log.segments() {
             var info = stat()

@@ -2,7 +2,12 @@
 // connection and thread of its own, so that a checkpoint's fsync never runs under the shared
 // connection's lock (where every table read of every request would wait for the disk).
 import CSQLite
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import Synchronization
 
 /// Checkpoints a WAL-mode database from a second connection.

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""The AWS side of infc's Lambda runtime tests, through boto3 on the emulator at http://127.0.0.1:PORT.
+
+    lambda_fixture.py PORT setup TEMPLATE STACK   creates every table, bucket, topic (with a tap
+        queue subscribed, raw delivery, to capture what is published), queue, state machine and
+        secret of the template (named after their logical ids; state machines STACK-NAME, secrets
+        STACK/NAME with the value "sk_test_<name>"), then prints each function's environment with
+        the template's Ref and Fn::Sub resolved to what was created: {"functions": {NAME: {VAR: value}}}
+    lambda_fixture.py PORT dump                  prints what the tables, buckets, queues (drained)
+        and executions hold: {"tables": {table: {id: item}}, "objects": {bucket: {key: {b64, type,
+        meta}}}, "queues": {queue: [SQS records as Lambda gets them]}, "executions": [inputs]}
+"""
+import base64
+import json
+import sys
+from decimal import Decimal
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+
+PORT = sys.argv[1]
+REGION, ACCOUNT = "us-east-1", "123456789012"
+KW = dict(endpoint_url=f"http://127.0.0.1:{PORT}", region_name=REGION,
+          aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def plain(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [plain(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), (bytes, bytearray)):
+        return base64.b64encode(bytes(value.value)).decode()
+    return value
+
+
+def setup(template_path, stack):
+    template = json.load(open(template_path))
+    resources = template["Resources"]
+    ddb, s3, sns, sqs = (boto3.client(s, **KW) for s in ("dynamodb", "s3", "sns", "sqs"))
+    sfn, sm = boto3.client("stepfunctions", **KW), boto3.client("secretsmanager", **KW)
+    ref = {}
+    for logical, r in sorted(resources.items()):
+        t = r["Type"]
+        if t == "AWS::DynamoDB::Table":
+            ddb.create_table(TableName=logical, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+            ref[logical] = logical
+        elif t == "AWS::S3::Bucket":
+            s3.create_bucket(Bucket=logical.lower())
+            ref[logical] = logical.lower()
+        elif t == "AWS::SQS::Queue":
+            ref[logical] = sqs.create_queue(QueueName=logical)["QueueUrl"]
+        elif t == "AWS::SNS::Topic":
+            arn = sns.create_topic(Name=logical)["TopicArn"]
+            tap = sqs.create_queue(QueueName=logical + "Tap")["QueueUrl"]
+            tap_arn = sqs.get_queue_attributes(QueueUrl=tap, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=tap_arn, Attributes={"RawMessageDelivery": "true"})
+            ref[logical] = arn
+        elif t == "AWS::Lambda::Function":
+            ref[logical] = logical
+    pseudo = {"AWS::StackName": stack, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}
+
+    def sub(text):
+        for k, v in pseudo.items():
+            text = text.replace("${" + k + "}", v)
+        return text
+
+    for logical, r in sorted(resources.items()):
+        p = r.get("Properties", {})
+        if r["Type"] == "AWS::StepFunctions::StateMachine":
+            definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+            sfn.create_state_machine(name=sub(p["StateMachineName"]) if isinstance(p.get("StateMachineName"), str)
+                                     else sub(p["StateMachineName"]["Fn::Sub"]),
+                                     definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")
+        elif r["Type"] == "AWS::SecretsManager::Secret":
+            name = p["Name"] if isinstance(p["Name"], str) else sub(p["Name"]["Fn::Sub"])
+            sm.create_secret(Name=name, SecretString="sk_test_" + name.split("/")[-1])
+
+    def resolve(value):
+        if isinstance(value, str):
+            return value
+        if "Ref" in value:
+            return ref[value["Ref"]]
+        if "Fn::Sub" in value:
+            return sub(value["Fn::Sub"])
+        raise SystemExit(f"cannot resolve {value}")
+
+    functions = {}
+    for logical, r in sorted(resources.items()):
+        if r["Type"] == "AWS::Lambda::Function":
+            env = {k: resolve(v) for k, v in r["Properties"]["Environment"]["Variables"].items()}
+            functions[env["INFC_FUNCTION"]] = env
+    print(json.dumps({"functions": functions}))
+
+
+def records(sqs, url, arn):
+    out = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            return out
+        for m in got:
+            out.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                        "attributes": {}, "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                        "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": REGION})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def dump():
+    ddb, s3, sqs, sfn = (boto3.client(s, **KW) for s in ("dynamodb", "s3", "sqs", "stepfunctions"))
+    des = TypeDeserializer()
+    tables = {}
+    for t in ddb.list_tables()["TableNames"]:
+        items = ddb.scan(TableName=t, ConsistentRead=True)["Items"]
+        tables[t] = {i["id"]["S"]: plain({k: des.deserialize(v) for k, v in i.items()}) for i in items}
+    objects = {}
+    for b in s3.list_buckets()["Buckets"]:
+        objects[b["Name"]] = {}
+        for o in s3.list_objects_v2(Bucket=b["Name"]).get("Contents", []):
+            got = s3.get_object(Bucket=b["Name"], Key=o["Key"])
+            objects[b["Name"]][o["Key"]] = {"b64": base64.b64encode(got["Body"].read()).decode(),
+                                            "type": got.get("ContentType"), "meta": got.get("Metadata", {})}
+    queues = {}
+    for url in sqs.list_queues().get("QueueUrls", []):
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queues[url.rsplit("/", 1)[-1]] = records(sqs, url, arn)
+    executions = []
+    for m in sfn.list_state_machines()["stateMachines"]:
+        for e in sfn.list_executions(stateMachineArn=m["stateMachineArn"])["executions"]:
+            executions.append(json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]))
+    print(json.dumps({"tables": tables, "objects": objects, "queues": queues, "executions": executions}))
+
+
+if __name__ == "__main__":
+    if sys.argv[2] == "setup":
+        setup(sys.argv[3], sys.argv[4])
+    elif sys.argv[2] == "dump":
+        dump()
+    else:
+        raise SystemExit(__doc__)
