@@ -165,6 +165,8 @@ private struct Builder {
         var previous: String?
         var first: String?
         for s in states {
+            // Plain computation is no step: the graph shows steps.
+            if !s.isStep { continue }
             var base = s.name.isEmpty ? "step" : s.name
             if used.contains(base) {
                 var n = 2
@@ -188,7 +190,7 @@ private struct Builder {
             case .tryCatch(let body, let handler): branches = [("try", body), ("catch", handler)]
             default: branches = []
             }
-            let nonEmpty = branches.filter { !$0.1.isEmpty }
+            let nonEmpty = branches.filter { $0.1.contains { $0.isStep } }
             guard !nonEmpty.isEmpty else { continue }
             let sub = "cluster:\(workflow)/\(base)"
             clusters.append(GraphCluster(id: sub, label: label, nodes: [], parent: cluster))
@@ -218,6 +220,7 @@ private struct Builder {
         case .start(let w): return ("start \(w)", "start")
         case .succeed: return ("succeed", "succeed")
         case .fail: return ("fail", "fail")
+        case .compute: return ("compute", "compute")
         }
     }
 }
