@@ -158,6 +158,11 @@ import Testing
             }
             let machinePrefix = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-"
             if sub.hasPrefix(machinePrefix) { return "workflow:\(sub.dropFirst(machinePrefix.count))" }
+            let executionPrefix = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-"
+            if sub.hasPrefix(executionPrefix), sub.hasSuffix(":*") { return "executions:\(sub.dropFirst(executionPrefix.count).dropLast(2))" }
+            if sub == "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule" {
+                return "sync-rule"
+            }
             let secretPrefix = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/"
             if sub.hasPrefix(secretPrefix), sub.hasSuffix("-??????") {
                 return "secret:\(sub.dropFirst(secretPrefix.count).dropLast(7))"
@@ -252,10 +257,21 @@ import Testing
                 guard let name = ids[id]?.name, let w = c.plan.workflow(named: name), let role = roleOf(id, attribute: "RoleArn") else {
                     Issue.record("\(path): \(id) has no plan workflow or role"); continue
                 }
-                let basics: [(Set<String>, String)] = [
+                var basics: [(Set<String>, String)] = [
                     (["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
                       "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"], "*"),
                     (["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], "*")]
+                // A child workflow run and awaited (.sync:2): its executions, and the managed rule.
+                let definition = (try? JSON.parse(body["Properties"]?["DefinitionString"]?.stringValue ?? "")) ?? .null
+                let children = Set(definition.serialized().components(separatedBy: "StateMachineArn\":\"${").dropFirst()
+                    .compactMap { $0.split(separator: "}").first.map(String.init) }
+                    .compactMap { p in c.plan.workflows.first { ids[String(p.dropLast(3))]?.name == $0.name }?.name })
+                let synced = definition.serialized().contains("startExecution.sync:2")
+                for w in c.plan.workflows where children.contains(w.name) && synced
+                    && IAMMapping.childWorkflows(c.plan.workflow(named: name)?.states ?? []).contains(w.name) {
+                    basics.append((["states:DescribeExecution", "states:StopExecution"], "executions:\(w.name)"))
+                }
+                if synced { basics.append((["events:DescribeRule", "events:PutRule", "events:PutTargets"], "sync-rule")) }
                 Self.checkRole("\(path) \(w.name)", Self.statements(role, ids: ids), permissions: w.permissions, basics: basics)
                 roles += 1
             case "AWS::Events::Rule":

@@ -185,6 +185,10 @@ struct TemplateContext {
         case .secret(let s): return I.sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/\(s)-??????")
         case .function(let f): return I.getAtt(ids.id(.function, f), "Arn")
         case .functionLogGroup(let f): return I.getAtt(ids.id(.logGroup, f), "Arn")
+        case .executions(let w):
+            return I.sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:\(TemplateContext.stateMachineName(w)):*")
+        case .syncRule:
+            return I.sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
         case .any: return "*"
         }
     }
