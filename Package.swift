@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "InfcTestSupport", dependencies: ["InfcCompiler"], path: "Tests/InfcTestSupport"),
         .testTarget(name: "InfcCompilerTests", dependencies: ["InfcCompiler"]),
         .testTarget(name: "InfcRuntimeTests", dependencies: ["InfcRuntime", "InfcTestSupport"]),
-        .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda"]),
+        .testTarget(name: "InfcAWSTests", dependencies: ["InfcAWS", "InfcHTTPClient", "InfcLambda", "InfcTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["InfcCompiler", "InfcTestSupport"]),
     ]
 )

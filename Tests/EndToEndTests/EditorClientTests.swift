@@ -6,6 +6,7 @@
 // hover is plain text (eglot without markdown-mode asks for it) and shutdown and exit carry
 // `"params": null`.
 import Foundation
+import InfcTestSupport
 import Testing
 
 @Suite struct EditorClientTests {
@@ -39,8 +40,7 @@ import Testing
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let deadline = Date().addingTimeInterval(120)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
+        _ = eventually(timeout: 120) { !p.isRunning }
         if p.isRunning { p.terminate(); return "the editor did not finish within 120 s" }
         return (try? String(contentsOf: result, encoding: .utf8)) ?? "no result (editor exit status \(p.terminationStatus))"
     }

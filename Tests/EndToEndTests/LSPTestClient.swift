@@ -129,8 +129,7 @@ final class LSPTestClient: @unchecked Sendable {
 
     /// Waits for the process to end; nil on timeout (the process is then killed).
     func waitForExit(timeout: TimeInterval = LSPTestClient.timeout) -> Int32? {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
+        _ = eventually(timeout: timeout) { !process.isRunning }
         if process.isRunning {
             process.terminate()
             return nil

@@ -227,7 +227,7 @@ import Testing
         let client = try LSPTestClient()
 
         // Random bytes (no header in them), then a request before initialize.
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         client.sendRaw((0..<4096).map { _ in UInt8(truncatingIfNeeded: generator.next()) } + Array("\r\n\r\n".utf8))
         let early = try client.request("textDocument/hover", ["textDocument": Self.textDocument(), "position": lspPosition(0, 0)])
         #expect(early["error"]?["code"] == -32002)
@@ -315,55 +315,9 @@ import Testing
 
     // MARK: A third-party client
 
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var python3: URL? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(dir)).appendingPathComponent("python3")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return nil
-    }
-
-    @Test(.enabled(if: python3 != nil, "python3 is not installed: the pytest-lsp client test needs it"))
+    @Test(.enabled(if: Python.python3 != nil, "python3 is not installed: the pytest-lsp client test needs it"))
     func pytestLSPClient() throws {
-        let process = Process()
-        process.executableURL = Self.python3
-        process.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "scripts/lsp_client_test.py"]
-        process.currentDirectoryURL = Self.repositoryRoot
-        var environment = ProcessInfo.processInfo.environment
-        environment["INFC"] = Binary.url.path
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = Locked("")
-        let readAll = DispatchSemaphore(value: 0)
-        let reader = Thread {
-            text.value = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            readAll.signal()
-        }
-        reader.start()
-        let deadline = Date(timeIntervalSinceNow: 180)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        _ = readAll.wait(timeout: .now() + 10)  // the output is complete when the pipe is at its end
-        #expect(process.terminationStatus == 0,
-                "pytest-lsp test failed (run scripts/install-test-deps.sh to install pytest-lsp):\n\(text.value)")
-    }
-}
-
-/// A small deterministic generator for garbage bytes.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        let r = try Python.pytest("scripts/lsp_client_test.py", environment: ["INFC": Binary.url.path], timeout: 180)
+        #expect(r.status == 0, "pytest-lsp test failed (run scripts/install-test-deps.sh to install pytest-lsp):\n\(r.text)")
     }
 }

@@ -99,19 +99,21 @@ final class InfcProcess: @unchecked Sendable {
 
     /// Waits for "listening on http://127.0.0.1:PORT" and remembers the port.
     func waitUntilListening(timeout: Double = 15) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        var exited = false
+        let ready = eventually(timeout: timeout) {
             let text = output
             if let range = text.range(of: "listening on http://127.0.0.1:") {
                 let digits = text[range.upperBound...].prefix { $0.isNumber }
                 if let p = Int(digits), p > 0 {
                     port = p
-                    return
+                    return true
                 }
             }
-            if !process.isRunning { throw TestFailure("infc exited (\(process.terminationStatus)) before listening:\n\(output)") }
-            usleep(20_000)
+            exited = !process.isRunning
+            return exited
         }
+        if ready && !exited { return }
+        if exited { throw TestFailure("infc exited (\(process.terminationStatus)) before listening:\n\(output)") }
         throw TestFailure("infc did not start listening within \(timeout)s:\n\(output)")
     }
 
@@ -127,8 +129,7 @@ final class InfcProcess: @unchecked Sendable {
 
     /// The exit status, or nil when it still runs after `timeout`.
     func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
+        _ = eventually(timeout: timeout) { !process.isRunning }
         if process.isRunning { return nil }
         return process.terminationStatus
     }

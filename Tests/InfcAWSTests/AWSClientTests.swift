@@ -1,6 +1,7 @@
 // The AWS clients' settings and machinery without a network: credentials, region and endpoints
 // from the environment and the shared files; retries with backoff and jitter over a scripted
 // transport; error parsing; XML; S3 addressing.
+import InfcTestSupport
 import InfcCompiler
 import InfcHTTPClient
 import Synchronization

@@ -1,6 +1,7 @@
 // The service clients against the AWS emulator (moto 5.2.6 in server mode on 127.0.0.1, MOTO_PORT
 // set to its port), each result checked through boto3 (scripts/aws_fixture.py): DynamoDB, S3, SNS,
 // SQS, Step Functions and Secrets Manager, errors and endpoint overrides.
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import InfcHTTPClient

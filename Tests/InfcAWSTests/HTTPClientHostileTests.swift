@@ -1,5 +1,6 @@
 // The socket HTTP client against servers that answer badly (cut-off bodies, garbage status lines,
 // bad chunk sizes, endless headers, silence): every case is a clear error, never a crash or hang.
+import InfcTestSupport
 import Foundation
 import Glibc
 import Testing

@@ -1,6 +1,7 @@
 // The socket HTTP client against a local server (scripts/http_test_server.py) on 127.0.0.1:
 // plain HTTP/1.1 (lengths, chunks, HEAD, keep-alive and a closed kept-alive connection) and
 // HTTPS with a test CA made at test time by the openssl command.
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import Testing

@@ -1,6 +1,7 @@
 // Lambda: the Runtime API client against a Runtime API served by the tests
 // (scripts/lambda_runtime_api.py), with events of every shape the functions receive, and the
 // event adapters against the local runtime's request and response objects.
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import InfcHTTPClient

@@ -1,5 +1,6 @@
 // SigV4: HMAC-SHA256 against RFC 4231, and the signer against botocore's SigV4Auth and
 // S3SigV4Auth at a fixed clock over a generated corpus of request shapes (scripts/sigv4_reference.py).
+import InfcTestSupport
 import Foundation
 import InfcCompiler
 import InfcHTTPClient

@@ -1,80 +1,18 @@
-// Test support for the AWS tests: python3 and the repository's scripts, a child process run with
-// input and a deadline, a seeded random generator.
+// Test support for the AWS tests: what they need beyond InfcTestSupport's processes.
 import Foundation
-import Glibc
+import InfcTestSupport
 
 enum TestEnvironment {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static let python3: String? = {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-            let candidate = "\(dir)/python3"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }()
-
-    /// Whether python3 can import every module named.
-    static func pythonHas(_ modules: String...) -> Bool {
-        guard let python3 else { return false }
-        let result = try? run(python3, ["-c", modules.map { "import \($0)" }.joined(separator: "; ")], timeout: 60)
-        return result?.status == 0
-    }
-
-    static let hasBotocore = pythonHas("botocore")
-    static let hasMoto = pythonHas("moto", "moto.server")
+    static let repositoryRoot = InfcTestSupport.repositoryRoot
+    static let python3 = Python.python3
+    static let hasBotocore = Python.has("botocore")
+    static let hasMoto = Python.has("moto", "moto.server")
     static let hasOpenSSL = FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
-
-    struct Output { var status: Int32; var stdout: [UInt8]; var stderr: String }
 
     /// Runs `executable` with `input` on its standard input; kills it after `timeout` seconds.
     static func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String]? = nil,
-                    directory: URL? = nil, timeout: Double) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let directory { process.currentDirectoryURL = directory }
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let out = Locked<[UInt8]>([]), err = Locked<[UInt8]>([])
-        let readers = [Thread { out.value = [UInt8](stdout.fileHandleForReading.readDataToEndOfFile()) },
-                       Thread { err.value = [UInt8](stderr.fileHandleForReading.readDataToEndOfFile()) }]
-        readers.forEach { $0.start() }
-        try stdin.fileHandleForWriting.write(contentsOf: input)
-        try stdin.fileHandleForWriting.close()
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        while readers.contains(where: { !$0.isFinished }) { usleep(1000) }
-        return Output(status: process.terminationStatus, stdout: out.value, stderr: String(decoding: err.value, as: UTF8.self))
-    }
-}
-
-final class Locked<T>: @unchecked Sendable {
-    private var stored: T
-    private let lock = NSLock()
-    init(_ value: T) { stored = value }
-    var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
-    }
-}
-
-/// SplitMix64: a small, seeded, reproducible generator.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+                    directory: URL? = nil, timeout: Double) throws -> ProcessOutput {
+        try runProcess(executable, arguments, input: input, environment: environment, directory: directory, timeout: timeout)
     }
 }
 

@@ -1,4 +1,5 @@
-// Unit tests of the Parser: precedence, statement boundaries, recovery and limits.
+// Unit tests of the Parser: precedence, statement boundaries and object literals as golden
+// trees (Tests/Golden/parse, printed by the AST printer), recovery and limits.
 import Testing
 @testable import InfcCompiler
 
@@ -8,53 +9,14 @@ import Testing
         return (Parser.parse(file), file)
     }
 
-    /// The body's statements, printed compactly.
-    func statements(_ body: String) -> [String] {
-        let (r, _) = parse(body)
-        guard let h = r.program.declarations.first?.handler else { return [] }
-        return h.body.statements.map { s in
-            if case .expression(let e) = s.kind { return Self.sexpr(e) }
-            if case .binding(_, let n, let e) = s.kind { return "let \(n.name) = \(Self.sexpr(e))" }
-            return "\(s.kind)"
-        }
-    }
-
-    static func sexpr(_ e: Expr) -> String {
-        switch e.kind {
-        case .name(let n): return n
-        case .number(let n): return JSON.format(number: n)
-        case .binary(let op, let l, let r): return "(\(op.rawValue) \(sexpr(l)) \(sexpr(r)))"
-        case .unary(let op, let x): return "(\(op.rawValue) \(sexpr(x)))"
-        case .call(let c, let args): return "(call \(sexpr(c))\(args.map { " " + sexpr($0) }.joined()))"
-        case .member(let b, let n): return "(. \(sexpr(b)) \(n.name))"
-        case .index(let b, let i): return "([] \(sexpr(b)) \(sexpr(i)))"
-        case .list(let items): return "[\(items.map(sexpr).joined(separator: " "))]"
-        case .async(let c): return "(async \(sexpr(c)))"
-        case .object(let entries): return "{\(entries.map { "\($0.key): \(sexpr($0.value))" }.joined(separator: ", "))}"
-        default: return "\(e.kind)"
-        }
-    }
-
-    @Test func precedence() {
-        #expect(statements("a + b * c") == ["(+ a (* b c))"])
-        #expect(statements("a || b && c == 1") == ["(|| a (&& b (== c 1)))"])
-        #expect(statements("a ?? b || c") == ["(?? a (|| b c))"])
-        #expect(statements("-a * !b") == ["(* (- a) (! b))"])
-        #expect(statements("a - b - c") == ["(- (- a b) c)"])
-        #expect(statements("a.b(c)[0].d") == ["(. ([] (call (. a b) c) 0) d)"])
-    }
-
-    @Test func lineBreaksEndStatements() {
-        #expect(statements("a\n(b)") == ["a", "b"])
-        #expect(statements("a\n[b]") == ["a", "[b]"])
-        #expect(statements("a +\n b") == ["(+ a b)"])
-        #expect(statements("a\n  .b") == ["(. a b)"])
-        #expect(statements("a; b") == ["a", "b"])
-    }
-
-    @Test func objectLiteralsAndAsync() {
-        #expect(statements("let o = { x: 1, \"y-z\": [a, b], if: c }") == ["let o = {x: 1, y-z: [a b], if: c}"])
-        #expect(statements("async f(a)") == ["(async (call f a))"])
+    /// The trees of Tests/Golden/parse/NAME.inf (precedence, statement boundaries, object
+    /// literals), as `infc dump ast` prints them, must match NAME.ast; each parses cleanly.
+    @Test(arguments: Golden.sources(in: "Tests/Golden/parse"))
+    func astGolden(_ path: String) throws {
+        let file = try Golden.source(path)
+        let r = Parser.parse(file)
+        #expect(r.diagnostics.isEmpty, "\(path): \(r.diagnostics.map(\.message))")
+        Golden.check(ASTPrinter.print(r.program, file: file), against: String(path.dropLast(4)) + ".ast")
     }
 
     @Test func objectLiteralInIfHeaderNeedsParentheses() {

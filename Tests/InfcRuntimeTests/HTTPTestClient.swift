@@ -23,6 +23,3 @@ func withServer(
     return .text("\(request.method) \(request.path) ?\(query) \(request.bodyText)")
 }
 
-func sleepMillis(_ ms: Int) { usleep(useconds_t(ms * 1000)) }
-
-func monotonicMillis() -> Int { Int(Socket.now() / 1_000_000) }

@@ -134,6 +134,13 @@ public final class TestClient: @unchecked Sendable {
     }
 
     /// True when the server closed the connection (EOF, or reset) with nothing more to read.
+    /// Whether a response byte or the server's close is already waiting, without waiting.
+    public func hasDataOrClosed() -> Bool {
+        if !pending.isEmpty { return true }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, 0) > 0
+    }
+
     public func isClosedByServer() -> Bool {
         if !pending.isEmpty { return false }
         do { return try !fill() } catch { return errno == ECONNRESET }

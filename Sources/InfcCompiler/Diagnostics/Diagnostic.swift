@@ -49,16 +49,17 @@ public struct Diagnostic: Hashable, Sendable {
     public var help: String?
     public var fixIts: [FixIt]
 
-    public init(_ code: DiagnosticCode, _ message: String, at primary: Label,
-                secondary: [Label] = [], notes: [String] = [], help: String? = nil,
-                fixIts: [FixIt] = [], severity: Severity? = nil) {
-        self.code = code
-        self.severity = severity ?? code.severity
-        self.message = message
+    /// A diagnostic of one message of the catalogue (`DiagnosticMessage`), which gives its code,
+    /// text, notes and help; the call site gives only where it is and what fixes it.
+    public init(_ message: DiagnosticMessage, at primary: Label, secondary: [Label] = [], fixIts: [FixIt] = []) {
+        let entry = message.entry
+        self.code = entry.code
+        self.severity = entry.code.severity
+        self.message = entry.text
         self.primary = primary
         self.secondary = secondary
-        self.notes = notes
-        self.help = help
+        self.notes = entry.notes
+        self.help = entry.help
         self.fixIts = fixIts
     }
 

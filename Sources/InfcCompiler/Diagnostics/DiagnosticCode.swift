@@ -1,5 +1,6 @@
 // Diagnostics stage: the catalogue of stable diagnostic codes. Append-only: a code, once
 // published, keeps its meaning forever. docs/diagnostics.md documents each with an example.
+// The messages of each code are written in the catalogue, DiagnosticMessage.swift.
 
 public enum DiagnosticCode: String, CaseIterable, Sendable, Comparable {
     // Lexical and syntax (E01xx)
@@ -15,6 +16,9 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Comparable {
     case nestingTooDeep = "E0110"
     case invalidUTF8 = "E0111"
     case invalidAssignmentTarget = "E0112"
+    case chainedComparison = "E0113"
+    case interpolationNotAllowed = "E0114"
+    case elseWithoutIf = "E0115"
 
     // Names, arity and resource operations (E02xx)
     case undefinedName = "E0201"

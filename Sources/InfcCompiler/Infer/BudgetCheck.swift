@@ -25,26 +25,19 @@ public enum BudgetCheck {
         }
         plan.budget.contributors = Budget.contributors(of: plan, declarationRanges: ranges)
         let b = plan.budget
-        var notes = ["by kind: " + b.byType.map { "\($0.count) \($0.type)" }.joined(separator: ", ")]
         let top = b.contributors.prefix(5)
-        notes.append("largest contributors: " + top.map { "\($0.label) +\($0.count)" }.joined(separator: "; "))
-        var help: [String] = []
-        let candidates = plan.groupingCandidates()
-        if !candidates.isEmpty && !plan.grouped {
-            let saved = candidates.reduce(0) { $0 + ($1.count - 1) * Budget.Construct.function.resources.count }
-            help.append("\(candidates.count) group\(candidates.count == 1 ? " of handlers has" : "s of handlers have") identical permissions and limits (e.g. \(candidates[0].prefix(3).joined(separator: ", "))); `app \(app.name) { granularity: \"grouped\" }` shares one function per group and saves \(saved) resources")
-        }
+        let candidates = plan.grouped ? [] : plan.groupingCandidates()
         let unused = unusedDeclarations(plan)
-        if !unused.isEmpty {
-            help.append("remove unused declarations: \(unused.map(\.0).joined(separator: ", ")) (saves \(unused.reduce(0) { $0 + $1.1 }))")
-        }
-        if help.isEmpty { help.append("split the app in two, or raise the cap with `max_resources` if your target allows more") }
+        let overrun = DiagnosticMessage.BudgetOverrun(
+            total: b.total, cap: b.cap,
+            byType: b.byType.map { .init($0.type, $0.count) },
+            contributors: top.map { .init($0.label, $0.count) },
+            groups: candidates.count, groupExample: candidates.first.map { Array($0.prefix(3)) } ?? [], appName: app.name,
+            groupingSaves: candidates.reduce(0) { $0 + ($1.count - 1) * Budget.Construct.function.resources.count },
+            unused: unused.map(\.0), unusedSaves: unused.reduce(0) { $0 + $1.1 })
         let at = app.maxResourcesRange ?? app.nameRange ?? SourceRange(0, 0)
-        let error = Diagnostic(.overBudget,
-            "the plan needs \(b.total) resources, over the budget of \(b.cap)",
-            at: Label(at, "budget \(b.cap)"),
-            secondary: top.filter { $0.range != .zero }.map { Label($0.range, "+\($0.count) resources") },
-            notes: notes, help: help.joined(separator: "; or "))
+        let error = Diagnostic(.overBudget(overrun), at: Label(at, "budget \(b.cap)"),
+            secondary: top.filter { $0.range != .zero }.map { Label($0.range, "+\($0.count) resources") })
         return (plan, [error])
     }
 

@@ -169,12 +169,9 @@ extension Inference {
             guard desired.reduce(0, +) > cap else { continue }
             let declRange = serviceLimitRange(service.name)
             if users.count > cap {
-                let names = users.map { "`\(plan.functions[$0].name)`" }.joined(separator: ", ")
-                diagnostics.append(Diagnostic(.unsatisfiableLimits,
-                    "\(users.count) functions share service `\(service.name)`, whose limit is \(cap)", at: Label(declRange, "limit \(cap)"),
-                    secondary: users.map { Label(plan.functions[$0].range, "uses \(service.name)") },
-                    notes: ["each function needs at least 1 reserved execution: \(names)"],
-                    help: "raise the service's limit to at least \(users.count), or call it from fewer functions (for example through one fn started with `async`)"))
+                diagnostics.append(Diagnostic(.serviceLimitTooSmall(service: service.name, cap: cap, users: users.map { plan.functions[$0].name }),
+                    at: Label(declRange, "limit \(cap)"),
+                    secondary: users.map { Label(plan.functions[$0].range, "uses \(service.name)") }))
                 continue
             }
             // Round-robin in name order, each user from 1 up to what it asks for.
@@ -203,12 +200,11 @@ extension Inference {
         let available = plan.limits.reservableConcurrency
         if reserved > available {
             let biggest = plan.functions.filter { $0.limit != nil }.sorted { ($0.limit!, $1.name) > ($1.limit!, $0.name) }.prefix(3)
-            diagnostics.append(Diagnostic(.unsatisfiableLimits,
-                "reserved concurrency \(reserved) exceeds the \(available) the account can reserve",
+            diagnostics.append(Diagnostic(.reservedConcurrencyTooHigh(reserved: reserved, available: available,
+                                                                      account: plan.limits.accountConcurrency,
+                                                                      unreserved: plan.limits.unreservedConcurrency),
                 at: Label(model.app.nameRange ?? SourceRange(0, 0)),
-                secondary: biggest.map { Label($0.range, "limit \($0.limit!)") },
-                notes: ["the account allows \(plan.limits.accountConcurrency) concurrent executions and keeps \(plan.limits.unreservedConcurrency) unreserved"],
-                help: "lower some `limit`s, or raise `account_concurrency` in `app { }` if your account allows more"))
+                secondary: biggest.map { Label($0.range, "limit \($0.limit!)") }))
         }
     }
 

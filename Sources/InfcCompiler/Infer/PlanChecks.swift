@@ -78,35 +78,25 @@ public enum PlanChecks {
             for call in route.calls {
                 let calleeName = input.unitName(call.callee)
                 if call.isWorkflow {
-                    diagnostics.append(Diagnostic(.workflowInRoute,
-                        "route \(m) \(p) calls `\(calleeName)` synchronously, but `\(calleeName)` is a workflow",
+                    diagnostics.append(Diagnostic(.routeCallsWorkflow(method: m, path: p, callee: calleeName, call: file.text(call.range)),
                         at: Label(call.range, "the route would wait for the whole workflow"),
                         secondary: call.workflowReason.map { [Label($0, "this makes `\(calleeName)` a workflow")] } ?? [],
-                        notes: ["a route must answer within \(PlatformLimits.routeTimeoutSeconds) seconds; a workflow can run for days"],
-                        help: "start it in the background with `async \(file.text(call.range))` and answer with 202",
                         fixIts: [FixIt("start it with `async`", [TextEdit(SourceRange(call.range.start, call.range.start), "async ")])]))
                     continue
                 }
                 if let op = call.limitedOperation {
-                    diagnostics.append(Diagnostic(.routeUsesLimitedService,
-                        "route \(m) \(p) calls limited service `\(input.resourceName(op.value.declaration))` synchronously through `\(calleeName)`",
+                    diagnostics.append(Diagnostic(.routeCallsLimitedServiceThrough(method: m, path: p, service: input.resourceName(op.value.declaration),
+                                                                                    callee: calleeName),
                         at: Label(call.range), secondary: [Label(op.range, "the limited call")],
-                        notes: ["bursts of requests will be throttled by the service's limit or rate"],
-                        help: "start `\(calleeName)` with `async` so requests queue instead of failing",
                         fixIts: [FixIt("start it with `async`", [TextEdit(SourceRange(call.range.start, call.range.start), "async ")])]))
                 }
             }
             for op in route.limitedOperations {
-                diagnostics.append(Diagnostic(.routeUsesLimitedService,
-                    "route \(m) \(p) calls limited service `\(input.resourceName(op.value.declaration))` synchronously",
-                    at: Label(op.range), secondary: [Label(input.serviceLimitRanges[op.value.declaration] ?? .zero, "limited here")],
-                    notes: ["bursts of requests will be throttled by the service's limit or rate"],
-                    help: "move the call into a fn and start it with `async`, answering 202"))
+                diagnostics.append(Diagnostic(.routeCallsLimitedService(method: m, path: p, service: input.resourceName(op.value.declaration)),
+                    at: Label(op.range), secondary: [Label(input.serviceLimitRanges[op.value.declaration] ?? .zero, "limited here")]))
             }
             for par in route.parallelCalls {
-                diagnostics.append(Diagnostic(.workflowInRoute, "a route cannot run fns in `parallel`", at: Label(par),
-                    notes: ["`parallel` over fn calls makes a workflow, and a route must answer within \(PlatformLimits.routeTimeoutSeconds) seconds"],
-                    help: "move the parallel work into a fn and start it with `async`"))
+                diagnostics.append(Diagnostic(.parallelInRoute, at: Label(par)))
             }
         }
         return diagnostics
@@ -137,18 +127,9 @@ public enum PlanChecks {
                 reportedNodes.formUnion(scc)
                 let names = cycle.map { input.unitName($0.from) } + [input.unitName(cycle[0].from)]
                 let first = cycle[0]
-                diagnostics.append(Diagnostic(unconditionalOnly ? .asyncCycle : .possibleAsyncCycle,
-                    unconditionalOnly
-                        ? "async cycle: \(names.joined(separator: " → ")) runs forever"
-                        : "possible async cycle: \(names.joined(separator: " → "))",
+                diagnostics.append(Diagnostic(unconditionalOnly ? .asyncCycle(names) : .possibleAsyncCycle(names),
                     at: Label(first.range, label(first, input)),
-                    secondary: cycle.dropFirst().map { Label($0.range, label($0, input)) },
-                    notes: [unconditionalOnly
-                        ? "every step of the cycle is unconditional: each message makes another, an infinite loop that bills forever"
-                        : "a condition may break the cycle; make sure it always ends"],
-                    help: unconditionalOnly
-                        ? "break the cycle: guard one of the steps with a condition that ends it, or call the work synchronously"
-                        : "if the cycle is intended, bound it (for example with a counter carried in the message)"))
+                    secondary: cycle.dropFirst().map { Label($0.range, label($0, input)) }))
             }
         }
         return diagnostics

@@ -13,8 +13,7 @@ extension Resolver {
             switch decl.kind {
             case .app(let app):
                 if let firstApp {
-                    report(.duplicateApp, "a program declares its app only once", app.name.range,
-                           secondary: [Label(firstApp, "the app is declared here")], help: "remove this `app` declaration")
+                    report(.duplicateApp, app.name.range, secondary: [Label(firstApp, "the app is declared here")])
                     continue
                 }
                 firstApp = app.name.range
@@ -42,8 +41,7 @@ extension Resolver {
         for setting in app.settings {
             let key = setting.key.name
             if let first = seen[key] {
-                report(.duplicateAttribute, "setting `\(key)` is given twice", setting.key.range,
-                       secondary: [Label(first, "first given here")], help: "keep one of them")
+                report(.duplicateAppSetting(key), setting.key.range, secondary: [Label(first, "first given here")])
                 continue
             }
             seen[key] = setting.key.range
@@ -61,27 +59,24 @@ extension Resolver {
                 guard case .string(let parts) = setting.value.kind, parts.count <= 1,
                       let text = parts.first.flatMap({ if case .text(let t) = $0 { t } else { nil } }) ?? (parts.isEmpty ? "" : nil),
                       text == "grouped" || text == "per-handler" else {
-                    report(.invalidAppSetting, "`granularity` must be \"per-handler\" or \"grouped\"", setting.value.range,
-                           help: "\"grouped\" lets handlers with identical permissions and limits share one function")
+                    report(.invalidGranularity, setting.value.range)
                     continue
                 }
                 model.app.grouped = text == "grouped"
             default:
                 let suggestion = Spelling.closest(to: key, in: Resolver.appSettings)
-                report(.unknownAppSetting, "unknown app setting `\(key)`", setting.key.range,
-                       help: suggestion.map { "did you mean `\($0)`?" } ?? "settings are \(Resolver.appSettings.map { "`\($0)`" }.joined(separator: ", "))",
+                report(.unknownAppSetting(key, settings: Resolver.appSettings, suggestion: suggestion), setting.key.range,
                        fixIts: suggestion.map { [FixIt("replace with `\($0)`", [TextEdit(setting.key.range, $0)])] } ?? [])
             }
         }
         if model.app.unreservedConcurrency >= model.app.accountConcurrency {
-            report(.invalidAppSetting, "`unreserved_concurrency` must be below `account_concurrency` (\(model.app.accountConcurrency))",
-                   app.name.range)
+            report(.unreservedNotBelowAccount(account: model.app.accountConcurrency), app.name.range)
         }
     }
 
     private func wholeNumber(_ e: Expr, min: Int, what: String) -> Int? {
         if case .number(let n) = e.kind, n.rounded() == n, n >= Double(min), n < 1e9 { return Int(n) }
-        report(.invalidAppSetting, "\(what) must be a whole number of at least \(min)", e.range)
+        report(.appSettingNotWholeNumber(what, minimum: min), e.range)
         return nil
     }
 
@@ -93,13 +88,11 @@ extension Resolver {
             let scheme = lower.hasPrefix("https://") ? 8 : lower.hasPrefix("http://") ? 7 : 0
             let host = s.url.dropFirst(scheme).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
             if scheme == 0 || host.isEmpty || host.contains(" ") || s.url.contains(" ") {
-                report(.invalidServiceURL, "`\(s.url)` is not a valid service URL", s.urlRange,
-                       help: "write an absolute http or https URL, such as \"https://api.example.com\"")
+                report(.invalidServiceURL(s.url), s.urlRange)
             }
         }
         if let limit = s.limit, limit.value < 1 {
-            report(.invalidAttributeValue, "a service's `limit` must be at least 1", limit.range,
-                   help: "`limit N` caps concurrent calls to the service across the whole app")
+            report(.serviceLimitBelowOne, limit.range)
         }
     }
 
@@ -116,23 +109,20 @@ extension Resolver {
             break
         case .route(let method, let path, let pathRange):
             if h.params.count > 1 {
-                report(.wrongParameterCount, "a route takes one parameter, the request", h.paramsRange,
-                       help: "write `(req)` and read `req.body`, `req.params`, `req.query` and `req.headers`")
+                report(.routeParameters, h.paramsRange)
             }
             var methodOK = true
             if !method.name.isEmpty && !Resolver.methods.contains(method.name) {
                 methodOK = false
                 let upper = method.name.uppercased()
                 let fix = Resolver.methods.contains(upper) ? upper : Spelling.closest(to: upper, in: Resolver.methods)
-                report(.invalidHTTPMethod, "`\(method.name)` is not an HTTP method infc routes", method.range,
-                       help: "use one of \(Resolver.methods.joined(separator: ", "))",
+                report(.invalidHTTPMethod(method.name, methods: Resolver.methods), method.range,
                        fixIts: fix.map { [FixIt("replace with `\($0)`", [TextEdit(method.range, $0)])] } ?? [])
             }
             switch RoutePath.parse(path) {
             case .failure(let e):
                 if pathRange.length > 0 {
-                    report(.invalidRoutePath, "invalid route path \"\(path)\": \(e.message)", pathRange,
-                           help: "paths look like \"/orders\" or \"/orders/:id\"",
+                    report(.invalidRoutePath(path, problem: e.message), pathRange,
                            fixIts: !path.hasPrefix("/") ? [FixIt("add a leading `/`", [TextEdit(SourceRange(pathRange.start + 1, pathRange.start + 1), "/")])] : [])
                 }
             case .success(let routePath):
@@ -142,13 +132,11 @@ extension Resolver {
                 if let (first, firstRange, firstPath) = routes[key] {
                     _ = first
                     if firstPath == path {
-                        report(.duplicateRoute, "route \(method.name) \(path) is declared twice", pathRange,
-                               secondary: [Label(firstRange, "first declared here")], help: "remove one of them, or change its path")
+                        report(.duplicateRoute(method: method.name, path: path), pathRange,
+                               secondary: [Label(firstRange, "first declared here")])
                     } else {
-                        report(.conflictingRoute, "route \(method.name) \(path) conflicts with \(method.name) \(firstPath)", pathRange,
-                               secondary: [Label(firstRange, "this route matches the same requests")],
-                               notes: ["both paths have the shape \(routePath.shape), so a request could match either"],
-                               help: "use the same parameter names, or give one a distinct literal segment")
+                        report(.conflictingRoute(method: method.name, path: path, otherPath: firstPath, shape: routePath.shape),
+                               pathRange, secondary: [Label(firstRange, "this route matches the same requests")])
                     }
                 } else {
                     routes[key] = (declaration, pathRange, path)
@@ -156,8 +144,7 @@ extension Resolver {
             }
         case .on(let topic):
             if h.params.count > 1 {
-                report(.wrongParameterCount, "an `on` handler takes one parameter, the message", h.paramsRange,
-                       help: "write `on \(topic.name) (event) { … }`")
+                report(.subscriberParameters(topic: topic.name), h.paramsRange)
             }
             if topic.name.isEmpty { break }
             guard let d = model.globals[topic.name] else {
@@ -166,8 +153,7 @@ extension Resolver {
                     return nil
                 }
                 let suggestion = Spelling.closest(to: topic.name, in: topics)
-                report(.undefinedName, "cannot find topic `\(topic.name)`", topic.range, label: "not declared",
-                       help: suggestion.map { "did you mean `\($0)`?" } ?? "declare it: `topic \(topic.name)`",
+                report(.undefinedTopic(topic.name, suggestion: suggestion), topic.range, label: "not declared",
                        fixIts: suggestion.map { [FixIt("replace with `\($0)`", [TextEdit(topic.range, $0)])] } ?? [])
                 break
             }
@@ -175,25 +161,20 @@ extension Resolver {
             if case .resource(let r) = program.declarations[d].kind, r.kind == .topic {
                 model.subscriptions[declaration] = d
             } else {
-                report(.notATopic, "`\(topic.name)` is not a topic", topic.range,
-                       secondary: program.declarations[d].declaredName.map { [Label($0.range, "declared here")] } ?? [],
-                       help: "`on` subscribes to a topic; declare one with `topic NAME` and `publish` to it")
+                report(.notATopic(topic.name), topic.range,
+                       secondary: program.declarations[d].declaredName.map { [Label($0.range, "declared here")] } ?? [])
             }
         case .every(let schedule):
             switch schedule {
             case .interval(let ms, let range):
                 if range.length > 0 && ms < Resolver.minScheduleMs {
-                    report(.scheduleTooFrequent, "a schedule can run at most once a minute", range,
-                           notes: ["cloud schedulers fire at one-minute granularity"],
-                           help: "use `every 1m` or longer; for faster work, loop inside a workflow",
-                           fixIts: [FixIt("use `1m`", [TextEdit(range, "1m")])])
+                    report(.scheduleTooFrequent, range, fixIts: [FixIt("use `1m`", [TextEdit(range, "1m")])])
                 }
             case .cron(let text, let range):
                 switch CronExpression.parse(text) {
                 case .success(let cron): model.cronSchedules[declaration] = cron
                 case .failure(let e):
-                    report(.invalidCron, "invalid cron schedule \"\(text)\": \(e.message)", range,
-                           help: "cron has 5 fields in UTC: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1-5\"")
+                    report(.invalidCron(text, problem: e.message), range)
                 }
             }
         }
@@ -215,49 +196,39 @@ extension Resolver {
             let name = a.name.name
             guard all.contains(name) else {
                 let suggestion = Spelling.closest(to: name, in: all)
-                report(.unknownAttribute, "unknown attribute `\(name)`", a.name.range,
-                       help: suggestion.map { "did you mean `\($0)`?" } ?? "attributes are `limit N`, `timeout D`, `retry N` and `backoff D`",
+                report(.unknownAttribute(name, suggestion: suggestion), a.name.range,
                        fixIts: suggestion.map { [FixIt("replace with `\($0)`", [TextEdit(a.name.range, $0)])] } ?? [])
                 continue
             }
             if let first = seen[name] {
-                report(.duplicateAttribute, "attribute `\(name)` is given twice", a.range,
-                       secondary: [Label(first, "first given here")], help: "keep one of them",
+                report(.duplicateAttribute(name), a.range, secondary: [Label(first, "first given here")],
                        fixIts: [FixIt("remove the duplicate", [TextEdit(a.range, "")])])
                 continue
             }
             seen[name] = a.range
             guard allowed.contains(name) else {
-                report(.misplacedAttribute, "a route cannot have `\(name)`", a.range,
-                       notes: ["a route answers its caller directly; only `async` work is retried"],
-                       help: "move the work into a fn with `\(name)` and start it with `async`",
-                       fixIts: [FixIt("remove `\(a.name.name)`", [TextEdit(a.range, "")])])
+                report(.attributeOnRoute(name), a.range, fixIts: [FixIt("remove `\(a.name.name)`", [TextEdit(a.range, "")])])
                 continue
             }
             switch name {
             case "limit":
                 if let n = integer(a.value), n >= 1, n <= 100_000 { attrs.limit = (n, a.range) } else {
-                    report(.invalidAttributeValue, "`limit` must be a whole number of at least 1", a.value.range,
-                           help: "`limit N` caps how many executions run at once")
+                    report(.invalidLimit, a.value.range)
                 }
             case "retry":
                 if let n = integer(a.value), n >= 0, n <= 100 { attrs.retry = (n, a.range) } else {
-                    report(.invalidAttributeValue, "`retry` must be a whole number from 0 to 100", a.value.range,
-                           help: "`retry N` retries a failed execution N times")
+                    report(.invalidRetry, a.value.range)
                 }
             case "timeout", "backoff":
                 guard case .duration(let ms) = a.value.kind, ms > 0 else {
-                    report(.invalidAttributeValue, "`\(name)` must be a positive duration", a.value.range,
-                           help: "write a duration such as `30s`, `5m` or `2h`")
+                    report(.invalidDurationAttribute(name), a.value.range)
                     continue
                 }
                 if name == "backoff" {
                     attrs.backoffMs = (ms, a.range)
                 } else {
                     if case .route = h.trigger, ms > PlatformLimits.routeTimeoutMs {
-                        report(.routeTimeoutTooLong, "a route's timeout cannot exceed \(PlatformLimits.routeTimeoutLiteral)", a.value.range,
-                               notes: ["HTTP APIs close requests after \(PlatformLimits.routeTimeoutSeconds) seconds"],
-                               help: "answer quickly and move long work into a fn started with `async`",
+                        report(.routeTimeoutTooLong, a.value.range,
                                fixIts: [FixIt("use `\(PlatformLimits.routeTimeoutLiteral)`", [TextEdit(a.value.range, PlatformLimits.routeTimeoutLiteral)])])
                         continue
                     }

@@ -33,10 +33,9 @@ public final class Resolver {
         self.model = model
     }
 
-    func report(_ code: DiagnosticCode, _ message: String, _ range: SourceRange, label: String = "",
-                secondary: [Label] = [], notes: [String] = [], help: String? = nil, fixIts: [FixIt] = []) {
-        diagnostics.append(Diagnostic(code, message, at: Label(range, label), secondary: secondary, notes: notes,
-                                      help: help, fixIts: fixIts))
+    func report(_ message: DiagnosticMessage, _ range: SourceRange, label: String = "",
+                secondary: [Label] = [], fixIts: [FixIt] = []) {
+        diagnostics.append(Diagnostic(message, at: Label(range, label), secondary: secondary, fixIts: fixIts))
     }
 
     private func run() {
@@ -57,14 +56,12 @@ public final class Resolver {
             guard let name = decl.declaredName, !name.name.isEmpty else { continue }
             if let first = model.globals[name.name] {
                 let firstRange = program.declarations[first].declaredName?.range ?? .zero
-                report(.duplicateDeclaration, "`\(name.name)` is declared twice", name.range, label: "declared again here",
-                       secondary: [Label(firstRange, "first declared here")],
-                       help: "rename one of them; tables, buckets, topics, secrets, services and fns share one namespace")
+                report(.duplicateDeclaration(name.name), name.range, label: "declared again here",
+                       secondary: [Label(firstRange, "first declared here")])
                 continue
             }
             if Builtin.byName[name.name] != nil {
-                report(.duplicateDeclaration, "`\(name.name)` is the name of a built-in function", name.range,
-                       help: "choose another name")
+                report(.builtinRedeclared(name.name), name.range)
                 continue
             }
             model.globals[name.name] = i
@@ -94,13 +91,10 @@ public final class Resolver {
                   !name.name.hasPrefix("_") else { continue }
             let removal = FixIt("remove the unused declaration", [TextEdit(lineRange(of: decl.range), "")])
             if decl.handler != nil {
-                report(.unusedFunction, "fn `\(name.name)` is never called", name.range,
-                       help: "call it, start it with `async \(name.name)(…)`, or remove it", fixIts: [removal])
+                report(.unusedFunction(name.name), name.range, fixIts: [removal])
             } else {
                 let what = kindName(i).split(separator: " ").last.map(String.init) ?? "resource"
-                report(.unusedResource, "\(what) `\(name.name)` is declared but never used", name.range,
-                       notes: ["an unused \(what) still counts against the resource budget"],
-                       help: "use it, or remove the declaration", fixIts: [removal])
+                report(.unusedResource(name.name, kind: what), name.range, fixIts: [removal])
             }
         }
     }
@@ -126,8 +120,7 @@ public final class Resolver {
         let firstBinding = model.bindings.count
         for p in h.params where !p.name.isEmpty {
             if scopes.inOutermostScope(p.name) != nil {
-                report(.duplicateParameter, "parameter `\(p.name)` is declared twice", p.range,
-                       help: "give each parameter its own name")
+                report(.duplicateParameter(p.name), p.range)
                 continue
             }
             _ = declare(p, kind: .parameter)
@@ -142,8 +135,7 @@ public final class Resolver {
            routeParameter != nil, !requestEscapes {
             for name in routePath.parameterNames where !paramReads.contains(name) {
                 let r = Resolver.segmentRange(of: ":" + name, inPath: path, at: pathRange)
-                report(.unusedPathParameter, "path parameter `:\(name)` is never read", r,
-                       help: "read it as `\(h.params.first?.name ?? "req").params.\(name)`, or use a literal path segment")
+                report(.unusedPathParameter(name, request: h.params.first?.name ?? "req"), r)
             }
         }
     }
@@ -175,8 +167,7 @@ public final class Resolver {
         for i in start..<model.bindings.count {
             let b = model.bindings[i]
             guard b.reads == 0, b.kind != .parameter, !b.name.name.hasPrefix("_"), !b.name.name.isEmpty else { continue }
-            report(.unusedVariable, "variable `\(b.name.name)` is never read", b.name.range,
-                   help: "remove it, or prefix its name with `_` to keep it unused on purpose",
+            report(.unusedVariable(b.name.name), b.name.range,
                    fixIts: [FixIt("rename to `_\(b.name.name)`", [TextEdit(b.name.range, "_" + b.name.name)])])
         }
     }
@@ -190,9 +181,7 @@ public final class Resolver {
         for s in block.statements {
             if let t = terminated, !reportedUnreachable {
                 reportedUnreachable = true
-                report(.unreachableCode, "this code will never run", s.range,
-                       secondary: [Label(t, "because this leaves the block first")],
-                       help: "remove it, or move it before the `return` or `throw`")
+                report(.unreachableCode, s.range, secondary: [Label(t, "because this leaves the block first")])
             }
             resolveStatement(s, siblingScopeOwner: newScope)
             switch s.kind {
@@ -208,9 +197,8 @@ public final class Resolver {
         case .binding(let mutable, let name, let value):
             resolveExpr(value)
             if let existing = scopes.inInnermostScope(name.name) {
-                report(.duplicateBinding, "`\(name.name)` is already declared in this scope", name.range,
-                       secondary: [Label(model.bindings[existing].name.range, "first declared here")],
-                       help: mutable ? "assign to it with `\(name.name) = …`, or choose a new name" : "choose a new name, or declare it with `var` and assign to it")
+                report(.duplicateBinding(name.name, mutable: mutable), name.range,
+                       secondary: [Label(model.bindings[existing].name.range, "first declared here")])
             }
             if !name.name.isEmpty { _ = declare(name, kind: mutable ? .var : .let) }
         case .assign(let target, let value):
@@ -232,8 +220,7 @@ public final class Resolver {
         case .returnStmt(let value):
             if let value { resolveExpr(value) }
             if parallelDepth > 0 {
-                report(.returnInParallel, "`return` cannot appear inside `parallel`", s.range,
-                       help: "bind the branch's result with `let` and return after the `parallel` block")
+                report(.returnInParallel, s.range)
             }
         case .throwStmt(let value):
             resolveExpr(value)
@@ -246,9 +233,7 @@ public final class Resolver {
         case .sleep(let duration):
             resolveExpr(duration)
             if currentIsRoute {
-                report(.sleepInRoute, "a route cannot `sleep`", s.range,
-                       notes: ["a route must answer within \(PlatformLimits.routeTimeoutSeconds) seconds; a sleeping handler would become a workflow"],
-                       help: "move the waiting into a fn and start it with `async`")
+                report(.sleepInRoute, s.range)
             }
         case .parallel(let block):
             // Bindings inside `parallel` are visible after it: no new scope.
@@ -286,15 +271,12 @@ public final class Resolver {
                         fixIts.append(FixIt("change `let` to `var`", [TextEdit(letRange, "var")]))
                     }
                     let what = binding.kind == .let ? "a `let` constant" : binding.kind == .parameter ? "a parameter" : "a \(binding.kind.rawValue) variable"
-                    report(.assignToImmutable, "cannot assign to `\(name)`: it is \(what)", target.range,
-                           secondary: [Label(binding.name.range, "declared here")],
-                           help: binding.kind == .let ? "declare it with `var` to change it" : "copy it into a `var` first: `var \(name)2 = \(name)`",
-                           fixIts: fixIts)
+                    report(.assignToBinding(name, what: what, isLet: binding.kind == .let), target.range,
+                           secondary: [Label(binding.name.range, "declared here")], fixIts: fixIts)
                 case .declaration(let d):
-                    report(.assignToImmutable, "cannot assign to `\(name)`: it is \(kindName(d))", target.range,
-                           help: "assign to a `var` instead")
+                    report(.assignToDeclaration(name, kind: kindName(d)), target.range)
                 case .builtin:
-                    report(.assignToImmutable, "cannot assign to `\(name)`: it is a built-in function", target.range)
+                    report(.assignToBuiltin(name), target.range)
                 }
                 return
             }
@@ -321,8 +303,7 @@ public final class Resolver {
 
     private func undefined(_ name: String, at range: SourceRange) {
         let suggestion = Spelling.closest(to: name, in: visibleNames())
-        report(.undefinedName, "cannot find `\(name)` in scope", range, label: "not declared",
-               help: suggestion.map { "did you mean `\($0)`?" } ?? "declare it with `let`, or as a table, bucket, topic, secret, service or fn",
+        report(.undefinedName(name, suggestion: suggestion), range, label: "not declared",
                fixIts: suggestion.map { [FixIt("replace with `\($0)`", [TextEdit(range, $0)])] } ?? [])
     }
 
@@ -345,8 +326,7 @@ public final class Resolver {
                 useGlobal(d, at: e.range)
                 notAValue(d, name: name, at: e.range)
             case .builtin(let b):
-                report(.resourceNotValue, "built-in `\(name)` is a function, not a value", e.range,
-                       help: "call it: `\(b.signature)`")
+                report(.builtinNotValue(name, signature: b.signature), e.range)
             }
         case .list(let items):
             items.forEach(resolveExpr)
@@ -362,10 +342,10 @@ public final class Resolver {
                 model.references[base.id] = symbol
                 useGlobal(d, at: base.range)
                 if let kind = model.resourceKind(of: d, in: program) {
-                    report(.resourceNotValue, "operation `\(name).\(field.name)` must be called", e.range,
-                           help: kind.operations.contains { $0.rawValue == field.name }
-                               ? "call it: `\(name).\(ResourceOperation(rawValue: field.name).map { $0.signature(on: kind) } ?? field.name)`"
-                               : "\(kind.rawValue)s support \(Resolver.operationList(kind))")
+                    report(.operationNotCalled(resource: name, operation: field.name, kind: kind.rawValue,
+                                                       signature: kind.operations.contains { $0.rawValue == field.name }
+                                                           ? ResourceOperation(rawValue: field.name).map { $0.signature(on: kind) } ?? field.name : nil,
+                                                       supported: Resolver.operationList(kind)), e.range)
                 } else {
                     notAValue(d, name: name, at: base.range)
                 }
@@ -382,8 +362,7 @@ public final class Resolver {
             resolveExpr(call)
             if case .call = call.kind, let target = model.calls[call.id] {
                 if case .fn = target { return }
-                report(.asyncTarget, "`async` can only start a fn", e.range,
-                       help: "declare the work as `fn name(…) { … }` and write `async name(…)`")
+                report(.asyncNeedsFn, e.range)
             }
         }
     }
@@ -403,9 +382,7 @@ public final class Resolver {
                 if let routePath = model.routePaths[currentDeclaration], !routePath.parameterNames.contains(path[2]) {
                     let known = routePath.parameterNames
                     let suggestion = Spelling.closest(to: path[2], in: known)
-                    report(.unknownPathParameter, "route has no path parameter `:\(path[2])`", e.range,
-                           help: suggestion.map { "did you mean `\(path[0]).params.\($0)`?" }
-                               ?? (known.isEmpty ? "this route's path has no parameters; add `:\(path[2])` to it" : "its parameters are \(known.map { ":" + $0 }.joined(separator: ", "))"))
+                    report(.unknownPathParameter(path[2], request: path[0], known: known, suggestion: suggestion), e.range)
                 }
             } else {
                 requestEscapes = true
@@ -424,12 +401,9 @@ public final class Resolver {
 
     private func notAValue(_ d: Int, name: String, at range: SourceRange) {
         if program.declarations[d].handler != nil {
-            report(.resourceNotValue, "fn `\(name)` is not a value", range,
-                   help: "call it: `\(name)(…)`, or start it in the background: `async \(name)(…)`")
+            report(.fnNotValue(name), range)
         } else if let kind = model.resourceKind(of: d, in: program) {
-            report(.resourceNotValue, "`\(name)` is \(kindName(d)), not a value", range,
-                   notes: ["resources cannot be stored or passed, so that infc can see every permission a function needs"],
-                   help: "call one of its operations: \(Resolver.operationList(kind))")
+            report(.resourceNotValue(name, kind: kindName(d), operations: Resolver.operationList(kind)), range)
         }
     }
 
@@ -457,14 +431,13 @@ public final class Resolver {
                                signature: "\(name)(\(h.params.map(\.name).joined(separator: ", ")))",
                                definition: program.declarations[d].declaredName?.range)
                 } else if let kind = model.resourceKind(of: d, in: program) {
-                    report(.notCallable, "`\(name)` is \(kindName(d)) and cannot be called", callee.range,
-                           help: "call one of its operations, such as `\(name).\(kind.operations[0].signature(on: kind))`")
+                    report(.resourceNotCallable(name, kind: kindName(d), example: kind.operations[0].signature(on: kind)),
+                           callee.range)
                 }
             case .local(let b):
                 model.bindings[b].reads += 1
                 model.occurrences.append(Occurrence(range: callee.range, symbol: symbol, isDefinition: false))
-                report(.notCallable, "`\(name)` is a variable, not a function", callee.range,
-                       help: "only fns, built-ins and resource operations can be called")
+                report(.variableNotCallable(name), callee.range)
             }
         case .member(let base, let op):
             if case .name(let name) = base.kind, let symbol = lookup(name), case .declaration(let d) = symbol,
@@ -473,8 +446,8 @@ public final class Resolver {
                 useGlobal(d, at: base.range)
                 guard let operation = ResourceOperation(rawValue: op.name), kind.operations.contains(operation) else {
                     let suggestion = Spelling.closest(to: op.name, in: kind.operations.map(\.rawValue))
-                    report(.unknownOperation, "\(kind.rawValue) `\(name)` has no operation `\(op.name)`", op.range,
-                           help: "\(kind.rawValue)s support \(Resolver.operationList(kind))" + (suggestion.map { "; did you mean `\($0)`?" } ?? ""),
+                    report(.unknownOperation(kind: kind.rawValue, resource: name, operation: op.name, supported: Resolver.operationList(kind), suggestion: suggestion),
+                           op.range,
                            fixIts: suggestion.map { [FixIt("replace with `\($0)`", [TextEdit(op.range, $0)])] } ?? [])
                     return
                 }
@@ -490,17 +463,15 @@ public final class Resolver {
             if case .name(let name) = base.kind, let symbol = lookup(name), case .declaration(let d) = symbol {
                 model.references[base.id] = symbol
                 useGlobal(d, at: base.range)
-                report(.notCallable, "fn `\(name)` has no operations", callee.range, help: "call it directly: `\(name)(…)`")
+                report(.fnHasNoOperations(name), callee.range)
                 return
             }
             resolveExpr(callee)
-            report(.notCallable, "`.\(op.name)` is not a function", op.range,
-                   help: "values have no methods; use the built-ins, e.g. `len(x)`, `keys(x)`, `str(x)`")
+            report(.notAMethod(op.name), op.range)
         default:
             resolveExpr(callee)
             if case .invalid = callee.kind { return }
-            report(.notCallable, "this expression cannot be called", callee.range,
-                   help: "only fns, built-ins and resource operations can be called")
+            report(.expressionNotCallable, callee.range)
         }
     }
 
@@ -508,8 +479,7 @@ public final class Resolver {
     private func checkArity(_ arity: ClosedRange<Int>, given: Int, call: Expr, what: @autoclosure () -> String,
                             signature: @autoclosure () -> String, definition: SourceRange? = nil) {
         guard !arity.contains(given) else { return }
-        report(.wrongArity, "\(what()) takes \(arity.argumentDescription) but \(given) \(given == 1 ? "was" : "were") given", call.range,
-               secondary: definition.map { [Label($0, "defined here")] } ?? [],
-               help: "call it as `\(signature())`")
+        report(.wrongArity(what: what(), expects: arity.argumentDescription, given: given, signature: signature()),
+               call.range, secondary: definition.map { [Label($0, "defined here")] } ?? [])
     }
 }

@@ -166,6 +166,7 @@ public struct ASTPrinter {
         case .call(let callee, let args):
             line(depth, "call")
             expr(callee, depth + 1)
+            if !args.isEmpty { line(depth + 1, "args") }
             for a in args { expr(a, depth + 2) }
         case .async(let call):
             line(depth, "async")

@@ -76,8 +76,8 @@ public struct Lexer {
         count += 1
     }
 
-    private mutating func report(_ code: DiagnosticCode, _ message: String, _ range: SourceRange, help: String? = nil) {
-        diagnostics.append(Diagnostic(code, message, at: Label(range), help: help))
+    private mutating func report(_ message: DiagnosticMessage, _ range: SourceRange) {
+        diagnostics.append(Diagnostic(message, at: Label(range)))
     }
 
     private func peek(_ k: Int = 0) -> UInt8 { i + k < end ? bytes[i + k] : 0 }
@@ -101,8 +101,7 @@ public struct Lexer {
                     i += 1
                 }
                 if !closed {
-                    report(.unterminatedComment, "unterminated block comment", SourceRange(start, start + 2),
-                           help: "close it with `*/`")
+                    report(.unterminatedComment, SourceRange(start, start + 2))
                 }
             } else {
                 break
@@ -173,25 +172,24 @@ public struct Lexer {
         }
         let range = SourceRange(start, i)
         if first == 0 {
-            report(.unexpectedCharacter, "unexpected NUL byte", range, help: "remove it; .inf files are UTF-8 text")
+            report(.unexpectedNULByte, range)
         } else if first >= 0x80 {
             let text = String(decoding: bytes[start..<i], as: UTF8.self)
             if String(validating: bytes[start..<i], as: UTF8.self) == nil {
-                report(.invalidUTF8, "invalid UTF-8 byte sequence", range, help: "save the file as UTF-8")
+                report(.invalidUTF8, range)
             } else {
-                report(.unexpectedCharacter, "unexpected character `\(text)`", range,
-                       help: "names use ASCII letters, digits and `_`; other text belongs in strings or comments")
+                report(.unexpectedCharacter(text, hint: .nonASCII), range)
             }
         } else {
             let ch = Character(Unicode.Scalar(first))
-            let hint: String? = switch first {
-            case UInt8(ascii: "&"): "use `&&` for logical and"
-            case UInt8(ascii: "|"): "use `||` for logical or"
-            case UInt8(ascii: "?"): "use `??` to supply a default for null"
-            case UInt8(ascii: "'"): "strings use double quotes: \"…\""
+            let hint: DiagnosticMessage.CharacterHint? = switch first {
+            case UInt8(ascii: "&"): .and
+            case UInt8(ascii: "|"): .or
+            case UInt8(ascii: "?"): .coalesce
+            case UInt8(ascii: "'"): .singleQuote
             default: nil
             }
-            report(.unexpectedCharacter, "unexpected character `\(ch)`", range, help: hint)
+            report(.unexpectedCharacter(String(ch), hint: hint), range)
         }
         emit(.invalid, from: start)
     }
@@ -209,8 +207,7 @@ public struct Lexer {
                 i += 1
                 while i < end && Lexer.isDigit(bytes[i]) { i += 1 }
             }
-            report(.invalidNumber, "invalid number `\(String(decoding: bytes[start..<i], as: UTF8.self))`", SourceRange(start, i),
-                   help: "a number has at most one decimal point; write versions as strings, e.g. \"1.2.3\"")
+            report(.invalidNumber(String(decoding: bytes[start..<i], as: UTF8.self), looksLikeVersion: true), SourceRange(start, i))
             emit(.invalid, from: start)
             return
         }
@@ -225,16 +222,13 @@ public struct Lexer {
         let range = SourceRange(start, i)
         if Lexer.durationUnits[unit] == nil {
             if Lexer.isDigitsThenLetters(unit) || unit.first == "e" || unit.first == "E" {
-                report(.invalidNumber, "invalid number `\(String(decoding: bytes[start..<i], as: UTF8.self))`", range,
-                       help: "numbers are written as 42 or 3.14")
+                report(.invalidNumber(String(decoding: bytes[start..<i], as: UTF8.self), looksLikeVersion: false), range)
             } else {
-                report(.invalidDuration, "unknown duration unit `\(unit)` in `\(String(decoding: bytes[start..<i], as: UTF8.self))`", range,
-                       help: unit == "w" ? "durations use ms, s, m, h or d: write weeks as days, e.g. 7d" : "durations use ms, s, m, h or d, as in 250ms, 30s, 5m, 2h, 1d")
+                report(.unknownDurationUnit(unit: String(unit), literal: String(decoding: bytes[start..<i], as: UTF8.self)), range)
             }
             emit(.invalid, from: start)
         } else if isDecimal {
-            report(.invalidDuration, "durations are whole numbers", range,
-                   help: "use a smaller unit instead of a fraction, e.g. 90m rather than 1.5h")
+            report(.fractionalDuration, range)
             emit(.invalid, from: start)
         } else {
             emit(.duration, from: start)
@@ -273,8 +267,7 @@ public struct Lexer {
         }
         while true {
             guard i < end, bytes[i] != 0x0A else {
-                report(.unterminatedString, "unterminated string", SourceRange(start, i),
-                       help: "close the string with `\"` on the same line")
+                report(.unterminatedString, SourceRange(start, i))
                 flushText(&self, upTo: i)
                 strings[count] = parts
                 emit(.string, from: start)
@@ -307,8 +300,7 @@ public struct Lexer {
                         if c >= 0x80 {
                             let n = min(SourceFile.scalarLength(lead: c), end - i)
                             if String(validating: bytes[i..<i + n], as: UTF8.self) == nil {
-                                report(.invalidUTF8, "invalid UTF-8 byte sequence in string", SourceRange(i, i + n),
-                                       help: "save the file as UTF-8")
+                                report(.invalidUTF8InString, SourceRange(i, i + n))
                                 text.append(contentsOf: [0xEF, 0xBF, 0xBD])
                                 i += 1
                                 continue
@@ -318,8 +310,7 @@ public struct Lexer {
                             continue
                         }
                         if c == 0 {
-                            report(.unexpectedCharacter, "unexpected NUL byte in string", SourceRange(i, i + 1),
-                                   help: "write `\\u{0}` for a NUL character")
+                            report(.unexpectedNULByteInString, SourceRange(i, i + 1))
                         } else {
                             text.append(c)
                         }
@@ -352,7 +343,7 @@ public struct Lexer {
         let start = i
         i += 1
         guard i < end, bytes[i] != 0x0A else {
-            report(.invalidEscape, "incomplete escape sequence", SourceRange(start, i), help: "write `\\\\` for a backslash")
+            report(.incompleteEscape, SourceRange(start, i))
             return
         }
         let c = bytes[i]
@@ -365,7 +356,7 @@ public struct Lexer {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "{"), UInt8(ascii: "}"): text.append(c)
         case UInt8(ascii: "u"):
             guard i < end, bytes[i] == UInt8(ascii: "{") else {
-                report(.invalidEscape, "invalid unicode escape", SourceRange(start, i), help: "write it as \\u{1F600}")
+                report(.unicodeEscapeWithoutBraces, SourceRange(start, i))
                 return
             }
             let hexStart = i + 1
@@ -374,8 +365,7 @@ public struct Lexer {
             let hex = String(decoding: bytes[hexStart..<j], as: UTF8.self)
             guard j < end, bytes[j] == UInt8(ascii: "}"), let v = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(v) else {
                 i = min(j + (j < end && bytes[j] == UInt8(ascii: "}") ? 1 : 0), end)
-                report(.invalidEscape, "invalid unicode escape", SourceRange(start, i),
-                       help: "write 1 to 6 hex digits of a Unicode scalar, as in \\u{1F600}")
+                report(.invalidUnicodeEscape, SourceRange(start, i))
                 return
             }
             i = j + 1
@@ -384,8 +374,7 @@ public struct Lexer {
             let n = c >= 0x80 ? min(SourceFile.scalarLength(lead: c), end - start - 1) : 1
             i = start + 1 + n
             let shown = String(decoding: bytes[(start + 1)..<i], as: UTF8.self)
-            report(.invalidEscape, "invalid escape sequence `\\\(shown)`", SourceRange(start, i),
-                   help: "valid escapes are \\n \\t \\r \\0 \\\" \\\\ \\{ \\} and \\u{…}")
+            report(.invalidEscape(shown), SourceRange(start, i))
         }
     }
 

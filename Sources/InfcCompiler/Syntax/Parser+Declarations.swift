@@ -41,14 +41,14 @@ extension Parser {
     }
 
     private func invalidDeclaration() -> Declaration.Kind {
-        var help = "a program is a list of declarations: app, table, bucket, topic, secret, service, fn, route, on, every"
+        var hint = DiagnosticMessage.DeclarationHint.list
         if case .keyword(let k) = kind, [.let, .var, .if, .for, .while, .return, .sleep].contains(k) {
-            help = "statements belong inside a `fn` or handler body"
+            hint = .statement
         } else if kind == .identifier, let suggestion = Spelling.closest(to: text(current), in: Array(Parser.declarationWords) + ["fn"]) {
-            help = "did you mean `\(suggestion)`?"
+            hint = .suggestion(suggestion)
         }
         if kind != .invalid {
-            expected("a declaration", code: .expectedDeclaration, help: help)
+            expected { .expectedDeclaration(found: $0, hint: hint) }
         }
         advance()
         recover(toLineStart: false, stopAtDeclarations: true)
@@ -114,7 +114,7 @@ extension Parser {
             url = lit.text
             urlRange = lit.range
         } else {
-            expected("the service's base URL as a string", help: "write `service \(name.name) \"https://api.example.com\"`")
+            expected { .expectedServiceURL(service: name.name, found: $0) }
         }
         var limit: IntegerClause?
         var rate: RateClause?
@@ -124,16 +124,15 @@ extension Parser {
             let wordStart = current.range.start
             if word == "limit" {
                 advance()
-                if limit != nil { error(.duplicateAttribute, "`limit` is given twice", range(from: wordStart)) }
+                if limit != nil { error(.duplicateServiceSetting("limit"), range(from: wordStart)) }
                 limit = parseIntegerClause(after: "limit", start: wordStart)
             } else if word == "rate" {
                 advance()
-                if rate != nil { error(.duplicateAttribute, "`rate` is given twice", range(from: wordStart)) }
+                if rate != nil { error(.duplicateServiceSetting("rate"), range(from: wordStart)) }
                 rate = parseRate(start: wordStart)
             } else {
                 let suggestion = Spelling.closest(to: word, in: ["limit", "rate"])
-                error(.unknownAttribute, "unknown service setting `\(word)`", current.range,
-                      help: suggestion.map { "did you mean `\($0)`?" } ?? "a service takes `limit N` and `rate N/s`")
+                error(.unknownServiceSetting(word, suggestion: suggestion), current.range)
                 advance()
                 if !current.atLineStart && (kind == .integer || kind == .duration) { advance() }
             }
@@ -148,7 +147,7 @@ extension Parser {
         }
         let t = advance()
         guard let v = Int(text(t)) else {
-            error(.invalidNumber, "`\(text(t))` is too large", t.range)
+            error(.numberTooLarge(text(t)), t.range)
             return nil
         }
         return IntegerClause(value: v, range: range(from: start))
@@ -162,8 +161,7 @@ extension Parser {
         }
         let countToken = advance()
         guard eat(.slash), kind == .identifier, !current.atLineStart else {
-            error(.invalidRate, "a rate needs a period, as in `\(text(countToken))/s`", range(from: start),
-                  help: "write requests per second, minute or hour: `50/s`, `600/m`, `1000/h`")
+            error(.rateWithoutPeriod(count: text(countToken)), range(from: start))
             return nil
         }
         let unitToken = advance()
@@ -174,12 +172,11 @@ extension Parser {
         case "m": seconds = 60
         case "h": seconds = 3600
         default:
-            error(.invalidRate, "unknown rate period `/\(unit)` in `\(text(countToken))/\(unit)`", SourceRange(countToken.range.start, unitToken.range.end),
-                  help: "write requests per second, minute or hour: `/s`, `/m` or `/h`")
+            error(.unknownRatePeriod(count: text(countToken), unit: unit), SourceRange(countToken.range.start, unitToken.range.end))
             return nil
         }
         guard let count = Int(text(countToken)), count > 0 else {
-            error(.invalidRate, "a rate must be at least 1 request per period", range(from: start))
+            error(.rateBelowOne, range(from: start))
             return nil
         }
         return RateClause(count: count, perSeconds: seconds, range: range(from: start))
@@ -259,8 +256,7 @@ extension Parser {
             expect(.rightParen)
             paramsRange = range(from: open)
             if !takesParameters {
-                error(.wrongParameterCount, "a schedule takes no parameters", paramsRange,
-                      help: "remove the parameter list", fixIts: [FixIt("remove the parameter list", [TextEdit(paramsRange, "")])])
+                error(.scheduleParameters, paramsRange, fixIts: [FixIt("remove the parameter list", [TextEdit(paramsRange, "")])])
             }
         } else if takesParameters {
             if case .fn = trigger {
@@ -303,8 +299,7 @@ extension Parser {
             switch part {
             case .text(let s, _): out += s
             case .interpolation(let r):
-                error(.expectedToken, "interpolation is not allowed here", SourceRange(r.start - 1, r.end + 1),
-                      help: "write the text literally; escape braces as `\\{` and `\\}`")
+                error(.interpolationNotAllowed, SourceRange(r.start - 1, r.end + 1))
             }
         }
         return (out, t.range)

@@ -33,14 +33,13 @@ extension Parser {
         while let op = binaryOperator(kind), op.precedence >= minPrecedence, progress.check(self) {
             let opToken = advance()
             if kind == .eof || kind == .rightBrace || kind == .rightParen {
-                expected("an expression after `\(op.rawValue)`", code: .expectedExpression)
+                expected { .expectedExpression("an expression after `\(op.rawValue)`", found: $0, hint: nil) }
                 return expr(.binary(op, lhs, expr(.invalid, opToken.range)), lhs.range.union(opToken.range))
             }
             // Comparisons do not chain: `a < b < c` is parsed as `(a < b) < c` and reported.
             let rhs = parseBinary(minPrecedence: op.precedence + 1)
             if op.precedence == 5, case .binary(let inner, _, _) = lhs.kind, inner.precedence == 5 {
-                error(.expectedToken, "comparisons cannot be chained", lhs.range.union(rhs.range),
-                      help: "combine them with `&&`: `a < b && b < c`")
+                error(.chainedComparison, lhs.range.union(rhs.range))
             }
             lhs = expr(.binary(op, lhs, rhs), lhs.range.union(rhs.range), childHeight: max(height(lhs), height(rhs)))
         }
@@ -61,8 +60,7 @@ extension Parser {
             let operand = parsePostfix()
             guard case .call = operand.kind else {
                 if case .invalid = operand.kind { return operand }
-                error(.asyncTarget, "`async` needs a function call", operand.range,
-                      help: "write `async name(arguments)` to run a fn in the background")
+                error(.asyncNeedsCall, operand.range)
                 return expr(.invalid, range(from: start))
             }
             return expr(.async(operand), range(from: start), childHeight: height(operand))
@@ -146,12 +144,12 @@ extension Parser {
         case .integer, .decimal:
             advance()
             let value = t.kind == .integer ? integerValue(t) : Double(text(t)) ?? .infinity
-            if !value.isFinite { error(.invalidNumber, "number `\(text(t))` is too large", t.range) }
+            if !value.isFinite { error(.numberTooLarge(text(t)), t.range) }
             return expr(.number(value), t.range)
         case .duration:
             advance()
             guard let ms = Lexer.durationMilliseconds(text(t)) else {
-                error(.invalidDuration, "duration `\(text(t))` is too long", t.range)
+                error(.durationTooLong(text(t)), t.range)
                 return expr(.invalid, t.range)
             }
             return expr(.duration(ms), t.range)
@@ -183,14 +181,14 @@ extension Parser {
             advance()
             return expr(.invalid, t.range)
         default:
-            var help: String?
+            var hint: DiagnosticMessage.ExpressionHint?
             if case .keyword(let k) = t.kind, k != .async {
-                help = "`\(k.rawValue)` is a reserved word; it cannot be used as a value or name here"
+                hint = .reservedWord(k.rawValue)
             }
             if t.kind == .leftBrace {
-                help = "an object literal here needs parentheses: `({ … })`"
+                hint = .bareObjectLiteral
             }
-            expected("an expression", code: .expectedExpression, help: help)
+            expected { .expectedExpression("an expression", found: $0, hint: hint) }
             return expr(.invalid, SourceRange(t.range.start, t.range.start))
         }
     }
@@ -239,9 +237,8 @@ extension Parser {
             let value = parseExpression()
             let previous = seen != nil ? seen?[key] : entries.last(where: { $0.key == key })?.keyRange
             if let first = previous {
-                diagnostics.append(Diagnostic(.duplicateBinding, "key `\(key)` appears twice in this object", at: Label(keyRange),
-                                              secondary: [Label(first, "first given here")],
-                                              help: "remove one of them; use `merge(a, b)` to combine objects"))
+                diagnostics.append(Diagnostic(.duplicateObjectKey(key), at: Label(keyRange),
+                                              secondary: [Label(first, "first given here")]))
             }
             entries.append(ObjectEntry(key: key, keyRange: keyRange, value: value))
             if seen != nil {
@@ -292,8 +289,7 @@ extension Parser {
         var e: Expr
         if sub.kind == .eof {
             e = sub.expr(.invalid, SourceRange(r.start - 1, r.end + 1))
-            sub.error(.expectedExpression, "empty interpolation `{}`", SourceRange(r.start - 1, r.end + 1),
-                      help: "put an expression inside the braces, or write `\\{\\}` for literal braces")
+            sub.error(.emptyInterpolation, SourceRange(r.start - 1, r.end + 1))
         } else {
             e = sub.parseExpression()
             if sub.kind != .eof { sub.expected("the end of the interpolation `}`") }

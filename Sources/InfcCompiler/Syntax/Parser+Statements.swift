@@ -37,8 +37,7 @@ extension Parser {
         if kind == .rightBrace {
             advance()
         } else {
-            error(.expectedToken, "expected `}` to close this block", SourceRange(start, start + 1),
-                  help: "add the missing `}`",
+            error(.unclosedBlock, SourceRange(start, start + 1),
                   fixIts: [FixIt("insert `}`", [TextEdit(SourceRange(previousEnd, previousEnd), "\n}")])])
         }
         return Block(statements: statements, range: range(from: start))
@@ -99,14 +98,14 @@ extension Parser {
                 variable = identifier()
                 handler = parseBlock()
             } else {
-                expected("`catch` after the `try` block", help: "write `try { … } catch e { … }`")
+                expected { .expectedCatch(found: $0) }
                 handler = Block(statements: [], range: SourceRange(previousEnd, previousEnd))
             }
             return stmt(.tryCatch(body: body, variable: variable, handler: handler), range(from: start))
         case .keyword(.sleep):
             advance()
             if current.atLineStart || kind == .rightBrace {
-                expected("a duration after `sleep`", help: "write `sleep 5m`")
+                expected { .expectedSleepDuration(found: $0) }
                 return stmt(.invalid, range(from: start))
             }
             return stmt(.sleep(parseExpression()), range(from: start))
@@ -116,8 +115,7 @@ extension Parser {
         case .leftBrace:
             return stmt(.block(parseBlock()), range(from: start))
         case .keyword(.else):
-            error(.expectedToken, "`else` without a preceding `if`", current.range,
-                  help: "put `else` on the same line as the `}` that closes the `if` block")
+            error(.elseWithoutIf, current.range)
             advance()
             recover(toLineStart: true)
             return stmt(.invalid, range(from: start))
@@ -131,8 +129,7 @@ extension Parser {
                 advance()
                 let value = parseExpression()
                 if !Parser.isAssignable(e) {
-                    error(.invalidAssignmentTarget, "cannot assign to this expression", e.range,
-                          help: "assign to a `var`, one of its fields (`x.f = …`) or elements (`x[i] = …`)")
+                    error(.invalidAssignmentTarget, e.range)
                 }
                 return stmt(.assign(target: e, value: value), range(from: start))
             }

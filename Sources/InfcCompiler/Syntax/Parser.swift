@@ -139,18 +139,23 @@ public final class Parser {
 
     // MARK: Diagnostics and recovery
 
-    func error(_ code: DiagnosticCode, _ message: String, _ range: SourceRange, help: String? = nil,
-               notes: [String] = [], fixIts: [FixIt] = []) {
-        diagnostics.append(Diagnostic(code, message, at: Label(range), notes: notes, help: help, fixIts: fixIts))
+    func error(_ message: DiagnosticMessage, _ range: SourceRange, fixIts: [FixIt] = []) {
+        diagnostics.append(Diagnostic(message, at: Label(range), fixIts: fixIts))
     }
 
-    /// Reports "expected X, found Y" at the current token, unless an error was already reported there.
-    func expected(_ what: String, code: DiagnosticCode = .expectedToken, help: String? = nil, fixIts: [FixIt] = []) {
+    /// Reports "expected X, found Y" (`.expected(what, found:)`) at the current token.
+    func expected(_ what: String, fixIts: [FixIt] = []) {
+        expected({ .expected(what, found: $0) }, fixIts: fixIts)
+    }
+
+    /// Reports a message of the "expected …, found Y" kind at the current token, given what was
+    /// found, unless an error was already reported there.
+    func expected(_ message: (_ found: String) -> DiagnosticMessage, fixIts: [FixIt] = []) {
         if kind == .invalid { return }  // the lexer already reported this token
         let found = kind == .keyword(.fn) || kind == .identifier ? "`\(text(current))`" : kind.description
         let at = kind == .eof ? SourceRange(previousEnd, previousEnd) : current.range
         if let last = diagnostics.last, last.range.start == at.start, last.severity == .error { return }
-        error(code, "expected \(what), found \(found)", at, help: help, fixIts: fixIts)
+        error(message(found), at, fixIts: fixIts)
     }
 
     /// Consumes `k` or reports that it is missing (with a fix-it inserting it).
@@ -167,8 +172,7 @@ public final class Parser {
     func reportNesting(at range: SourceRange, what: String) {
         guard !reportedNesting else { return }
         reportedNesting = true
-        error(.nestingTooDeep, "\(what) nested too deeply", range,
-              help: "split it into smaller functions or `let` bindings (at most \(Parser.maxNesting) levels)")
+        error(.nestingTooDeep(what: what, limit: Parser.maxNesting), range)
     }
 
     /// Enters one level of nesting; false (with a diagnostic) when the limit is reached.
