@@ -611,14 +611,20 @@ struct StateMachineCompiler {
         return ["Type": "Pass", "Parameters": ["v": .object(v), "r": .object(r)], "End": true]
     }
 
-    /// Merges the branches' hand-backs (`$.p[i]`) into the variables and results, in order.
+    /// A parallel's result as an object of its branches' hand-backs (`$.p.b0`, …): intrinsic
+    /// functions then take plain paths (an indexed path is a list of matches on some engines).
+    private static func branchSelector(_ count: Int) -> JSON {
+        .object(JSONObject((0..<count).map { ("b\($0).$", .string("$[\($0)]")) }))
+    }
+
+    /// Merges the branches' hand-backs (`$.p.bI`) into the variables and results, in order.
     private mutating func merge(_ base: String, count: Int, then next: String, into states: inout JSONObject) -> String {
         var next = next
         for i in (0..<count).reversed() {
             let name = unique("\(base).merge\(count > 1 ? "\(i + 1)" : "")")
             var parameters: JSONObject = [
-                "v.$": .string("States.JsonMerge(\(StatesForm.variables), $.p[\(i)].v, false)"),
-                "r.$": .string("States.JsonMerge(\(StatesForm.results), $.p[\(i)].r, false)"),
+                "v.$": .string("States.JsonMerge(\(StatesForm.variables), $.p.b\(i).v, false)"),
+                "r.$": .string("States.JsonMerge(\(StatesForm.results), $.p.b\(i).r, false)"),
                 "n": nil,
             ]
             if i < count - 1 { parameters["p.$"] = "$.p" }
@@ -659,7 +665,8 @@ struct StateMachineCompiler {
         let name = unique(s.name)
         let merged = merge(s.name, count: branches.count, then: next, into: &states)
         let compiled = branches.map { branch($0, prologue: nil, depth: depth, known: known) }
-        states[name] = ["Type": "Parallel", "Branches": .array(compiled), "ResultPath": "$.p", "Next": .string(merged)]
+        states[name] = ["Type": "Parallel", "Branches": .array(compiled), "ResultSelector": Self.branchSelector(branches.count),
+                        "ResultPath": "$.p", "Next": .string(merged)]
         return name
     }
 
@@ -716,7 +723,7 @@ struct StateMachineCompiler {
         }
         catchers.append(["ErrorEquals": ["States.ALL"], "ResultPath": "$.x", "Next": .string(handlerEntry)])
         states[name] = ["Type": "Parallel", "Branches": [branch(body, prologue: nil, depth: depth, known: known)],
-                        "ResultPath": "$.p", "Catch": .array(catchers), "Next": .string(merged)]
+                        "ResultSelector": Self.branchSelector(1), "ResultPath": "$.p", "Catch": .array(catchers), "Next": .string(merged)]
         return name
     }
 }
