@@ -1,8 +1,9 @@
 import InfcTestSupport
 // End-to-end tests of `infc build --target aws`: the real binary writes template.json
 // and workflows/NAME.asl.json (byte-identical across builds, errors for what AWS cannot
-// express), and scripts/aws_template_test.py checks the templates with cfn-lint and deploys the
-// shop's to moto in server mode on loopback.
+// express), scripts/aws_template_test.py checks the templates with cfn-lint and deploys the
+// shop's to moto in server mode on loopback, and scripts/aws_workflow_test.py runs workflows on
+// moto (Step Functions executing, tasks through a loopback shim) and on the local runtime alike.
 import Foundation
 import Testing
 
@@ -39,9 +40,12 @@ import Testing
         #expect(try CLI.run(["build", src.path, "-o", dir.appendingPathComponent("local").path, "-q"]).status == 0)
     }
 
+    /// cfn-lint and the template on moto (scripts/aws_template_test.py), and the workflows executed
+    /// on moto against the local runtime (scripts/aws_workflow_test.py): one session, one moto.
     @Test(.enabled(if: Python.python3 != nil, "python3 is not installed: the cfn-lint and moto tests need it"))
     func cfnLintAndMoto() throws {
-        let r = try Python.pytest("scripts/aws_template_test.py", environment: ["INFC": Binary.url.path], timeout: 420)
+        let r = try Python.pytest(["scripts/aws_template_test.py", "scripts/aws_workflow_test.py"],
+                                  environment: ["INFC": Binary.url.path], timeout: 480)
         #expect(r.status == 0, "cfn-lint/moto test failed (scripts/install-test-deps.sh installs cfn-lint and moto):\n\(r.text)")
     }
 }
