@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import time
 import urllib.request
+import uuid
 
 import boto3
 import pytest
@@ -108,82 +109,137 @@ def wait_for(predicate, timeout=60):
     raise AssertionError("timed out")
 
 
-def test_direct_workflow_same_on_local_runtime_and_moto(executing_moto, tmp_path):
-    source = os.path.join(ROOT, "Tests", "Golden", "workflows", "direct.inf")
-    local_build, aws_build = str(tmp_path / "local"), str(tmp_path / "aws")
-    build(source, local_build, "local")
-    build(source, aws_build, "aws")
-    args = ["k1", ["i1", "i2", "i3"]]
+class Run:
+    """One workflow program built for both targets, its local runtimes and its state machines on
+    moto (each workflow's definition with its substitutions resolved)."""
 
-    # The local run: the workflow started with these arguments, its effects read from its state.
-    local = LocalRuntime(local_build, str(tmp_path / "state-local"), time_scale=100)
-    tasks = LocalRuntime(local_build, str(tmp_path / "state-tasks"))
-    try:
-        with local.database() as db:
-            db.execute("INSERT INTO documents (tbl, key, value) VALUES ('marks', 'stale', '{\"old\":true}')")
-        status, started = local.control("invoke", {"function": "flow", "args": args})
+    def __init__(self, moto, tmp_path, program, tables=(), topics=()):
+        self.moto = moto
+        source = os.path.join(ROOT, "Tests", "Golden", "workflows", program + ".inf")
+        self.app = program
+        local_build, aws_build = str(tmp_path / "local"), str(tmp_path / "aws")
+        build(source, local_build, "local")
+        build(source, aws_build, "aws")
+        self.local = LocalRuntime(local_build, str(tmp_path / "state-local"), time_scale=100)
+        self.tasks = LocalRuntime(local_build, str(tmp_path / "state-tasks"))
+        moto.shim.runner = LocalRuntimeTasks(self.tasks)
+        moto.shim.calls.clear()
+        self.ddb, self.sns, self.sqs, self.sfn = (client(moto.url, n) for n in ("dynamodb", "sns", "sqs", "stepfunctions"))
+        with open(os.path.join(aws_build, "template.json")) as f:
+            template = json.load(f)
+        values = {}
+        for t in tables:
+            self.ddb.create_table(TableName=f"{program}-{t}", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                                  AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        self.queues = {}
+        for t in topics:
+            topic = self.sns.create_topic(Name=f"{program}-{t}")["TopicArn"]
+            queue = self.sqs.create_queue(QueueName=f"{program}-{t}-messages")["QueueUrl"]
+            queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+            self.queues[t] = queue
+            values[t[:1].upper() + t[1:] + "TopicArn"] = topic
+        for t in tables:
+            values[t[:1].upper() + t[1:] + "TableName"] = f"{program}-{t}"
+        machines = {rid: r["Properties"] for rid, r in template["Resources"].items() if r["Type"] == "AWS::StepFunctions::StateMachine"}
+        for rid in machines:
+            values[rid + "Arn"] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{program}-{rid}"
+        for rid, r in template["Resources"].items():
+            if r["Type"] == "AWS::Lambda::Function":
+                values[rid + "Arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:" + r["Properties"]["Environment"]["Variables"]["INFC_FUNCTION"]
+        self.arns = {}
+        for rid, props in machines.items():
+            workflow = json.loads(props["DefinitionString"])["Comment"].rsplit(" ", 1)[-1]
+            with open(os.path.join(aws_build, "workflows", workflow + ".asl.json")) as f:
+                assert json.load(f) == json.loads(props["DefinitionString"])
+            definition = props["DefinitionString"]
+            for k in props.get("DefinitionSubstitutions", {}):
+                definition = definition.replace("${" + k + "}", values[k])
+            self.arns[workflow] = self.sfn.create_state_machine(
+                name=f"{program}-{rid}", definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/{program}-{rid}")["stateMachineArn"]
+
+    def run_local(self, workflow, args):
+        status, started = self.local.control("invoke", {"function": workflow, "args": args})
         assert status == 202, started
 
         def finished():
-            with local.database() as db:
+            with self.local.database() as db:
                 row = db.execute("SELECT status, result, error FROM workflow_executions WHERE id = ?",
                                  (started["execution"],)).fetchone()
             return row if row and row[0] in ("completed", "failed") else None
-        local_status, local_result, local_error = wait_for(finished)
-        assert local_status == "completed", local_error
-        local_published = wait_for(lambda: local.table("marks").get("published"))
-        local_marks = local.table("marks")
-        local_calls = local.table("calls")
+        return wait_for(finished)
 
-        # The AWS run: the definition created with create_state_machine, its ARNs and names
-        # substituted, the tasks answered by the shim running them on the second local runtime.
-        moto = executing_moto
-        moto.shim.runner = LocalRuntimeTasks(tasks)
-        moto.shim.calls.clear()
-        ddb, sns, sqs, sfn = (client(moto.url, n) for n in ("dynamodb", "sns", "sqs", "stepfunctions"))
-        ddb.create_table(TableName="direct-marks", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-        ddb.put_item(TableName="direct-marks", Item={"id": {"S": "stale"}, "value": {"M": {"old": {"BOOL": True}}}})
-        topic = sns.create_topic(Name="direct-done")["TopicArn"]
-        queue = sqs.create_queue(QueueName="direct-done-messages")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-
-        with open(os.path.join(aws_build, "template.json")) as f:
-            template = json.load(f)
-        machine = template["Resources"]["FlowStateMachine"]["Properties"]
-        with open(os.path.join(aws_build, "workflows", "flow.asl.json")) as f:
-            assert json.load(f) == json.loads(machine["DefinitionString"])
-        values = {"TagFunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tag",
-                  "MarksTableName": "direct-marks", "DoneTopicArn": topic}
-        assert set(machine["DefinitionSubstitutions"]) == set(values)
-        definition = machine["DefinitionString"]
-        for k, v in values.items():
-            definition = definition.replace("${" + k + "}", v)
-        arn = sfn.create_state_machine(name="direct-flow", definition=definition,
-                                       roleArn=f"arn:aws:iam::{ACCOUNT}:role/direct-flow")["stateMachineArn"]
-        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"args": args}))["executionArn"]
+    def run_aws(self, workflow, args):
+        execution = self.sfn.start_execution(stateMachineArn=self.arns[workflow], name=uuid.uuid4().hex,
+                                             input=json.dumps({"args": args}))["executionArn"]
 
         def done():
-            d = sfn.describe_execution(executionArn=execution)
+            d = self.sfn.describe_execution(executionArn=execution)
             return d if d["status"] != "RUNNING" else None
-        described = wait_for(done)
+        return wait_for(done)
+
+    def stop(self):
+        self.moto.shim.runner = None
+        self.local.stop()
+        self.tasks.stop()
+
+
+def test_direct_workflow_same_on_local_runtime_and_moto(executing_moto, tmp_path):
+    run = Run(executing_moto, tmp_path, "direct", tables=["marks"], topics=["done"])
+    try:
+        args = ["k1", ["i1", "i2", "i3"]]
+        with run.local.database() as db:
+            db.execute("INSERT INTO documents (tbl, key, value) VALUES ('marks', 'stale', '{\"old\":true}')")
+        run.ddb.put_item(TableName="direct-marks", Item={"id": {"S": "stale"}, "value": {"M": {"old": {"BOOL": True}}}})
+        local_status, local_result, local_error = run.run_local("flow", args)
+        assert local_status == "completed", local_error
+        local_published = wait_for(lambda: run.local.table("marks").get("published"))
+        described = run.run_aws("flow", args)
         assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
 
         # The same result.
         assert json.loads(described["output"]) == json.loads(local_result)
         # The same task calls, with the same arguments: the two branches in either order, then
         # the rest in order.
-        aws_calls = [(name, payload["args"]) for name, payload in moto.shim.calls]
+        aws_calls = [(name, payload["args"]) for name, payload in run.moto.shim.calls]
         assert sorted(aws_calls[:2]) == [("tag", ["k1", "a"]), ("tag", ["k1", "b"])]
         assert aws_calls[2:] == [("tag", ["k1", "both"]), ("tag", ["i1", "item"]), ("tag", ["i2", "item"]), ("tag", ["i3", "item"])]
-        assert tasks.table("calls") == local_calls
+        assert run.tasks.table("calls") == run.local.table("calls")
         # The same message published.
-        received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        received = run.sqs.receive_message(QueueUrl=run.queues["done"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
         assert [json.loads(m["Body"]) for m in received] == [local_published]
         # The same item deleted.
-        assert "stale" not in local_marks
-        assert "Item" not in ddb.get_item(TableName="direct-marks", Key={"id": {"S": "stale"}})
+        assert "stale" not in run.local.table("marks")
+        assert "Item" not in run.ddb.get_item(TableName="direct-marks", Key={"id": {"S": "stale"}})
     finally:
-        local.stop()
-        tasks.stop()
+        run.stop()
+
+
+def test_failures_same_on_local_runtime_and_moto(executing_moto, tmp_path):
+    run = Run(executing_moto, tmp_path, "failures")
+    try:
+        def key_shape(calls):
+            # The retried task writes one item per attempt under a fresh uuid: compare the count.
+            return sorted(k if "/tried/" not in k else k.split("/tried/")[0] + "/tried" for k in calls)
+
+        args = ["k1", ["a", "stop", "b"]]
+        local_status, local_result, local_error = run.run_local("flow", args)
+        assert local_status == "completed", local_error
+        described = run.run_aws("flow", args)
+        assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
+        assert json.loads(described["output"]) == json.loads(local_result) == {"stopped": "stop", "checked": "checked"}
+        # flaky: 2 attempts (retry 1) on both, then the catch; the check; the items up to `stop`.
+        assert key_shape(run.tasks.table("calls")) == key_shape(run.local.table("calls"))
+        assert key_shape(run.local.table("calls")) == ["a/seen", "k1/caught", "k1/checked", "k1/tried", "k1/tried"]
+        flow_calls = [(name, payload["args"]) for name, payload in run.moto.shim.calls]
+        assert flow_calls == [("flaky", ["k1"]), ("flaky", ["k1"]), ("note", ["k1", "caught"]), ("note", ["k1", "checked"]),
+                              ("note", ["a", "seen"])]
+
+        # A throw fails the execution on both, with the thrown value.
+        local_status, _, local_error = run.run_local("flow", ["fail", []])
+        described = run.run_aws("flow", ["fail", []])
+        assert local_status == "failed" and "asked" in local_error
+        assert described["status"] == "FAILED" and described["error"] == "infc.Thrown"
+        assert json.loads(described["cause"]) == {"reason": "asked", "id": "fail"}
+    finally:
+        run.stop()
