@@ -113,7 +113,7 @@ class Run:
     """One workflow program built for both targets, its local runtimes and its state machines on
     moto (each workflow's definition with its substitutions resolved)."""
 
-    def __init__(self, moto, tmp_path, program, tables=(), topics=()):
+    def __init__(self, moto, tmp_path, program, tables=(), topics=(), queues=()):
         self.moto = moto
         source = os.path.join(ROOT, "Tests", "Golden", "workflows", program + ".inf")
         self.app = program
@@ -141,6 +141,10 @@ class Run:
             values[t[:1].upper() + t[1:] + "TopicArn"] = topic
         for t in tables:
             values[t[:1].upper() + t[1:] + "TableName"] = f"{program}-{t}"
+        for q in queues:
+            # An async fn's queue, by the fn's name: the state machine sends its calls there.
+            self.queues[q] = self.sqs.create_queue(QueueName=f"{program}-{q}-queue")["QueueUrl"]
+            values[q[:1].upper() + q[1:] + "QueueUrl"] = self.queues[q]
         machines = {rid: r["Properties"] for rid, r in template["Resources"].items() if r["Type"] == "AWS::StepFunctions::StateMachine"}
         for rid in machines:
             values[rid + "Arn"] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{program}-{rid}"
@@ -185,7 +189,7 @@ class Run:
 
 
 def test_direct_workflow_same_on_local_runtime_and_moto(executing_moto, tmp_path):
-    run = Run(executing_moto, tmp_path, "direct", tables=["marks"], topics=["done"])
+    run = Run(executing_moto, tmp_path, "direct", tables=["marks"], topics=["done"], queues=["later"])
     try:
         args = ["k1", ["i1", "i2", "i3"]]
         with run.local.database() as db:
@@ -204,10 +208,15 @@ def test_direct_workflow_same_on_local_runtime_and_moto(executing_moto, tmp_path
         aws_calls = [(name, payload["args"]) for name, payload in run.moto.shim.calls]
         assert sorted(aws_calls[:2]) == [("tag", ["k1", "a"]), ("tag", ["k1", "b"])]
         assert aws_calls[2:] == [("tag", ["k1", "both"]), ("tag", ["i1", "item"]), ("tag", ["i2", "item"]), ("tag", ["i3", "item"])]
-        assert run.tasks.table("calls") == run.local.table("calls")
+        assert run.tasks.table("calls") == {k: v for k, v in wait_for(lambda: run.local.table("calls") if "k1/later" in run.local.table("calls") else None).items() if k != "k1/later"}
         # The same message published.
         received = run.sqs.receive_message(QueueUrl=run.queues["done"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
         assert [json.loads(m["Body"]) for m in received] == [local_published]
+        # The same async call: the message on the fn's queue holds its arguments, and the local
+        # runtime delivered the same call.
+        sent = run.sqs.receive_message(QueueUrl=run.queues["later"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        assert [json.loads(m["Body"]) for m in sent] == [{"args": ["k1", "a"]}]
+        assert wait_for(lambda: run.local.table("calls").get("k1/later")) == {"id": "k1", "what": "a"}
         # The same item deleted.
         assert "stale" not in run.local.table("marks")
         assert "Item" not in run.ddb.get_item(TableName="direct-marks", Key={"id": {"S": "stale"}})

@@ -394,14 +394,13 @@ struct StateMachineCompiler {
         case .send(let queue):
             let name = unique(s.name)
             let after = copy(s.name, from: "$.t.value", to: target(s), next: next, into: &states)
-            let (entry, values) = stage(argumentItems(s), before: name, needs: .argument, into: &states)
-            let body = "States.Format('\\{\"args\":{}\\}', States.JsonToString(\(argsArray(values, count: s.arguments.count).1.stringValue ?? "")))"
+            // The message `{"args": [...]}` is built by a Pass, then sent as its JSON text.
+            let message = unique(s.name + ".message")
+            let (entry, values) = stage(argumentItems(s), before: message, needs: .argument, into: &states)
+            let (k, args) = argsArray(values, count: s.arguments.count)
+            states[message] = ["Type": "Pass", "Parameters": .object(JSONObject([(k, args)])), "ResultPath": "$.m", "Next": .string(name)]
             var o: JSONObject = ["Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage"]
-            if s.arguments.isEmpty {
-                o["Parameters"] = ["QueueUrl": ref(.queue(queue)), "MessageBody": "{\"args\":[]}"]
-            } else {
-                o["Parameters"] = ["QueueUrl": ref(.queue(queue)), "MessageBody.$": .string(body)]
-            }
+            o["Parameters"] = ["QueueUrl": ref(.queue(queue)), "MessageBody.$": "States.JsonToString($.m)"]
             o["ResultSelector"] = ["value.$": "$.MessageId"]
             o["ResultPath"] = "$.t"
             o["Next"] = .string(after)
