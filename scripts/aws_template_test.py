@@ -38,7 +38,8 @@ def build(source, out):
         return json.load(f), r.stderr
 
 
-PLAN_GOLDENS = sorted(glob.glob(os.path.join(ROOT, "Tests", "Golden", "plan", "*.inf")))
+PLAN_GOLDENS = sorted(glob.glob(os.path.join(ROOT, "Tests", "Golden", "plan", "*.inf"))
+                      + glob.glob(os.path.join(ROOT, "Tests", "Golden", "workflows", "*.inf")))
 
 
 @pytest.mark.parametrize("source", EXAMPLES, ids=[os.path.basename(e) for e in EXAMPLES])
@@ -86,36 +87,7 @@ def policy_document(doc):
         return ast.literal_eval(doc)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto():
-    port = free_port()
-    env = dict(os.environ, MOTO_PORT=str(port))
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            env=env, stdout=log, stderr=log)
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, "moto did not start"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+from conftest import free_port  # noqa: E402,F401  (the session's moto fixture lives in conftest.py)
 
 
 def client(url, name):
@@ -164,7 +136,7 @@ class Resolver:
 
 def test_shop_deploys_to_moto(moto, tmp_path):
     template, warnings = build(os.path.join(ROOT, "examples", "shop.inf"), str(tmp_path))
-    assert "follow_up" in warnings and "infc.WorkflowsNotYetCompiled" in warnings
+    assert "warning" not in warnings, warnings
     resources = template["Resources"]
     by_type = {}
     for rid, r in resources.items():
@@ -234,7 +206,8 @@ def test_shop_deploys_to_moto(moto, tmp_path):
         # checked here and by the Swift tests, not through this emulator.
         assert props["TracingConfig"] == {"Mode": "Active"}
         env = conf["Environment"]["Variables"]
-        assert env["INFC_FUNCTION"] and json.loads(env["INFC_HANDLERS"])
+        # A workflow's evaluator runs no handler: it evaluates its workflow's expressions.
+        assert env["INFC_FUNCTION"] and (json.loads(env["INFC_HANDLERS"]) or env.get("INFC_EVALUATES") == "follow_up")
         reserved = fn.get("Concurrency", {}).get("ReservedConcurrentExecutions")
         assert reserved == props.get("ReservedConcurrentExecutions"), rid
     assert lam.get_function(FunctionName=physical["ChargeFunction"])["Concurrency"]["ReservedConcurrentExecutions"] == 10
@@ -285,12 +258,15 @@ def test_shop_deploys_to_moto(moto, tmp_path):
         g = groups[physical[rid]]
         assert g["retentionInDays"] == 30
 
-    # State machines: the placeholder definition, the role.
+    # State machines: the compiled definition (the readable copy is the same), the role.
     sfn = client(moto, "stepfunctions")
+    with open(os.path.join(str(tmp_path), "workflows", "follow_up.asl.json")) as f:
+        copy = json.load(f)
     for rid in by_type["AWS::StepFunctions::StateMachine"]:
         sm = sfn.describe_state_machine(stateMachineArn=physical[rid])
         assert sm["name"] == "shop-follow_up"
-        assert json.loads(sm["definition"])["States"]["NotYetCompiled"]["Error"] == "infc.WorkflowsNotYetCompiled"
+        assert json.loads(resources[rid]["Properties"]["DefinitionString"]) == copy
+        assert json.loads(sm["definition"])["StartAt"] == copy["StartAt"] == "Start"
         role_ref = resources[rid]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
         assert sm["roleArn"] == resolve_attrs[(role_ref, "Arn")]
 

@@ -1,5 +1,6 @@
-// infc driver: `infc graph FILE [--format dot|mermaid|json] [-o OUT] [--focus NAME]` — the
-// architecture diagram of what the program became (docs/graph.md).
+// infc driver: `infc graph FILE [--format dot|mermaid|json] [--target local|aws] [-o OUT]
+// [--focus NAME]` — the architecture diagram of what the program became (docs/graph.md); with
+// `--target aws`, each workflow is the state machine the AWS target emits.
 import Foundation
 import InfcCompiler
 
@@ -9,13 +10,14 @@ struct GraphCommand {
     func run() throws -> Int32 {
         let args = try Arguments(arguments, command: "graph",
                                  valueFlags: ["--format": [], "-o": ["--output"], "--focus": [],
-                                              "--max-resources": [], "--color": []])
+                                              "--max-resources": [], "--color": [], "--target": []])
         guard args.positionals.count == 1 else {
-            throw CLIError("usage: infc graph FILE [--format dot|mermaid|json] [-o OUT] [--focus NAME]")
+            throw CLIError("usage: infc graph FILE [--format dot|mermaid|json] [--target local|aws] [-o OUT] [--focus NAME]")
         }
         let format = try args.choice("--format", GraphRenderer.Format.allCases.map(\.rawValue), default: "dot")
+        let target = try args.choice("--target", ["local", "aws"], default: "local")
         let c = try CheckedCompilation(path: args.positionals[0], args: args, quietWarnings: true).compilation
-        var graph = GraphBuilder.build(c)
+        var graph = target == "aws" ? GraphBuilder.buildAWS(c) : GraphBuilder.build(c)
         if let name = args.values["--focus"] {
             guard let focused = graph.focused(on: name) else {
                 let close = graph.closeFocusNames(to: name)

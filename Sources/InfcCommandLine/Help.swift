@@ -71,7 +71,7 @@ enum Help {
                 usage: "infc explain FILE [--max-resources N]",
                 details: "Per handler: function, queue, workflow, limit and permissions, each with the line that caused it."),
         Command(name: "graph", summary: "the architecture diagram: DOT, Mermaid or JSON, offline and deterministic",
-                usage: "infc graph FILE [--format dot|mermaid|json] [-o OUT] [--focus NAME] [--max-resources N]",
+                usage: "infc graph FILE [--format dot|mermaid|json] [--target local|aws] [-o OUT] [--focus NAME] [--max-resources N]",
                 details: """
                 Draws the plan that 'infc build' emits: routes, functions, queues and dead-letter queues, topics,
                 schedules, workflows (a cluster of their states), tables, buckets, secrets and services, with
@@ -79,6 +79,8 @@ enum Help {
                   --format dot       Graphviz (default); render with 'dot -Tsvg OUT.dot -o OUT.svg'
                   --format mermaid   a Mermaid flowchart, one subgraph per workflow
                   --format json      nodes, edges and clusters with source ranges (docs/graph.md)
+                  --target aws       draw each workflow as the Step Functions state machine the AWS
+                                     target emits (its states and transitions)
                   -o OUT             write to OUT instead of stdout
                   --focus NAME       only what one handler, fn or resource touches (one hop), e.g. charge,
                                      orders, 'POST /orders'; its workflow is drawn whole

@@ -35,6 +35,14 @@ import Testing
         #expect(r.stdout == (try Self.golden("shop.dot")))
     }
 
+    @Test func graphTargetAWSDrawsTheStateMachine() throws {
+        let r = try Self.infc(["graph", "examples/shop.inf", "--target", "aws", "--format", "mermaid"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == (try Self.golden("shop.aws.mmd")))
+        let bad = try Self.infc(["graph", "examples/shop.inf", "--target", "gcp"])
+        #expect(bad.status == 2 && bad.stderr.contains("--target"))
+    }
+
     @Test func graphWritesAFileWithOutput() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infc-graph-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }

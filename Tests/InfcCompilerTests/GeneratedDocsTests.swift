@@ -92,7 +92,7 @@ import Testing
         permissions, limit, timeout, retries and backoff are identical share one function (with
         internal routing by handler); each route, queue, subscription and schedule still counts.
 
-        The SPEC §2 shop program needs 40 resources: `infc explain examples/shop.inf` ends with its
+        The SPEC §2 shop program needs 43 resources: `infc explain examples/shop.inf` ends with its
         breakdown.
 
         """

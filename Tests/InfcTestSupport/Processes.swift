@@ -38,9 +38,14 @@ public enum Python {
     /// in the checkout) with `environment` added to this process's; killed after `timeout` seconds.
     /// Standard error is folded into the output's text.
     public static func pytest(_ script: String, environment: [String: String] = [:], timeout: Double) throws -> ProcessOutput {
+        try pytest([script], environment: environment, timeout: timeout)
+    }
+
+    /// Several pytest files in one session (session fixtures, such as one emulator, are shared).
+    public static func pytest(_ scripts: [String], environment: [String: String] = [:], timeout: Double) throws -> ProcessOutput {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
-        let r = try runProcess(python3 ?? "python3", ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", script],
+        let r = try runProcess(python3 ?? "python3", ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark"] + scripts,
                                environment: env, directory: repositoryRoot, timeout: timeout)
         return ProcessOutput(status: r.status, stdout: r.stdout + Array(r.stderr.utf8), stderr: "")
     }

@@ -43,6 +43,11 @@ public enum Explainer {
                 if !w.startedBy.isEmpty { out += "  started by \(w.startedBy.joined(separator: ", ")) (no queue: the workflow service is the durable buffer)\n" }
                 out += "  task steps retry per their own fn; service calls: retry \(w.retries), backoff from \(duration(w.backoffMs))\n"
                 out += permissions(w.grants, file)
+                if let e = w.evaluator {
+                    let lines = w.grants.first { $0.permission.type == .function && $0.permission.resource == e.name }?
+                        .reasons.map { file.describe($0.range) } ?? []
+                    out += "  on AWS, function \(e.name) evaluates what has no Step Functions form (\(lines.joined(separator: ", ")))\n"
+                }
             }
         }
         let extra = plan.functions.filter { $0.handlers.isEmpty }
@@ -85,6 +90,7 @@ public enum Explainer {
 
     /// A one-line reading of a state list: `wait 1d → read orders → choice (remind)`.
     public static func describe(_ states: [WorkflowState]) -> String {
+        let states = states.filter(\.isStep)
         if states.isEmpty { return "(none)" }
         return states.map { s -> String in
             switch s.kind {
@@ -93,7 +99,7 @@ public enum Explainer {
             case .integration(let r, let kind, let op): return "\(op.action(on: kind).rawValue) \(r)"
             case .serviceCall(let svc, _): return "call \(svc)"
             case .wait(let ms): return "wait \(ms.map(duration) ?? "(computed)")"
-            case .choice(let t, let e): return "choice (\(describe(t))" + (e.isEmpty ? ")" : " | else \(describe(e)))")
+            case .choice(let t, let e): return "choice (\(describe(t))" + (!e.contains(where: \.isStep) ? ")" : " | else \(describe(e)))")
             case .parallel(let b): return "parallel [\(b.map(describe).joined(separator: " ‖ "))]"
             case .map(let b): return "map (\(describe(b)))"
             case .loop(let b): return "loop (\(describe(b)))"
@@ -102,6 +108,7 @@ public enum Explainer {
             case .start(let w): return "start \(w)"
             case .succeed: return "succeed"
             case .fail: return "fail"
+            case .compute: return "compute"
             }
         }.joined(separator: " → ")
     }

@@ -2,8 +2,18 @@
 // only: exactly one edge per (function or workflow, resource), labelled with all its actions.
 
 public enum GraphBuilder {
-    public static func build(_ c: Compilation) -> Graph {
+    public static func build(_ c: Compilation) -> Graph { build(c, stateMachines: nil) }
+
+    /// The graph with each workflow drawn as the state machine the AWS target emits
+    /// (`infc graph --target aws`): its Amazon States Language states and transitions.
+    public static func buildAWS(_ c: Compilation) -> Graph {
+        let out = CloudFormationEmitter.emit(c.plan)
+        return build(c, stateMachines: Dictionary(out.stateMachines.map { ($0.workflow, $0.definition) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    static func build(_ c: Compilation, stateMachines: [String: JSON]?) -> Graph {
         var b = Builder(c: c)
+        b.stateMachines = stateMachines
         b.run()
         return Graph(app: c.plan.app, budgetTotal: c.plan.budget.total, budgetCap: c.plan.budget.cap,
                      nodes: b.nodes.values.sorted { $0.id < $1.id },
@@ -27,6 +37,8 @@ private struct Builder {
     var nodes: [String: GraphNode] = [:]
     var edges: [GraphEdge] = []
     var clusters: [GraphCluster] = []
+    /// When drawing the AWS target: each workflow's state machine definition.
+    var stateMachines: [String: JSON]?
 
     init(c: Compilation) { self.c = c }
 
@@ -152,9 +164,61 @@ private struct Builder {
         let cluster = "cluster:" + w.name
         clusters.append(GraphCluster(id: cluster, label: "workflow \(w.name)", nodes: [id], parent: nil))
         let index = clusters.count - 1
+        if let machine = stateMachines?[w.name] {
+            let (members, first) = addMachine(machine, workflow: w.name, cluster: cluster)
+            clusters[index].nodes += members
+            if let first { edge(id, first, .step) }
+            return
+        }
         let (members, first, _) = addStates(w.states, workflow: w.name, cluster: cluster, used: &used)
         clusters[index].nodes += members
         if let first { edge(id, first, .step) }
+    }
+
+    /// Adds the states of one scope of a state machine (its branches and map bodies as
+    /// sub-clusters) with their transitions; returns the ids placed in `cluster` and StartAt's.
+    mutating func addMachine(_ machine: JSON, workflow: String, cluster: String) -> ([String], String?) {
+        guard let states = machine["States"]?.objectValue else { return ([], nil) }
+        func sid(_ name: String) -> String { "state:\(workflow)/\(name)" }
+        var members: [String] = []
+        for (name, s) in states {
+            let type = s["Type"]?.stringValue ?? "?"
+            var detail = ""
+            if let r = s["Resource"]?.stringValue {
+                detail = r.hasPrefix("arn:aws:states:::") ? String(r.dropFirst("arn:aws:states:::".count))
+                    : "lambda " + String(r.dropFirst(r.hasPrefix("${") ? 2 : 0).dropLast(r.hasSuffix("Arn}") ? 4 : 0))
+            } else if let secs = s["Seconds"] {
+                detail = "\(secs.serialized()) s"
+            } else if s["SecondsPath"] != nil {
+                detail = "computed"
+            }
+            let label = detail.isEmpty ? "\(type) \(name)" : "\(type) \(name)\n\(detail)"
+            var attributes = ["stateKind": "asl-" + type.lowercased()]
+            if let r = s["Resource"]?.stringValue { attributes["resource"] = r }
+            add(sid(name), .state, name: name, label: label, attributes: attributes)
+            members.append(sid(name))
+            for c in s["Choices"]?.arrayValue ?? [] { if let n = c["Next"]?.stringValue { edge(sid(name), sid(n), .step, "rule") } }
+            if let d = s["Default"]?.stringValue { edge(sid(name), sid(d), .step, "default") }
+            if let n = s["Next"]?.stringValue { edge(sid(name), sid(n), .step) }
+            for c in s["Catch"]?.arrayValue ?? [] {
+                if let n = c["Next"]?.stringValue {
+                    let errors = (c["ErrorEquals"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
+                    edge(sid(name), sid(n), .step, "catch " + errors)
+                }
+            }
+            var scopes: [(String, JSON)] = []
+            for (i, b) in (s["Branches"]?.arrayValue ?? []).enumerated() { scopes.append(("branch \(i + 1)", b)) }
+            if let p = s["ItemProcessor"] { scopes.append(("each item", p)) }
+            for (label, scope) in scopes {
+                let sub = "cluster:\(workflow)/\(name)/\(label)"
+                clusters.append(GraphCluster(id: sub, label: "\(name): \(label)", nodes: [], parent: cluster))
+                let index = clusters.count - 1
+                let (inner, first) = addMachine(scope, workflow: workflow, cluster: sub)
+                clusters[index].nodes += inner
+                if let first { edge(sid(name), first, .step, label) }
+            }
+        }
+        return (members, machine["StartAt"]?.stringValue.map(sid))
     }
 
     /// Adds a sequence of states with step edges between them; returns the ids placed directly
@@ -165,6 +229,8 @@ private struct Builder {
         var previous: String?
         var first: String?
         for s in states {
+            // Plain computation is no step: the graph shows steps.
+            if !s.isStep { continue }
             var base = s.name.isEmpty ? "step" : s.name
             if used.contains(base) {
                 var n = 2
@@ -188,7 +254,7 @@ private struct Builder {
             case .tryCatch(let body, let handler): branches = [("try", body), ("catch", handler)]
             default: branches = []
             }
-            let nonEmpty = branches.filter { !$0.1.isEmpty }
+            let nonEmpty = branches.filter { $0.1.contains { $0.isStep } }
             guard !nonEmpty.isEmpty else { continue }
             let sub = "cluster:\(workflow)/\(base)"
             clusters.append(GraphCluster(id: sub, label: label, nodes: [], parent: cluster))
@@ -218,6 +284,7 @@ private struct Builder {
         case .start(let w): return ("start \(w)", "start")
         case .succeed: return ("succeed", "succeed")
         case .fail: return ("fail", "fail")
+        case .compute: return ("compute", "compute")
         }
     }
 }

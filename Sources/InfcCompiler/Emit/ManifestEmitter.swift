@@ -71,6 +71,7 @@ public enum ManifestEmitter {
             o["backoffMs"] = .int(Int(f.backoffMs))
             o["permissions"] = permissions(f.permissions)
             if let s = f.serviceCall { o["serviceCall"] = .string(s) }
+            if let w = f.evaluates { o["evaluates"] = .string(w) }
             o["line"] = line(f.range)
             return .object(o)
         })
@@ -123,6 +124,9 @@ public enum ManifestEmitter {
             o["startedBy"] = .array(w.startedBy.map { .string($0) })
             o["permissions"] = permissions(w.permissions)
             o["states"] = states(w.states, line: line, expression: expression)
+            if let e = w.evaluator {
+                o["evaluator"] = ["name": .string(e.name), "permissions": permissions(e.permissions)]
+            }
             return .object(o)
         })
         root["tables"] = .array(plan.tables.map { .string($0) })
@@ -212,6 +216,7 @@ public enum ManifestEmitter {
                 o["type"] = "start"; o["workflow"] = .string(w)
             case .succeed: o["type"] = "succeed"
             case .fail: o["type"] = "fail"
+            case .compute: o["type"] = "compute"
             }
             if let e = s.expression { o["expression"] = expression(e) }
             if !s.arguments.isEmpty { o["arguments"] = .array(s.arguments.map(expression)) }

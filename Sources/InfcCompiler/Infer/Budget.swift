@@ -16,6 +16,7 @@ public struct Budget: Sendable {
         case schedule
         case workflowSchedule = "workflow-schedule"
         case workflow
+        case workflowEvaluator = "workflow-evaluator"
         case table
         case bucket
         case secret
@@ -33,6 +34,7 @@ public struct Budget: Sendable {
             case .schedule: return ["AWS::Events::Rule", "AWS::Lambda::Permission"]
             case .workflowSchedule: return ["AWS::Events::Rule", "AWS::IAM::Role"]
             case .workflow: return ["AWS::StepFunctions::StateMachine", "AWS::IAM::Role", "AWS::Logs::LogGroup"]
+            case .workflowEvaluator: return ["AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Logs::LogGroup"]
             case .table: return ["AWS::DynamoDB::Table"]
             case .bucket: return ["AWS::S3::Bucket"]
             case .secret: return ["AWS::SecretsManager::Secret"]
@@ -51,6 +53,7 @@ public struct Budget: Sendable {
             case .schedule: return "each schedule of a function: rule, invoke permission"
             case .workflowSchedule: return "each schedule of a workflow: rule, role that starts it"
             case .workflow: return "each workflow: state machine, role, log group"
+            case .workflowEvaluator: return "a workflow with expressions that have no Step Functions form: its evaluator function, role, log group"
             case .table: return "each table"
             case .bucket: return "each bucket"
             case .secret: return "each secret (services are external and cost nothing)"
@@ -87,6 +90,7 @@ public struct Budget: Sendable {
         case subscription(PlanSubscription)
         case schedule(PlanSchedule)
         case workflow(PlanWorkflow)
+        case evaluator(PlanFunction)
         case table(String)
         case bucket(String)
         case secret(String)
@@ -102,6 +106,7 @@ public struct Budget: Sendable {
             case .subscription(let s): return s.queue == nil ? .subscription : .queueSubscription
             case .schedule(let s): return s.targetIsWorkflow ? .workflowSchedule : .schedule
             case .workflow: return .workflow
+            case .evaluator: return .workflowEvaluator
             case .table: return .table
             case .bucket: return .bucket
             case .secret: return .secret
@@ -117,6 +122,7 @@ public struct Budget: Sendable {
             case .subscription(let s): return s.target
             case .schedule(let s): return s.target
             case .workflow(let w): return w.name
+            case .evaluator(let f): return f.evaluates
             case .httpAPI, .topic, .table, .bucket, .secret: return nil
             }
         }
@@ -131,7 +137,10 @@ public struct Budget: Sendable {
         for t in plan.topics { add(.topic(t)) }
         for s in plan.subscriptions { add(.subscription(s)) }
         for s in plan.schedules { add(.schedule(s)) }
-        for w in plan.workflows { add(.workflow(w)) }
+        for w in plan.workflows {
+            add(.workflow(w))
+            if let e = w.evaluator { add(.evaluator(e)) }
+        }
         for t in plan.tables { add(.table(t)) }
         for b in plan.buckets { add(.bucket(b)) }
         for s in plan.secrets { add(.secret(s)) }

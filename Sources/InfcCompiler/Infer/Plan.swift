@@ -220,6 +220,9 @@ public struct PlanFunction: Sendable {
     public var range: SourceRange
     /// For a limited-service call inside a workflow: the service it calls.
     public var serviceCall: String?
+    /// For a workflow's evaluator (`PlanWorkflow.evaluator`): the workflow whose expressions
+    /// without an Amazon States Language form it evaluates on the AWS target.
+    public var evaluates: String? = nil
 
     public var permissions: [Permission] { grants.map(\.permission) }
 }
@@ -299,6 +302,12 @@ public struct PlanWorkflow: Sendable {
     /// Who starts it: functions, workflows, schedules, topics.
     public var startedBy: [String]
     public var range: SourceRange
+    /// Its parameters, in order: an execution's input `{"args": [...]}` binds them.
+    public var parameters: [String] = []
+    /// On the AWS target: the function that evaluates what the state machine cannot (docs/aws.md,
+    /// "Expressions without a States form"); nil when every expression has a States form. A
+    /// supporting resource of the workflow, counted in the budget; the local runtime needs none.
+    public var evaluator: PlanFunction? = nil
     public var permissions: [Permission] { grants.map(\.permission) }
 }
 
@@ -342,6 +351,25 @@ public struct WorkflowState: Sendable {
         case start(workflow: String)
         case succeed
         case fail
+        /// Plain computation between steps: `let x = …` or `x = …` whose value is no step of its
+        /// own; `binds` names the variable and `expression` is the value.
+        case compute
+    }
+}
+
+extension WorkflowState {
+    /// Whether the state is, or holds, a step: plain computation (`compute`, and a choice, loop,
+    /// map or catch around nothing else) is no step, so explain and the graph leave it out; the
+    /// state machine compiles it all.
+    public var isStep: Bool {
+        switch kind {
+        case .compute: return false
+        case .choice(let t, let o): return t.contains { $0.isStep } || o.contains { $0.isStep }
+        case .loop(let b), .map(let b): return b.contains { $0.isStep }
+        case .tryCatch(let b, let h): return b.contains { $0.isStep } || h.contains { $0.isStep }
+        case .parallel(let bs): return bs.contains { $0.contains { $0.isStep } }
+        default: return true
+        }
     }
 }
 

@@ -75,7 +75,8 @@ extension Plan {
             for (node, actions) in data { add(unit, node, .access, Set(actions).sorted()) }
         }
         for f in functions { grants(.function(f.name), f.permissions) }
-        for w in workflows { grants(.workflow(w.name), w.permissions) }
+        // A workflow's evaluator is a supporting resource of the AWS target, no unit of the plan.
+        for w in workflows { grants(.workflow(w.name), w.permissions.filter { $0.type != .function || $0.resource != w.evaluator?.name }) }
         return out
     }
 }

@@ -47,3 +47,16 @@ public struct PlatformLimits: Hashable, Sendable {
     /// How much concurrency the functions may reserve between them.
     public var reservableConcurrency: Int { accountConcurrency - unreservedConcurrency }
 }
+
+/// The one retry rule's list of final failures (docs/language.md §12): the codes of refusals that
+/// would fail the same way on every attempt. The local runtime's `RetryRule` and the state
+/// machines' `Retry` (Emit/StepFunctions) both read it.
+public enum FinalFailures {
+    public static let codes: [String] = [
+        "access-denied", "missing-secret", "invalid-argument", "invalid-program", "invalid-key", "type-error",
+        "condition-failed",
+    ]
+    /// The error type a function reports to Step Functions for a service's answer that is not
+    /// retried (a 4xx other than 408 and 429); other failures report their code (docs/aws.md).
+    public static let refusedServiceAnswer = "service-error-4xx"
+}

@@ -9,6 +9,8 @@ struct WorkflowBuilder {
     var grants = GrantList()
     var usedNames: [String: Int] = [:]
     var extraFunctions: [PlanFunction] = []
+    /// What the evaluator performs for the workflow on the AWS target (docs/aws.md).
+    var evaluatorGrants = GrantList()
 
     init(inference: Inference, declaration: Int) {
         self.inference = inference
@@ -23,6 +25,18 @@ struct WorkflowBuilder {
         let h = inference.handler(declaration)!
         let states = block(h.body)
         let attrs = inference.attributes(declaration)
+        let evaluated = StatesForm.evaluatedStates(states)
+        var evaluator: PlanFunction?
+        if !evaluated.isEmpty {
+            // Expressions without a States form run in one small function of the workflow's own.
+            let fname = "\(name)-eval"
+            for r in evaluated { grant(Permission(resource: fname, type: .function, action: .invoke), r) }
+            evaluator = (PlanFunction(
+                name: fname, handlers: [], triggers: [.workflowTask], limit: nil, limitReasons: [],
+                timeoutMs: PlatformLimits.defaultTimeoutMs, retries: attrs.retry?.value ?? PlatformLimits.defaultRetries,
+                backoffMs: attrs.backoffMs?.value ?? PlatformLimits.defaultBackoffMs,
+                grants: evaluatorGrants.sorted, range: evaluated[0], serviceCall: nil, evaluates: name))
+        }
         for f in extraFunctions where inference.plan.function(named: f.name) == nil {
             inference.plan.functions.append(f)
         }
@@ -32,7 +46,8 @@ struct WorkflowBuilder {
             reasons: inference.workflowReasons(declaration),
             retries: attrs.retry?.value ?? PlatformLimits.defaultRetries,
             backoffMs: attrs.backoffMs?.value ?? PlatformLimits.defaultBackoffMs,
-            timeoutMs: attrs.timeoutMs?.value, startedBy: [], range: h.headerRange)
+            timeoutMs: attrs.timeoutMs?.value, startedBy: [], range: h.headerRange,
+            parameters: h.params.map(\.name), evaluator: evaluator)
     }
 
     private mutating func stateName(_ base: String) -> String {
@@ -56,10 +71,10 @@ struct WorkflowBuilder {
 
     private mutating func statement(_ s: Stmt) -> [WorkflowState] {
         switch s.kind {
-        case .binding(_, let name, let value): return binding(name.name, expr(value), value)
+        case .binding(_, let name, let value): return binding(name.name, expr(value), value, s.range)
         case .assign(let target, let value):
             guard case .name(let n) = target.kind else { return expr(value) + expr(target) }
-            return binding(n, expr(value), value)
+            return binding(n, expr(value), value, s.range)
         case .expression(let e): return expr(e)
         case .ifElse(let c, let then, let otherwise):
             let cond = expr(c)
@@ -117,13 +132,17 @@ struct WorkflowBuilder {
     }
 
     /// `name = value`: when the value is itself a step (its last state is the value's own call),
-    /// that state binds `name`.
-    private func binding(_ name: String, _ states: [WorkflowState], _ value: Expr) -> [WorkflowState] {
+    /// that state binds `name`; else a `compute` state evaluates the value and binds it.
+    private mutating func binding(_ name: String, _ states: [WorkflowState], _ value: Expr, _ range: SourceRange) -> [WorkflowState] {
         var states = states
-        if let last = states.indices.last, states[last].range == value.range, !name.isEmpty {
+        guard !name.isEmpty else { return states }
+        if let last = states.indices.last, states[last].range == value.range {
             states[last].binds = [name]
+            return states
         }
-        return states
+        var compute = state("set_\(name)", .compute, range, expression: value)
+        compute.binds = [name]
+        return states + [compute]
     }
 
     /// The local variables `e` reads, in order of first use, appended to `out` once each.
@@ -216,10 +235,15 @@ struct WorkflowBuilder {
                 } else if let i = extraFunctions.firstIndex(where: { $0.name == fname }) {
                     extraFunctions[i].grants[0].reasons.append(Reason("\(resource).\(op.rawValue) at \(at: e.range)", e.range))
                 }
-                return [state("call_\(resource)", .serviceCall(service: resource, function: fname), e.range, arguments: arguments(e))]
+                // The call is the state's expression: its callee names the operation.
+                return [state("call_\(resource)", .serviceCall(service: resource, function: fname), e.range,
+                              expression: e, arguments: arguments(e))]
             }
             let perm = inference.permission(for: OperationUse(declaration: d, kind: kind, operation: op))
             grant(perm, e.range)
+            if StatesForm.evaluatorPerforms(kind, op) {
+                evaluatorGrants.add(perm, Reason("\(source: e.range, firstLine: true, prefix: 60) at \(at: e.range)", e.range))
+            }
             let verb = op.action(on: kind).rawValue
             return [state("\(verb)_\(resource)", .integration(resource: resource, type: kind, operation: op), e.range, arguments: arguments(e))]
         case .builtin, nil:

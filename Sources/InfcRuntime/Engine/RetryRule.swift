@@ -4,10 +4,7 @@ import InfcCompiler
 
 enum RetryRule {
     /// Codes of refusals that would fail the same way on every attempt.
-    static let finalCodes: Set<String> = [
-        "access-denied", "missing-secret", "invalid-argument", "invalid-program", "invalid-key", "type-error",
-        "condition-failed",
-    ]
+    static let finalCodes = Set(FinalFailures.codes)
 
     /// Whether another attempt could succeed: not for the refusals above, nor for a service's
     /// 4xx answer other than 408 (timeout) and 429 (too many requests) — the request itself is

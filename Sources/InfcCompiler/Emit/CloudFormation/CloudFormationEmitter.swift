@@ -12,8 +12,8 @@ public enum CloudFormationEmitter {
     public static let maxStackResources = 500
     /// Retention of every log group.
     static let logRetentionDays = 30
-    /// The error every not-yet-compiled workflow's state machine fails with.
-    public static let notCompiledError = "infc.WorkflowsNotYetCompiled"
+    /// Where the build directory holds a readable copy of each workflow's definition.
+    public static func definitionPath(_ workflow: String) -> String { "workflows/\(workflow).asl.json" }
 
     /// The template, what the build should warn about, and what stops it.
     public struct Output: Sendable {
@@ -22,6 +22,9 @@ public enum CloudFormationEmitter {
         public var errors: [String]
         /// The resource types of the template with their counts, sorted by type.
         public var byType: [(type: String, count: Int)]
+        /// Each workflow's state machine definition (Amazon States Language, `${…}` placeholders
+        /// as in the template's `DefinitionString`), in the plan's order.
+        public var stateMachines: [(workflow: String, definition: JSON)] = []
     }
 
     /// The template of a compilation: of its plan, which carries every handler key.
@@ -60,16 +63,15 @@ public enum CloudFormationEmitter {
         if plan.budget.total > maxStackResources {
             context.errors.append("the plan needs \(plan.budget.total) resources; one CloudFormation stack holds at most \(maxStackResources): lower max_resources or use granularity: \"grouped\"")
         }
-        for w in plan.workflows {
-            context.warnings.append("workflow \(w.name) is deployed as a state machine that fails with \(notCompiledError): infc does not compile workflows to Step Functions yet (its role, log group and permissions are complete)")
-        }
         return Output(template: .object(root), warnings: context.warnings, errors: context.errors,
-                      byType: types.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                      byType: types.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                      stateMachines: context.definitions)
     }
 
     /// The build directory's file: `template.json`, pretty-printed.
     public static func files(_ output: Output) -> [(path: String, bytes: [UInt8])] {
         [(templatePath, Array(output.template.prettyPrinted().utf8))]
+            + output.stateMachines.map { (definitionPath($0.workflow), Array($0.definition.prettyPrinted().utf8)) }
     }
 }
 
@@ -91,6 +93,7 @@ enum ResourceNames {
         case .schedule(let s):
             return all(s.targetIsWorkflow ? [.rule, .ruleRole] : [.rule, .rulePermission], s.name, stripped(s.name, "-schedule"))
         case .workflow(let w): return all([.stateMachine, .stateMachineRole, .stateMachineLogGroup], w.name, w.name)
+        case .evaluator(let f): return all([.function, .role, .logGroup], f.name, f.name)
         case .table(let t): return all([.table], t, t)
         case .bucket(let b): return all([.bucket], b, b)
         case .secret(let s): return all([.secret], s, s)

@@ -16,6 +16,10 @@ enum IAMResource: Hashable, Sendable {
     case function(String)
     /// A function's or state machine's own log group (the role's owner, by plan name).
     case functionLogGroup(String)
+    /// The executions of a state machine (`…:execution:STACK-NAME:*`).
+    case executions(String)
+    /// The EventBridge rule Step Functions manages to learn that a child execution ended.
+    case syncRule
     /// Actions for which AWS defines no resource narrower than `*` (listed in docs/aws.md).
     case any
 }
@@ -40,6 +44,11 @@ public enum ExecutionBasic: String, Sendable, CaseIterable {
     case stateMachineTracing = "state-machine-tracing"
     /// A schedule's rule starts its workflow.
     case scheduleStartsWorkflow = "schedule-starts-workflow"
+    /// A state machine that runs a child workflow and waits (`startExecution.sync:2`) follows
+    /// and may stop the child's executions...
+    case childExecutions = "child-executions"
+    /// ...and has Step Functions' managed rule report their end.
+    case childCompletionRule = "child-completion-rule"
 
     public var actions: [String] {
         switch self {
@@ -52,6 +61,8 @@ public enum ExecutionBasic: String, Sendable, CaseIterable {
         case .stateMachineTracing:
             return ["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
         case .scheduleStartsWorkflow: return ["states:StartExecution"]
+        case .childExecutions: return ["states:DescribeExecution", "states:StopExecution"]
+        case .childCompletionRule: return ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
         }
     }
 
@@ -59,7 +70,7 @@ public enum ExecutionBasic: String, Sendable, CaseIterable {
     public var needsWildcard: Bool {
         switch self {
         case .functionTracing, .stateMachineLogDelivery, .stateMachineTracing: return true
-        case .functionLogs, .queueConsumer, .scheduleStartsWorkflow: return false
+        case .functionLogs, .queueConsumer, .scheduleStartsWorkflow, .childExecutions, .childCompletionRule: return false
         }
     }
 }
@@ -112,7 +123,33 @@ enum IAMMapping {
         var out = w.permissions.compactMap(statement(for:))
         out.append(IAMStatement(actions: ExecutionBasic.stateMachineLogDelivery.actions, resource: .any, origin: .basic(.stateMachineLogDelivery)))
         out.append(IAMStatement(actions: ExecutionBasic.stateMachineTracing.actions, resource: .any, origin: .basic(.stateMachineTracing)))
+        let children = childWorkflows(w.states)
+        for c in children {
+            out.append(IAMStatement(actions: ExecutionBasic.childExecutions.actions, resource: .executions(c), origin: .basic(.childExecutions)))
+        }
+        if !children.isEmpty {
+            out.append(IAMStatement(actions: ExecutionBasic.childCompletionRule.actions, resource: .syncRule, origin: .basic(.childCompletionRule)))
+        }
         return out
+    }
+
+    /// The workflows a state graph runs as children and waits for, sorted, once each.
+    static func childWorkflows(_ states: [WorkflowState]) -> [String] {
+        var out: Set<String> = []
+        func visit(_ list: [WorkflowState]) {
+            for s in list {
+                switch s.kind {
+                case .childWorkflow(let w): out.insert(w)
+                case .choice(let t, let o): visit(t); visit(o)
+                case .parallel(let bs): bs.forEach(visit)
+                case .map(let b), .loop(let b): visit(b)
+                case .tryCatch(let b, let h): visit(b); visit(h)
+                default: break
+                }
+            }
+        }
+        visit(states)
+        return out.sorted()
     }
 
     /// The statement of the role a workflow's schedule assumes.

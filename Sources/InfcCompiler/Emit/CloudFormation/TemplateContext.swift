@@ -6,6 +6,8 @@ struct TemplateContext {
     let ids: LogicalIds
     var warnings: [String] = []
     var errors: [String] = []
+    /// Each workflow's definition as compiled, in the plan's order (DIR/workflows/NAME.asl.json).
+    var definitions: [(workflow: String, definition: JSON)] = []
     /// The queues each function consumes, by function name.
     let consumed: [String: [String]]
     let limits: [String: Int]
@@ -33,6 +35,7 @@ struct TemplateContext {
         case .subscription(let s): return subscription(s)
         case .schedule(let s): return schedule(s)
         case .workflow(let w): return workflow(w)
+        case .evaluator(let f): return function(f)
         case .table(let t): return [table(t)]
         case .bucket(let b): return [bucket(b)]
         case .secret(let s): return [secret(s)]
@@ -133,6 +136,7 @@ struct TemplateContext {
         var env = JSONObject()
         env["INFC_APP"] = .string(plan.app)
         env["INFC_FUNCTION"] = .string(f.name)
+        if let w = f.evaluates { env["INFC_EVALUATES"] = .string(w) }
         env["INFC_HANDLERS"] = .string(JSON.array(f.handlers.sorted().compactMap { plan.handler($0).map { .string($0.key.text) } }).serialized())
         var seen: Set<String> = []
         for p in f.permissions {
@@ -181,6 +185,10 @@ struct TemplateContext {
         case .secret(let s): return I.sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/\(s)-??????")
         case .function(let f): return I.getAtt(ids.id(.function, f), "Arn")
         case .functionLogGroup(let f): return I.getAtt(ids.id(.logGroup, f), "Arn")
+        case .executions(let w):
+            return I.sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:\(TemplateContext.stateMachineName(w)):*")
+        case .syncRule:
+            return I.sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
         case .any: return "*"
         }
     }
@@ -270,16 +278,50 @@ struct TemplateContext {
 
     // MARK: Workflows
 
-    /// Until workflows compile to Step Functions: one `Fail` state that says so.
-    static func placeholderDefinition(_ w: PlanWorkflow) -> String {
-        let definition: JSON = [
-            "Comment": .string("infc workflow \(w.name)"),
-            "StartAt": "NotYetCompiled",
-            "States": ["NotYetCompiled": [
-                "Type": "Fail", "Error": .string(CloudFormationEmitter.notCompiledError),
-                "Cause": "infc does not compile workflows to Step Functions yet"]],
-        ]
-        return definition.serialized()
+    /// The placeholder of a resource a definition names (`DefinitionSubstitutions`' key).
+    func placeholder(_ r: StateMachineReference) -> String {
+        switch r {
+        case .function(let f): return ids.id(.function, f) + "Arn"
+        case .table(let t): return ids.id(.table, t) + "Name"
+        case .topic(let t): return ids.id(.topic, t) + "Arn"
+        case .queue(let q): return ids.id(.queue, q) + "Url"
+        case .stateMachine(let w): return ids.id(.stateMachine, w) + "Arn"
+        }
+    }
+
+    func substitution(_ r: StateMachineReference) -> JSON {
+        switch r {
+        case .function(let f): return I.getAtt(ids.id(.function, f), "Arn")
+        case .table(let t): return I.ref(ids.id(.table, t))
+        case .topic(let t): return I.ref(ids.id(.topic, t))
+        case .queue(let q): return I.ref(ids.id(.queue, q))
+        case .stateMachine(let w): return stateMachineArn(w)
+        }
+    }
+
+    static func referenceKind(_ r: StateMachineReference) -> String {
+        switch r {
+        case .function: return "function"
+        case .table: return "table"
+        case .topic: return "topic"
+        case .queue: return "queue"
+        case .stateMachine: return "stateMachine"
+        }
+    }
+
+    /// The workflow's state machine definition, checked (a problem is a compiler bug: the build
+    /// fails with it).
+    mutating func definition(_ w: PlanWorkflow) -> StateMachineDefinition {
+        var compiler = StateMachineCompiler(plan: plan, workflow: w, placeholder: { [self] in placeholder($0) })
+        let d = compiler.compile()
+        errors += d.problems
+        var kinds: [String: String] = [:]
+        for r in d.references { kinds[placeholder(r)] = TemplateContext.referenceKind(r) }
+        for problem in StateMachineValidator.validate(d.definition, references: kinds) {
+            errors.append("compiler bug: the state machine of workflow \(w.name) is invalid: \(problem)")
+        }
+        definitions.append((w.name, d.definition))
+        return d
     }
 
     /// A state machine's name: the stack's name, `-`, the workflow's. Named, so that its ARN is
@@ -292,18 +334,24 @@ struct TemplateContext {
         I.sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:\(TemplateContext.stateMachineName(w))")
     }
 
-    func workflow(_ w: PlanWorkflow) -> [TemplateResource] {
+    mutating func workflow(_ w: PlanWorkflow) -> [TemplateResource] {
         let role = ids.id(.stateMachineRole, w.name)
         let logGroup = ids.id(.stateMachineLogGroup, w.name)
+        let d = definition(w)
+        var substitutions = JSONObject()
+        for r in d.references { substitutions[placeholder(r)] = substitution(r) }
+        var machine: JSONObject = [
+            "StateMachineName": I.sub(TemplateContext.stateMachineName(w.name)),
+            "StateMachineType": "STANDARD",
+            "RoleArn": I.getAtt(role, "Arn"),
+            "DefinitionString": .string(d.definition.serialized()),
+        ]
+        if !substitutions.isEmpty { machine["DefinitionSubstitutions"] = .object(substitutions) }
+        machine["LoggingConfiguration"] = ["Level": "ERROR", "IncludeExecutionData": false,
+                                           "Destinations": [["CloudWatchLogsLogGroup": ["LogGroupArn": I.getAtt(logGroup, "Arn")]]]]
+        machine["TracingConfiguration"] = ["Enabled": true]
         return [
-            TemplateResource(id: ids.id(.stateMachine, w.name), type: "AWS::StepFunctions::StateMachine", properties: [
-                "StateMachineName": I.sub(TemplateContext.stateMachineName(w.name)),
-                "StateMachineType": "STANDARD",
-                "RoleArn": I.getAtt(role, "Arn"),
-                "DefinitionString": .string(TemplateContext.placeholderDefinition(w)),
-                "LoggingConfiguration": ["Level": "ERROR", "IncludeExecutionData": false,
-                                         "Destinations": [["CloudWatchLogsLogGroup": ["LogGroupArn": I.getAtt(logGroup, "Arn")]]]],
-                "TracingConfiguration": ["Enabled": true]]),
+            TemplateResource(id: ids.id(.stateMachine, w.name), type: "AWS::StepFunctions::StateMachine", properties: machine),
             TemplateResource(id: role, type: "AWS::IAM::Role", properties: [
                 "AssumeRolePolicyDocument": assumeRole("states.amazonaws.com"),
                 "Policies": [["PolicyName": "infc-least-privilege", "PolicyDocument": policy(IAMMapping.workflowStatements(w))]]]),

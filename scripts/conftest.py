@@ -1,0 +1,151 @@
+"""What the AWS tests share: one moto server (server mode, loopback) per test session, behind a
+loopback shim.
+
+moto's own service calls (Step Functions calling Lambda, DynamoDB, SNS, SQS) go to `MOTO_PORT`:
+it is the shim's port. The shim passes every request on to moto, except Lambda `Invoke`, which it
+answers itself through its task runner, so task functions really run while a state machine
+executes. The task runner is one swappable piece (`LambdaShim.runner`): anything with
+`invoke(function, payload) -> (ok, value)`. `executing_moto` switches Step Functions' execution
+(`execute_state_machine`) on for a module, before it creates any resource.
+"""
+import http.client
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LambdaShim:
+    """A loopback proxy in front of moto that answers Lambda Invoke with its runner."""
+
+    def __init__(self, moto_port):
+        self.moto_port = moto_port
+        self.runner = None
+        self.calls = []
+        self.lock = threading.Lock()
+        shim = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def handle_one(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = urllib.parse.unquote(self.path)
+                if self.command == "POST" and path.startswith("/2015-03-31/functions/") and path.endswith("/invocations"):
+                    name = path[len("/2015-03-31/functions/"):-len("/invocations")].rsplit(":function:", 1)[-1].split(":")[0]
+                    payload = json.loads(body or b"null")
+                    with shim.lock:
+                        shim.calls.append((name, payload))
+                    ok, value = shim.runner.invoke(name, payload) if shim.runner else (False, {
+                        "errorType": "infc.NoTaskRunner", "errorMessage": "no task runner is set"})
+                    data = json.dumps(value).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    if not ok:
+                        self.send_header("X-Amz-Function-Error", "Unhandled")
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                conn = http.client.HTTPConnection("127.0.0.1", shim.moto_port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for k, v in answer.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = handle_one
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Moto:
+    def __init__(self, url, shim):
+        self.url = url
+        self.shim = shim
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    port = free_port()
+    shim = LambdaShim(port)
+    env = dict(os.environ, MOTO_PORT=str(shim.port))
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, "moto did not start"
+                time.sleep(0.1)
+        yield Moto(f"http://127.0.0.1:{port}", shim)
+    finally:
+        shim.close()
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def stepfunctions_execution(url, on):
+    request = urllib.request.Request(url + "/moto-api/config", method="POST",
+                                     data=json.dumps({"stepfunctions": {"execute_state_machine": on}}).encode())
+    urllib.request.urlopen(request, timeout=10).read()
+
+
+@pytest.fixture(scope="module")
+def executing_moto(moto_server):
+    """moto with Step Functions executing definitions: switched on before the module creates its
+    resources (state machines made by moto's CloudFormation are not executable, and while it is
+    on they are not found either), off again after."""
+    stepfunctions_execution(moto_server.url, True)
+    try:
+        yield moto_server
+    finally:
+        stepfunctions_execution(moto_server.url, False)
+
+
+@pytest.fixture(scope="session")
+def moto(moto_server):
+    """The emulator's URL (the template tests talk to moto directly)."""
+    return moto_server.url
