@@ -194,7 +194,7 @@ final class Moto {
         let first = try AWSCLI.run(deploy + ["--secrets", secrets.path], environment: env)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("created the artifact bucket s3://infc-artifacts-123456789012-us-east-1"), "\(first.stdout)")
-        #expect(first.stdout.contains("change set: 40 to add, 0 to modify, 0 to remove"))
+        #expect(first.stdout.contains("change set: 43 to add, 0 to modify, 0 to remove"))
         #expect(first.stdout.contains("creating stack shop in us-east-1"))
         #expect(first.stdout.contains("CREATE_COMPLETE       AWS::CloudFormation::Stack"))
         #expect(first.stdout.contains("stack shop: CREATE_COMPLETE"))
