@@ -1,5 +1,6 @@
-// The phase script: parse → resolve (`ResolvedProgram`) → infer (naming, classify, lower,
-// triggers and limits: `Inference`) → check (`PlanChecks`) → count (`BudgetCheck`). One value holds every
+// The phase script: parse → resolve (`ResolvedProgram`) → classify (`Classification`: naming,
+// body facts, closures, deployed units) → lower (`Inference`: functions, queues, limits,
+// triggers, workflows) → check (`PlanChecks`) → count (`BudgetCheck`). One value holds every
 // stage's result, so the CLI and the language server see the same facts; the runtime compiles
 // the front end only and reads the plan from the manifest.
 
@@ -51,7 +52,8 @@ public struct Compilation: Sendable {
     public static func compile(_ file: SourceFile, options: CompileOptions = CompileOptions()) -> Compilation {
         let resolved = ResolvedProgram.resolve(file)
         var diagnostics = resolved.diagnostics
-        let inferred = Inference.infer(resolved.program, file: file, model: resolved.model)
+        let classified = Classification.classify(resolved.program, file: file, model: resolved.model)
+        let inferred = Inference.lower(classified, program: resolved.program, file: file, model: resolved.model)
         let checkDiagnostics = PlanChecks.run(inferred.checks, file: file)
         let (plan, budgetDiagnostics) = BudgetCheck.run(inferred.plan, app: resolved.model.app, file: file, options: options)
         let planDiagnostics = inferred.diagnostics + checkDiagnostics + budgetDiagnostics

@@ -31,7 +31,7 @@ import Testing
     @Test(arguments: examples + focused)
     func workflowClassificationMatchesItsReasons(_ path: String) throws {
         let c = compile(try Golden.source(path))
-        let inference = Inference(program: c.program, file: c.file, model: c.model)
+        let inference = Inference(Classification.classify(c.program, file: c.file, model: c.model), program: c.program, file: c.file, model: c.model)
         inference.run()
         var workflows = 0
         for d in c.program.declarations.indices where c.program.declarations[d].handler != nil {

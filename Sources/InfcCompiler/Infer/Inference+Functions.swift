@@ -15,8 +15,7 @@ extension Inference {
 
     // MARK: Units → functions and workflows
 
-    func buildUnits(_ units: Units) {
-        self.units = units
+    func buildUnits() {
         syncCallees = Set(facts.lazy.compactMap { $0 }.flatMap { $0.syncCalls.map(\.value) })
         let workflowSet = Set(units.workflows)
         let functionSet = Set(units.functions)
