@@ -90,8 +90,8 @@ extension RuntimeE2E {
             defer { release.signal() }  // never leave the stub's thread waiting
             let app = try TestApp(Self.source, name: "trust")
             let c = try app.build()
-            #expect(c.plan.queue(named: "flaky-queue")?.maxReceiveCount == 4)
-            #expect(c.plan.function(named: "get_held")?.limit == nil)
+            #expect(c.plan.queue(named: QueueID("flaky-queue"))?.maxReceiveCount == 4)
+            #expect(c.plan.function(named: FunctionID("get_held"))?.limit == nil)
             try app.editManifest { manifest in
                 try Self.set("maxReceiveCount", 1, on: "flaky-queue", in: "queues", of: &manifest)
                 try Self.set("limit", 1, on: "get_held", in: "functions", of: &manifest)
