@@ -394,9 +394,9 @@ import Testing
         let build = try TestEnvironment.run(Self.executable("infc"), ["build", "app.inf", "-o", "build"], directory: dir.url, timeout: 60)
         #expect(build.status == 0, "\(build.stderr)")
         let deployment = try Deployment.load(directory: dir.path("build"))
-        let limits = deployment.manifest.functions.filter { $0.name == "a" || $0.name == "b" }.compactMap(\.limit)
+        let limits = deployment.manifest.functions.filter { $0.name.text == "a" || $0.name.text == "b" }.compactMap(\.limit)
         #expect(limits.count == 2 && limits.reduce(0, +) <= 10, "\(limits)")
-        let shares = Dictionary(uniqueKeysWithValues: CloudRates.containerShare(deployment.manifest).map { ($0.name, $0.ratePerSecond) })
+        let shares = Dictionary(uniqueKeysWithValues: CloudRates.containerShare(deployment.manifest).map { ($0.name.text, $0.ratePerSecond) })
         #expect(shares["pay"] == 50 / Double(limits.reduce(0, +)))
         #expect(shares["free"] == 8)
     }
