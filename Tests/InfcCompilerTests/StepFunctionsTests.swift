@@ -127,6 +127,44 @@ import Testing
         #expect(out.errors.contains { $0.contains("the `try` try of workflow every_1h assigns `last`") })
     }
 
+    /// A step on the right of `&&`, `||` or `??` runs only when the left side does not decide:
+    /// conditions of `if` and `while` compile to that control flow; elsewhere it stops the build.
+    @Test func stepsThatShortCircuitRunOnlyWhenTheyWould() throws {
+        let good = """
+        app a
+        table t
+        fn f(x) { return t.get(x) }
+        every 1h {
+          sleep 1m
+          let k = t.get("k")
+          if k != null && f(k) { t.put("seen", k) }
+          while k == null || !f("again") { sleep 1s }
+        }
+        """
+        let out = CloudFormationEmitter.emit(compile(SourceFile(path: "a.inf", text: good)))
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        let definition = try #require(out.stateMachines.first?.definition)
+        // `f(k)` runs after a choice on `k != null`, never before it.
+        let states = definition["States"]?.objectValue ?? JSONObject()
+        let first = try #require(states["choice"]?["Choices"]?.arrayValue?.first)
+        #expect(first["Next"]?.stringValue == "f", "\(first)")
+        #expect(states["f"]?["Next"]?.stringValue == "choice.then")
+
+        let bad = """
+        app a
+        table t
+        fn f(x) { return t.get(x) }
+        every 1h {
+          sleep 1m
+          let k = t.get("k")
+          let v = k ?? f("default")
+          t.put("v", v)
+        }
+        """
+        let errors = CloudFormationEmitter.emit(compile(SourceFile(path: "a.inf", text: bad))).errors
+        #expect(errors == ["workflow every_1h: the step f is on the right of `??`, which runs it only when the left side does not decide the value; a state machine would run it regardless (outside the condition of an `if` or a `while`): decide with an `if` first"], "\(errors)")
+    }
+
     // MARK: The validator
 
     static func problems(_ text: String, references: [String: String] = ["F": "function", "T": "table"]) throws -> [String] {
