@@ -494,13 +494,19 @@ def test_failures(app):
     _, _, error, described = differential(a, "flow", ["fail", []], "failed")
     assert "asked" in error and described["error"] == "infc.Thrown"
     assert json.loads(described["cause"]) == {"reason": "asked", "id": "fail"}
+    # `catch e` of a task's failure binds what it binds locally (errorValue through the evaluator).
+    _, result, _, _ = differential(a, "caught", ["k2"], "completed")
+    assert result["code"] == "type-error" and "k2/flaky failed" in [k for k, _ in a.aws_effects()["tables"]["calls"]], result
 
 
 def test_computation(app):
     a = app(corpus("computation"), 10)
     differential(a, "every_1h", [], "completed")
     notes = a.aws_effects()["tables"]["notes"]
-    assert [v for _, v in notes] == [{"label": "note 2", "merged": {"base": 2, "names": ["a", "b"], "nested": {"copy": 2, "flag": True, "none": None}, "total": 22},
+    # Text with `${` reaches the item as written (no CloudFormation placeholder in the definition).
+    assert item(a.aws_effects(), "notes", "shell") == {"text": "echo ${HOME} costs 22", "literal": "${AWS::Region}"}
+    assert item(a.aws_effects(), "notes", "record") == {"total": 22, "tags": ["y"], "label": "note 2", "extra": {"at": 2}}
+    assert [v for k, v in notes if k not in ("shell", "record")] == [{"label": "note 2", "merged": {"base": 2, "names": ["a", "b"], "nested": {"copy": 2, "flag": True, "none": None}, "total": 22},
                                      "fallback": {"empty": True}, "at": "<time>", "pair": [2, 2], "first": "a"}]
 
 
@@ -537,6 +543,15 @@ def test_integrations(app):
     differential(a, "archive", ["i1"], "completed")
     _, result, _, _ = differential(a, "child", ["i1"], "completed")
     assert result == "i1"
+    # The evaluator performs scan, insert, bucket operations, the secret and the unlimited
+    # service; the limited one is called by its own function (`calls_slow`).
+    _, result, _, _ = differential(a, "calls", ["i1"], "completed")
+    assert result["answer"] == ServiceDouble.ANSWER and result["slow"] == ServiceDouble.ANSWER and json.loads(result["file"]) == {"id": "i1", "count": 3}
+    assert [name for name, _ in a.moto.shim.calls if name == "calls_slow"] == ["calls_slow"]
+    assert ("GET", "/slow/status/i1", None) in a.services["aws"].calls
+    # insert's conditional write fails the second time on both sides, the same way.
+    _, _, error, described = differential(a, "calls", ["i1"], "failed")
+    assert "condition-failed" in error and described["error"] == "condition-failed", (error, described)
 
 
 # The examples.

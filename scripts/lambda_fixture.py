@@ -133,6 +133,10 @@ def setup(template_path, stack, prefix=False, definitions=False, scale=1):
                 definition = p["DefinitionString"]
                 for key, value in p.get("DefinitionSubstitutions", {}).items():
                     definition = definition.replace("${" + key + "}", substitution(value))
+                if "${" in definition:
+                    # CloudFormation refuses a placeholder it has no substitution for.
+                    raise SystemExit(f"{logical}: the definition keeps a ${{…}} without a substitution: "
+                                     + definition[definition.index("${"):][:80])
                 if scale != 1:
                     definition = scaled(definition, scale)
             created = sfn.create_state_machine(name=machine_name[logical], definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")

@@ -165,6 +165,30 @@ import Testing
         #expect(errors == ["workflow every_1h: the step f is on the right of `??`, which runs it only when the left side does not decide the value; a state machine would run it regardless (outside the condition of an `if` or a `while`): decide with an `if` first"], "\(errors)")
     }
 
+    /// Text with `${` never goes into a definition (CloudFormation's DefinitionSubstitutions
+    /// would take it for a placeholder): the evaluator makes it; the template's definition holds
+    /// no `${` but its placeholders.
+    @Test func textWithAPlaceholderOpeningIsMadeByTheEvaluator() throws {
+        let source = """
+        app a
+        table t
+        every 1h {
+          sleep 1m
+          t.put("k", { text: "$\\{HOME\\}", plain: "no placeholder" })
+        }
+        """
+        let out = CloudFormationEmitter.emit(compile(SourceFile(path: "a.inf", text: source)))
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        let text = try #require(out.stateMachines.first?.definition).serialized()
+        #expect(!text.contains("HOME") && text.contains("EvalFunctionArn"), "\(text)")
+        let machine = try #require((out.template["Resources"]?.objectValue ?? JSONObject()).first { $0.value["Type"] == "AWS::StepFunctions::StateMachine" }?.value)
+        let string = machine["Properties"]?["DefinitionString"]?.stringValue ?? ""
+        let keys = Set((machine["Properties"]?["DefinitionSubstitutions"]?.objectValue ?? JSONObject()).keys)
+        let pieces = string.split(separator: "$", omittingEmptySubsequences: false).dropFirst().filter { $0.hasPrefix("{") }
+        #expect(!pieces.isEmpty)
+        for piece in pieces { #expect(keys.contains(String(piece.dropFirst().prefix { $0 != "}" })), "\(piece.prefix(40))") }
+    }
+
     // MARK: The validator
 
     static func problems(_ text: String, references: [String: String] = ["F": "function", "T": "table"]) throws -> [String] {
@@ -199,6 +223,8 @@ import Testing
             (#"{"StartAt":"a","States":{"a":{"Type":"Map","ItemProcessor":{"StartAt":"b","States":{"b":{"Type":"Pass","Next":"c"}}},"End":true}}}"#,
              "state b goes to c, which is no state in the items of a"),
             (#"{"StartAt":"a","States":{"a":{"Type":"Sleep","End":true}}}"#, "state a has an unknown Type Sleep"),
+            (#"{"StartAt":"a","States":{"a":{"Type":"Pass","Result":"echo ${HOME}","End":true}}}"#,
+             "text with `${` that is no placeholder: echo ${HOME}"),
         ]
         for (text, expected) in cases {
             let found = try Self.problems(text)

@@ -16,9 +16,6 @@ extension Interpreter {
         guard declaration >= 0, declaration < bodies.count, let body = bodies[declaration] else {
             throw RuntimeError.runtime("invalid-program", "declaration \(declaration) is not a handler or fn")
         }
-        guard let expression = Self.expression(at: range, in: body) else {
-            throw RuntimeError.runtime("invalid-program", "no expression at \(range.start)..<\(range.end) in \(labels[declaration]): the state machine and the package come from different builds; deploy them together")
-        }
         var frame = [JSON](repeating: .null, count: frameSizes[declaration])
         for (slot, name) in slotNames[declaration].enumerated() where slot < frame.count {
             if let value = variables[name] { frame[slot] = value }
@@ -26,8 +23,38 @@ extension Interpreter {
         let evaluator = Evaluator(interpreter: self, host: host, slots: frame, depth: 0, callStack: [labels[declaration]],
                                   stackLimit: StackBounds.lowestSafeAddress())
         evaluator.recorded = steps
-        evaluator.performed = expression.range
-        return try evaluator.evaluate(expression)
+        if let expression = Self.expression(at: range, in: body) {
+            evaluator.performed = expression.range
+            return try evaluator.evaluate(expression)
+        }
+        // An assignment to a field or element (`x.f = v`, `x[i] = v`): made, and `x` answered.
+        if let statement = Self.assignment(at: range, in: body), case .assign(var root, _) = statement.kind {
+            while true {
+                if case .member(let base, _) = root.kind { root = base } else if case .index(let base, _) = root.kind { root = base } else { break }
+            }
+            _ = try evaluator.execute(statement)
+            return evaluator.slots[try evaluator.slot(of: root.id, root.range)]
+        }
+        throw RuntimeError.runtime("invalid-program", "no expression at \(range.start)..<\(range.end) in \(labels[declaration]): the state machine and the package come from different builds; deploy them together")
+    }
+
+    /// The assignment statement of `block` whose range is exactly `range`.
+    static func assignment(at range: SourceRange, in block: Block) -> Stmt? {
+        for s in block.statements {
+            guard s.range.start <= range.start && range.end <= s.range.end else { continue }
+            if s.range == range, case .assign = s.kind { return s }
+            switch s.kind {
+            case .ifElse(_, let then, let otherwise):
+                if let found = assignment(at: range, in: then) { return found }
+                if let o = otherwise { return assignment(at: range, in: Block(statements: [o], range: o.range)) }
+            case .forIn(_, _, let body), .whileLoop(_, let body), .parallel(let body), .block(let body):
+                if let found = assignment(at: range, in: body) { return found }
+            case .tryCatch(let body, _, let handler):
+                if let found = assignment(at: range, in: body) ?? assignment(at: range, in: handler) { return found }
+            default: break
+            }
+        }
+        return nil
     }
 
     /// The outermost expression of `block` whose range is exactly `range`.

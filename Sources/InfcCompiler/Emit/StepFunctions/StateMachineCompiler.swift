@@ -614,8 +614,15 @@ struct StateMachineCompiler {
                             "CausePath": .string("States.JsonToString(\(values["a0"] ?? StatesForm.null))")]
             return entry
         case .compute:
-            guard let e = s.expression, let to = target(s) else { return next }
+            guard let e = s.expression else { return next }
             let name = unique(s.name)
+            guard let to = target(s) else {
+                // Evaluated for what it may raise (or log); its value is dropped.
+                if value(e) != nil { return next }
+                states[name] = evaluatorTask(["evaluate": ["a0": ["at": [.int(e.range.start), .int(e.range.end)], "as": "value"]]],
+                                             resultPath: nil, next: next)
+                return name
+            }
             if case .literal(let lit)? = value(e) {
                 states[name] = ["Type": "Pass", "Result": lit, "ResultPath": .string(to), "Next": .string(next)]
                 return name
