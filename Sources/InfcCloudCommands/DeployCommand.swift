@@ -82,9 +82,9 @@ struct DeployCommand {
         print("built \(c.plan.app): template (\(c.plan.budget.total) resources), package \(package.sha256.prefix(16)) (\(Deployer.size(package.zip.count)))")
         let request = DeployRequest(
             stack: aws.stack, app: c.plan.app, template: template, resourceCount: c.plan.budget.total, package: package,
-            bucket: args.values["--bucket"], secrets: c.plan.secrets,
+            bucket: args.values["--bucket"], secrets: c.plan.secrets.map(\.text),
             secretValues: secretValues.map { values in
-                Dictionary(uniqueKeysWithValues: c.plan.secrets.compactMap { name in
+                Dictionary(uniqueKeysWithValues: c.plan.secrets.map(\.text).compactMap { name in
                     (values["INFC_SECRET_" + name.uppercased()] ?? values[name]).map { (name, $0) }
                 })
             })

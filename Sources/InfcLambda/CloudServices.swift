@@ -48,7 +48,7 @@ public enum CloudRates {
         manifest.services.map { s in
             var share = s
             guard let rate = s.ratePerSecond else { return share }
-            let callers = manifest.functions.filter { f in f.permissions.contains { $0.type == "service" && $0.resource == s.name } }
+            let callers = manifest.functions.filter { f in f.permissions.contains { $0.type == "service" && $0.resource == s.name.text } }
             let limits = callers.compactMap(\.limit)
             if !callers.isEmpty, limits.count == callers.count {
                 share.ratePerSecond = rate / Double(max(1, limits.reduce(0, +)))

@@ -46,14 +46,14 @@ public final class LambdaFunction: Sendable {
         var evaluates: ManifestWorkflow?
         let function: ManifestFunction
         if let workflow = environment["INFC_EVALUATES"], !workflow.isEmpty {
-            guard let w = deployment.manifest.workflow(workflow), w.evaluator?.name == name,
+            guard let w = deployment.manifest.workflow(WorkflowID(workflow)), w.evaluator?.name == FunctionID(name),
                   let f = w.evaluatorFunction(timeoutMs: deployment.manifest.limits.defaultTimeoutMs) else {
                 throw LambdaInitError("infc.EnvironmentInvalid", "INFC_EVALUATES names \(workflow), which has no evaluator \(name) in the package's manifest; redeploy")
             }
             evaluates = w
             function = f
         } else {
-            guard let f = deployment.manifest.function(name) else {
+            guard let f = deployment.manifest.function(FunctionID(name)) else {
                 throw LambdaInitError("infc.EnvironmentInvalid", "INFC_FUNCTION names \(name), which the package's manifest does not have; redeploy")
             }
             function = f
@@ -120,7 +120,7 @@ public final class LambdaFunction: Sendable {
         do throws(LambdaFunctionError) {
             // A workflow's evaluator and a limited service's function answer their states only.
             if let workflow = evaluates { return .success(Array(try evaluate(event, workflow: workflow, deadline: deadline).serialized().utf8)) }
-            if let service = function.serviceCall { return .success(Array(try serviceCall(event, service: service, deadline: deadline).serialized().utf8)) }
+            if let service = function.serviceCall { return .success(Array(try serviceCall(event, service: service.text, deadline: deadline).serialized().utf8)) }
             switch LambdaEvent.kind(of: event) {
             case .http: return .success(Array(http(event, trace: trace, deadline: deadline).serialized().utf8))
             case .sqs: return .success(Array(try sqs(event, deadline: deadline).serialized().utf8))
@@ -151,7 +151,7 @@ public final class LambdaFunction: Sendable {
             outcome = e.kind.isTimeout ? .timeout : .error
             errorText = logger.redactor.redact(e.description)
         }
-        logger.invocation(function: function.name, trigger: trigger, durationMs: (LambdaClock.now() - started) * 1000,
+        logger.invocation(function: function.name.text, trigger: trigger, durationMs: (LambdaClock.now() - started) * 1000,
                           outcome: outcome, trace: trace, error: errorText)
         return value
     }
@@ -221,7 +221,7 @@ public final class LambdaFunction: Sendable {
         var failed: [String] = []
         for message in messages {
             // Which queue: the one the body names (`queue`, sent by `async`), else the only one.
-            let named = message.body["queue"]?.stringValue.flatMap { q in mine.first { $0.name == q } }
+            let named = message.body["queue"]?.stringValue.flatMap { q in mine.first { $0.name.text == q } }
             guard let queue = named ?? (mine.count == 1 ? mine.first : nil) else {
                 failed.append(message.messageID)
                 logger.warning("function \(function.name): message \(message.messageID) from \(message.sourceARN) names no queue it consumes")
@@ -258,7 +258,7 @@ public final class LambdaFunction: Sendable {
         }
         let subscriptions = deployment.manifest.subscriptions.filter { $0.target == function.name && $0.queue == nil && handlers.contains($0.handler.key) }
         for record in records {
-            guard let s = subscriptions.count == 1 ? subscriptions.first : subscriptions.first(where: { Self.arn(record.topicARN, names: $0.topic) }) else {
+            guard let s = subscriptions.count == 1 ? subscriptions.first : subscriptions.first(where: { Self.arn(record.topicARN, names: $0.topic.text) }) else {
                 throw unhandled("messages of \(record.topicARN)")
             }
             if function.startsWorkflow != nil {
@@ -274,7 +274,7 @@ public final class LambdaFunction: Sendable {
     }
 
     func schedule(trace: String, deadline: Double) throws(LambdaFunctionError) -> JSON {
-        let schedules = deployment.manifest.schedules.filter { $0.target == function.name && handlers.contains($0.handler.key) }
+        let schedules = deployment.manifest.schedules.filter { $0.target == .function(function.name) && handlers.contains($0.handler.key) }
         guard let s = schedules.first else { throw unhandled("schedule events") }
         if case .failure(let e) = run(declaration: declaration(s.handler.key), arguments: [], trigger: "schedule \(s.name)",
                                       trace: trace, deadline: deadline) {
@@ -305,11 +305,11 @@ public final class LambdaFunction: Sendable {
         let host = AWSHost(context: context, trace: trace, deadline: LambdaClock.now() + 30)
         do throws(RuntimeError) {
             guard let entry = deployment.manifest.workflow(workflow) else { throw RuntimeError.runtime("invalid-program", "workflow \(workflow) is not in the manifest") }
-            _ = try host.startAsync(fn: deployment.declaration(entry.entry), name: workflow, arguments: [message], at: SourceRange(0, 0))
-            logger.invocation(function: function.name, trigger: "start \(workflow)", durationMs: 0, outcome: .ok, trace: trace)
+            _ = try host.startAsync(fn: deployment.declaration(entry.entry), name: workflow.text, arguments: [message], at: SourceRange(0, 0))
+            logger.invocation(function: function.name.text, trigger: "start \(workflow)", durationMs: 0, outcome: .ok, trace: trace)
             return nil
         } catch {
-            logger.invocation(function: function.name, trigger: "start \(workflow)", durationMs: 0, outcome: .error, trace: trace, error: error.description)
+            logger.invocation(function: function.name.text, trigger: "start \(workflow)", durationMs: 0, outcome: .error, trace: trace, error: error.description)
             return LambdaFunctionError(type: error.code, message: error.description)
         }
     }

@@ -12,7 +12,7 @@ extension LambdaFunction {
     /// `unwrap` (a DynamoDB `getItem` answer to the stored value) or `error` (a caught
     /// `{Error, Cause}` to the value `catch e` binds).
     func evaluate(_ request: JSON, workflow: ManifestWorkflow, deadline: Double) throws(LambdaFunctionError) -> JSON {
-        guard request["workflow"]?.stringValue == workflow.name else {
+        guard request["workflow"]?.stringValue == workflow.name.text else {
             throw LambdaFunctionError(type: "infc.EventInvalid", message: "function \(function.name) evaluates workflow \(workflow.name), and the request is for \(request["workflow"]?.serialized() ?? "no workflow")")
         }
         if let items = request["evaluate"]?.objectValue {
@@ -41,7 +41,7 @@ extension LambdaFunction {
                     break
                 }
             }
-            logger.invocation(function: function.name, trigger: "evaluate \(workflow.name)", durationMs: (LambdaClock.now() - started) * 1000,
+            logger.invocation(function: function.name.text, trigger: "evaluate \(workflow.name.text)", durationMs: (LambdaClock.now() - started) * 1000,
                               outcome: failure == nil ? .ok : (failure?.kind.isTimeout == true ? .timeout : .error), trace: trace,
                               error: failure.map { logger.redactor.redact($0.description) })
             if let failure { throw taskError(failure) }
@@ -122,7 +122,7 @@ extension LambdaFunction {
         }
         var errorText: String?
         if case .failure(let e) = result { errorText = logger.redactor.redact(e.description) }
-        logger.invocation(function: function.name, trigger: "call \(service).\(name)", durationMs: (LambdaClock.now() - started) * 1000,
+        logger.invocation(function: function.name.text, trigger: "call \(service).\(name)", durationMs: (LambdaClock.now() - started) * 1000,
                           outcome: errorText == nil ? .ok : .error, trace: trace, error: errorText)
         switch result {
         case .success(let v): return v
