@@ -231,6 +231,7 @@ class App:
             aws_env[s["urlEnv"]] = self.services["aws"].url + "/" + s["name"]
         for s in self.manifest["secrets"]:
             local_env[s["env"]] = "sk_test_" + s["name"]
+        assert os.access(BOOTSTRAP, os.X_OK), f"no infc-lambda at {BOOTSTRAP} (swift build builds it; INFC_LAMBDA names another)"
         self.runner = BootstrapFunctions(BOOTSTRAP, self.local_build, self.functions, self.moto_port, aws_env, seconds_scale=time_scale)
         moto.shim.runner = self.runner
         moto.shim.calls.clear()
