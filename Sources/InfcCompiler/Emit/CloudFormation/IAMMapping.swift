@@ -136,19 +136,9 @@ enum IAMMapping {
     /// The workflows a state graph runs as children and waits for, sorted, once each.
     static func childWorkflows(_ states: [WorkflowState]) -> [WorkflowID] {
         var out: Set<WorkflowID> = []
-        func visit(_ list: [WorkflowState]) {
-            for s in list {
-                switch s.kind {
-                case .childWorkflow(let w): out.insert(w)
-                case .choice(let t, let o): visit(t); visit(o)
-                case .parallel(let bs): bs.forEach(visit)
-                case .map(let b), .loop(let b): visit(b)
-                case .tryCatch(let b, let h): visit(b); visit(h)
-                default: break
-                }
-            }
+        states.forEachState { s in
+            if case .childWorkflow(let w) = s.kind { out.insert(w) }
         }
-        visit(states)
         return out.sorted()
     }
 
