@@ -43,7 +43,7 @@ def setup(template_path, stack):
     resources = template["Resources"]
     ddb, s3, sns, sqs = (boto3.client(s, **KW) for s in ("dynamodb", "s3", "sns", "sqs"))
     sfn, sm = boto3.client("stepfunctions", **KW), boto3.client("secretsmanager", **KW)
-    ref = {}
+    ref, att = {}, {}
     for logical, r in sorted(resources.items()):
         t = r["Type"]
         if t == "AWS::DynamoDB::Table":
@@ -55,6 +55,7 @@ def setup(template_path, stack):
             ref[logical] = logical.lower()
         elif t == "AWS::SQS::Queue":
             ref[logical] = sqs.create_queue(QueueName=logical)["QueueUrl"]
+            att[(logical, "Arn")] = sqs.get_queue_attributes(QueueUrl=ref[logical], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         elif t == "AWS::SNS::Topic":
             arn = sns.create_topic(Name=logical)["TopicArn"]
             tap = sqs.create_queue(QueueName=logical + "Tap")["QueueUrl"]
@@ -88,6 +89,8 @@ def setup(template_path, stack):
             return ref[value["Ref"]]
         if "Fn::Sub" in value:
             return sub(value["Fn::Sub"])
+        if "Fn::GetAtt" in value and tuple(value["Fn::GetAtt"]) in att:
+            return att[tuple(value["Fn::GetAtt"])]
         raise SystemExit(f"cannot resolve {value}")
 
     functions = {}

@@ -46,7 +46,7 @@ As a script, an HTTP server on 127.0.0.1 (prints "PORT <n>", stops when stdin cl
     POST /fire    {"rule": LOGICAL_ID} → the schedule's invocation {"ok", "value"}
     POST /invoke  {"function": NAME, "payload": ...} → {"ok", "value"} (a direct invocation)
     GET  /dump    {"tables": {logical: {id: item}}, "objects": {logical: {key: {b64, type, meta}}},
-                  "deadLetters": {logical: [bodies]}, "executions": [{"stateMachine", "input"}],
+                  "deadLetters": {logical: [{"body", "attributes"}]}, "executions": [{"stateMachine", "input"}],
                   "logs": {function: stderr+stdout text}}
 """
 import base64
@@ -399,17 +399,18 @@ class LambdaService:
                 out["objects"][logical] = objects
             elif r["Type"] == "AWS::SQS::Queue" and "DeadLetter" in logical:
                 # Read without deleting: each message received once, then made visible again.
-                bodies, handles = [], []
+                letters, handles = [], []
                 while True:
                     got = sqs.receive_message(QueueUrl=physical, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                              VisibilityTimeout=30).get("Messages", [])
+                                              VisibilityTimeout=30, MessageAttributeNames=["All"]).get("Messages", [])
                     if not got:
                         break
-                    bodies += [m["Body"] for m in got]
+                    letters += [{"body": m["Body"], "attributes": {k: v.get("StringValue") for k, v in m.get("MessageAttributes", {}).items()}}
+                                for m in got]
                     handles += [m["ReceiptHandle"] for m in got]
                 for h in handles:
                     sqs.change_message_visibility(QueueUrl=physical, ReceiptHandle=h, VisibilityTimeout=0)
-                out["deadLetters"][logical] = sorted(bodies)
+                out["deadLetters"][logical] = sorted(letters, key=lambda m: m["body"])
             elif r["Type"] == "AWS::StepFunctions::StateMachine":
                 for e in sfn.list_executions(stateMachineArn=physical)["executions"]:
                     described = sfn.describe_execution(executionArn=e["executionArn"])

@@ -27,13 +27,18 @@ import Testing
         var description: String { "\(status) \(contentType ?? "-") \(body.serialized())" }
     }
 
-    /// The payment service: POST /charges {amount, key}; an amount of 130 fails (HTTP 500), any
-    /// other is charged as `ch_<amount>`.
+    /// The payment service: POST /charges {amount, key}; an amount of 130 fails (HTTP 500, which
+    /// the retry rule retries), 140 is refused (HTTP 402, which no retry mends), any other is
+    /// charged as `ch_<amount>`.
     static func payments() throws -> StubServer {
         try StubServer { method, path, body in
             guard method == "POST", path == "/charges", let request = try? JSON.parse(bytes: body) else { return (404, #"{"error":"no"}"#) }
             let amount = request["amount"]?.intValue ?? -1
-            return amount == 130 ? (500, #"{"error":"card declined"}"#) : (200, #"{"id":"ch_\#(amount)"}"#)
+            switch amount {
+            case 130: return (500, #"{"error":"card network down"}"#)
+            case 140: return (402, #"{"error":"card declined"}"#)
+            default: return (200, #"{"id":"ch_\#(amount)"}"#)
+            }
         }
     }
 
@@ -117,16 +122,17 @@ import Testing
         }
         func deadLetters(_ status: JSON) -> [JSON] { status["deadLetters"]?.arrayValue ?? [] }
 
-        // 1. Orders: one charged, one the payment service declines (it goes to the dead letters
-        // after the queue's 4 receives), one with text beyond ASCII.
-        let orders = [#"{"item":"book","qty":2}"#, #"{"item":"lamp","qty":13}"#, #"{"item":"café ✓","qty":1}"#]
+        // 1. Orders: one charged; one the payment service fails with a 500 (retried: the queue's
+        // redrive dead-letters it after its 4 receives); one with text beyond ASCII; one it
+        // refuses with a 402 (no retry mends it: dead-lettered after one receive, as locally).
+        let orders = [#"{"item":"book","qty":2}"#, #"{"item":"lamp","qty":13}"#, #"{"item":"café ✓","qty":1}"#, #"{"item":"vase","qty":14}"#]
         var cloudAnswers: [Answer] = [], localAnswers: [Answer] = []
         for o in orders {
             cloudAnswers.append(try cloudRequest("POST", "/orders", json: o))
             localAnswers.append(try localRequest("POST", "/orders", json: o))
         }
         let cloudIDs = cloudAnswers.compactMap { $0.body["id"]?.stringValue }, localIDs = localAnswers.compactMap { $0.body["id"]?.stringValue }
-        try #require(cloudIDs.count == 3 && localIDs.count == 3, "\(cloudAnswers) \(localAnswers)")
+        try #require(cloudIDs.count == 4 && localIDs.count == 4, "\(cloudAnswers) \(localAnswers)")
         /// The ids differ (uuid()): written as <order N> on both sides before comparing.
         func normal(_ text: String, _ ids: [String]) -> String {
             var t = text
@@ -140,14 +146,15 @@ import Testing
         let settled = try call("POST", "/settle")
         let invocations = settled["invocations"]?.arrayValue ?? []
         let charges = invocations.filter { $0["function"] == "charge" }
-        // 3 orders: 2 charged at once, the declined one received 4 times (maxReceiveCount) and failed each time.
-        #expect(charges.count == 6, "\(invocations)")
+        // 2 charged at once, the 500 one received 4 times (maxReceiveCount) and reported failed
+        // each time, the 402 one received once and reported handled (sent to the dead letters).
+        #expect(charges.count == 7, "\(invocations)")
         #expect(charges.filter { ($0["failed"]?.arrayValue ?? []).count == 1 }.count == 4, "\(charges)")
         #expect(invocations.filter { $0["function"] == "on_order_events" && $0["ok"] == .bool(true) }.count == 2, "\(invocations)")
         var last = JSON.null
         let worked = try eventually(timeout: 30) {
             last = try localStatus()
-            return deadLetters(last).count == 1 && (last["workflows"]?["open"]?.arrayValue ?? []).count == 2
+            return deadLetters(last).count == 2 && (last["workflows"]?["open"]?.arrayValue ?? []).count == 2
         }
         try #require(worked, "infc run did not charge, receipt and dead-letter the orders: \(last)")
 
@@ -159,27 +166,28 @@ import Testing
         cloudAnswers.append(try cloudRequest("GET", "/orders/nope"))
         localAnswers.append(try localRequest("GET", "/orders/nope"))
 
-        // 3. The schedule fires: the unpaid order is charged again (and declined again).
+        // 3. The schedule fires: the unpaid orders are charged again (and fail again).
         let fired = try call("POST", "/fire", ["rule": "Every1dRule"])
         #expect(fired["ok"] == .bool(true), "\(fired)")
         let again = try call("POST", "/settle")["invocations"]?.arrayValue ?? []
         #expect(again.filter { $0["function"] == "charge" && ($0["failed"]?.arrayValue ?? []).count == 1 }.count == 4, "\(again)")
+        #expect(again.filter { $0["function"] == "charge" }.count == 5, "\(again)")
         let schedules = try JSON.parse(try CLI.run(["schedule", "list", "--state", state.path, "--build", build.path, "--format", "json"]).stdout)
         let schedule = try #require(schedules.arrayValue?.first?["name"]?.stringValue, "\(schedules)")
         let fire = try CLI.run(["schedule", "fire", schedule, "--state", state.path, "--build", build.path])
         #expect(fire.status == 0, "\(fire.stderr)")
         let redone = try eventually(timeout: 30) {
             last = try localStatus()
-            return deadLetters(last).count == 2
+            return deadLetters(last).count == 4
         }
         try #require(redone, "infc run: \(last)")
 
         // The answers, the same on both sides.
         #expect(cloudAnswers.count == localAnswers.count)
         for (c, l) in zip(cloudAnswers, localAnswers) { #expect(normal(c, cloudIDs) == normal(l, localIDs)) }
-        #expect(cloudAnswers.prefix(3).allSatisfy { $0.status == 202 })
-        #expect(normal(cloudAnswers[3], cloudIDs).body["status"] == "paid" && cloudAnswers[3].body["payment"] == "ch_20")
-        #expect(cloudAnswers[4].body["status"] == "new" && cloudAnswers[6].status == 404, "\(cloudAnswers)")
+        #expect(cloudAnswers.prefix(4).allSatisfy { $0.status == 202 })
+        #expect(cloudAnswers[4].body["status"] == "paid" && cloudAnswers[4].body["payment"] == "ch_20")
+        #expect(cloudAnswers[5].body["status"] == "new" && cloudAnswers[7].body["status"] == "new" && cloudAnswers[8].status == 404, "\(cloudAnswers)")
 
         // The stored data: every order and every receipt.
         let dump = try call("GET", "/dump")
@@ -188,7 +196,7 @@ import Testing
         let localOrders = try JSON.parse(CLI.run(["table", "orders", "scan", "--format", "json", "--state", state.path, "--build", build.path]).stdout)
         func sortedByKey(_ v: JSON) -> [JSON] { (v.arrayValue ?? []).sorted { ($0["key"]?.stringValue ?? "") < ($1["key"]?.stringValue ?? "") } }
         #expect(Set(sortedByKey(normal(cloudOrders, cloudIDs)).map { $0.serialized() }) == Set(sortedByKey(normal(localOrders, localIDs)).map { $0.serialized() }))
-        #expect((cloudOrders.arrayValue ?? []).count == 3)
+        #expect((cloudOrders.arrayValue ?? []).count == 4)
         let receipts = dump["objects"]?["ReceiptsBucket"]?.objectValue ?? JSONObject()
         #expect(receipts.keys.map { normal($0, cloudIDs) }.sorted() == ["<order 0>.txt", "<order 2>.txt"], "\(receipts.keys)")
         for (key, object) in receipts {
@@ -198,13 +206,30 @@ import Testing
             #expect(normal(there, cloudIDs) == normal(here.stdout, localIDs), "\(key)")
         }
 
-        // The dead letters: the declined order's message, twice (its first charge and the schedule's).
-        let cloudDead = (dump["deadLetters"]?["ChargeDeadLetterQueue"]?.arrayValue ?? []).compactMap { try? JSON.parse($0.stringValue ?? "") }
+        // The dead letters: each unpaid order's message twice (its first charge and the
+        // schedule's); the 500 one after 4 receives, the 402 one after 1 on both sides.
+        let cloudLetters = dump["deadLetters"]?["ChargeDeadLetterQueue"]?.arrayValue ?? []
+        let cloudDead = cloudLetters.compactMap { try? JSON.parse($0["body"]?.stringValue ?? "") }
         let localDead = deadLetters(try localStatus())
-        #expect(cloudDead.count == 2 && localDead.count == 2, "\(cloudDead) \(localDead)")
-        #expect(cloudDead.map { normal($0["args"] ?? .null, cloudIDs) } == localDead.map { normal($0["body"]?["args"] ?? $0["body"] ?? .null, localIDs) },
-                "\(cloudDead) \(localDead)")
-        #expect(localDead.allSatisfy { $0["receiveCount"] == 4 })
+        #expect(cloudDead.count == 4 && localDead.count == 4, "\(cloudDead) \(localDead)")
+        #expect(cloudDead.map { normal($0["args"] ?? .null, cloudIDs).serialized() }.sorted()
+                == localDead.map { normal($0["body"]?["args"] ?? $0["body"] ?? .null, localIDs).serialized() }.sorted(), "\(cloudDead) \(localDead)")
+        func argsID(_ v: JSON?) -> String? { v?["args"]?.arrayValue?.first?["id"]?.stringValue }
+        /// The order a local dead letter holds (its body is the call's arguments).
+        func localID(_ d: JSON) -> String? { (d["body"]?["args"] ?? d["body"])?.arrayValue?.first?["id"]?.stringValue }
+        #expect(localDead.filter { localID($0) == localIDs[1] }.count == 2 && localDead.filter { localID($0) == localIDs[3] }.count == 2)
+        #expect(localDead.filter { localID($0) == localIDs[1] }.allSatisfy { $0["receiveCount"] == 4 })
+        #expect(localDead.filter { localID($0) == localIDs[3] }.allSatisfy { $0["receiveCount"] == 1 })
+        // In the cloud the 402 ones were sent by charge itself, with the error; the 500 ones by the redrive.
+        for letter in cloudLetters {
+            let id = argsID(try? JSON.parse(letter["body"]?.stringValue ?? ""))
+            let code = letter["attributes"]?["infc-error-code"]?.stringValue
+            if id == cloudIDs[3] {
+                #expect(code == "service-error" && (letter["attributes"]?["infc-error"]?.stringValue ?? "").contains("402"), "\(letter)")
+            } else {
+                #expect(id == cloudIDs[1] && code == nil, "\(letter)")
+            }
+        }
 
         // The follow-up workflow, started for each paid order on both sides (its run is the
         // workflow path's: scripts/aws_workflow_test.py).
@@ -215,7 +240,12 @@ import Testing
         // The payment service saw the same calls from both, with the secret's value.
         func calls(_ stub: StubServer) -> [String] { stub.requests.map(\.body).sorted() }
         #expect(calls(cloudStub) == calls(localStub), "\(calls(cloudStub)) vs \(calls(localStub))")
-        #expect(cloudStub.requests.count == 2 + 8 && cloudStub.requests.allSatisfy { $0.body.contains(Self.secret) })
+        #expect(cloudStub.requests.count == 2 + 8 + 2 && cloudStub.requests.allSatisfy { $0.body.contains(Self.secret) })
+        // `charge` held the service's rate 50/s in the shared rates table: the slots it took are
+        // items there, given back (free a second after their call's end).
+        let slots = dump["tables"]?["InfcServiceRates"]?.objectValue ?? JSONObject()
+        #expect(!slots.isEmpty && slots.count <= 50 && slots.keys.allSatisfy { $0.hasPrefix("payments#") }, "\(slots.keys)")
+        #expect(slots.allSatisfy { ($0.value["holder"]?.stringValue ?? "").count > 0 && $0.value["freeAt"]?.doubleValue != nil })
         // The functions' logs name no secret.
         for (name, log) in dump["logs"]?.objectValue ?? JSONObject() { #expect(!(log.stringValue ?? "").contains(Self.secret), "\(name)") }
     }

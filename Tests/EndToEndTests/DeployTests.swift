@@ -151,19 +151,22 @@ final class Moto {
         let app = dir.appendingPathComponent("shop.inf")
         try FileManager.default.copyItem(at: CLI.root.appendingPathComponent("examples/shop.inf"), to: app)
         let secrets = dir.appendingPathComponent(".env")
-        try "# the payment provider's key\nINFC_SECRET_PAYMENTS_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc\n".write(to: secrets, atomically: true, encoding: .utf8)
+        try "# the payment provider's key\nINFC_SECRET_PAYMENTS_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc\nINFC_SECRET_PAYMENT_KEY=sk_typo_value\n".write(to: secrets, atomically: true, encoding: .utf8)
         let deploy = ["deploy", app.path, "--stack", "shop", "--endpoint", moto.url]
 
         // 1. The first deploy creates the stack.
         let first = try AWSCLI.run(deploy + ["--secrets", secrets.path], environment: env)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("created the artifact bucket s3://infc-artifacts-123456789012-us-east-1"), "\(first.stdout)")
-        #expect(first.stdout.contains("change set: 43 to add, 0 to modify, 0 to remove"))
+        #expect(first.stdout.contains("change set: 44 to add, 0 to modify, 0 to remove"))
         #expect(first.stdout.contains("creating stack shop in us-east-1"))
         #expect(first.stdout.contains("CREATE_COMPLETE       AWS::CloudFormation::Stack"))
         #expect(first.stdout.contains("stack shop: CREATE_COMPLETE"))
         #expect(first.stdout.contains("secret payments_key: "))
         #expect(!(first.stdout + first.stderr).contains("sk_test_4eC39HqLyjWDarjtT1zdp7dc"), "a secret's value was printed")
+        // A key that sets no declared secret is named (never its value).
+        #expect(first.stderr.contains("warning: --secrets \(secrets.path): INFC_SECRET_PAYMENT_KEY names no secret of shop (ignored); its secrets are INFC_SECRET_PAYMENTS_KEY\n"), "\(first.stderr)")
+        #expect(!(first.stdout + first.stderr).contains("sk_typo_value"))
 
         // What was deployed, through each service's own API: the package under its hash, every
         // resource moto's CloudFormation makes (it skips the HTTP API's four types, the topic

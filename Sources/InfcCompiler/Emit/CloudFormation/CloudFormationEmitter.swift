@@ -94,6 +94,7 @@ enum ResourceNames {
             return all(s.targetIsWorkflow ? [.rule, .ruleRole] : [.rule, .rulePermission], s.name, stripped(s.name, "-schedule"))
         case .workflow(let w): return all([.stateMachine, .stateMachineRole, .stateMachineLogGroup], w.name, w.name)
         case .evaluator(let f): return all([.function, .role, .logGroup], f.name, f.name)
+        case .serviceRates: return all([.serviceRates], "", "infc")
         case .table(let t): return all([.table], t, t)
         case .bucket(let b): return all([.bucket], b, b)
         case .secret(let s): return all([.secret], s, s)
