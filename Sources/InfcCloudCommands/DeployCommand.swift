@@ -78,10 +78,10 @@ struct DeployCommand {
         }
         for w in output.warnings { Terminal.stderr("warning: \(w)\n") }
         if let values = secretValues, let path = args.values["--secrets"] {
-            let unused = Self.unmatchedKeys(values, secrets: c.plan.secrets)
+            let unused = Self.unmatchedKeys(values, secrets: c.plan.secrets.map(\.text))
             if !unused.isEmpty {
                 // Names only: a typo'd key would otherwise leave its secret unset without a word.
-                Terminal.stderr("warning: --secrets \(path): \(unused.joined(separator: ", ")) \(unused.count == 1 ? "names" : "name") no secret of \(c.plan.app) (ignored); its secrets are \(c.plan.secrets.isEmpty ? "none" : c.plan.secrets.map { "INFC_SECRET_" + $0.uppercased() }.joined(separator: ", "))\n")
+                Terminal.stderr("warning: --secrets \(path): \(unused.joined(separator: ", ")) \(unused.count == 1 ? "names" : "name") no secret of \(c.plan.app) (ignored); its secrets are \(c.plan.secrets.isEmpty ? "none" : c.plan.secrets.map { "INFC_SECRET_" + $0.text.uppercased() }.joined(separator: ", "))\n")
             }
         }
         let template = CloudFormationEmitter.files(output)[0].bytes
@@ -89,9 +89,9 @@ struct DeployCommand {
         print("built \(c.plan.app): template (\(c.plan.budget.total) resources), package \(package.sha256.prefix(16)) (\(Deployer.size(package.zip.count)))")
         let request = DeployRequest(
             stack: aws.stack, app: c.plan.app, template: template, resourceCount: c.plan.budget.total, package: package,
-            bucket: args.values["--bucket"], secrets: c.plan.secrets,
+            bucket: args.values["--bucket"], secrets: c.plan.secrets.map(\.text),
             secretValues: secretValues.map { values in
-                Dictionary(uniqueKeysWithValues: c.plan.secrets.compactMap { name in
+                Dictionary(uniqueKeysWithValues: c.plan.secrets.map(\.text).compactMap { name in
                     (values["INFC_SECRET_" + name.uppercased()] ?? values[name]).map { (name, $0) }
                 })
             })

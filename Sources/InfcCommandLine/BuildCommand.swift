@@ -102,9 +102,9 @@ package struct BuildCommand {
             "  " + label.padding(toLength: 12, withPad: " ", startingAt: 0) + String(n).padding(toLength: 4, withPad: " ", startingAt: 0) + detail + "\n"
         }
         var s = "built \(p.app) → \(directory)/ (manifest.json, \(ManifestEmitter.codePath(c)))\n"
-        s += row("functions", p.functions.count, p.functions.map(\.name).joined(separator: ", "))
+        s += row("functions", p.functions.count, p.functions.map(\.name.text).joined(separator: ", "))
         s += row("queues", p.queues.count, p.queues.map { "\($0.name) (dead letters: \($0.deadLetterQueue))" }.joined(separator: ", "))
-        s += row("workflows", p.workflows.count, p.workflows.map(\.name).joined(separator: ", "))
+        s += row("workflows", p.workflows.count, p.workflows.map(\.name.text).joined(separator: ", "))
         s += row("limits", limited.count, limited.map { "\($0.name) \($0.limit!)" }.joined(separator: ", "))
         s += row("permissions", permissions, "least privilege: see 'infc explain'")
         s += "  resources: \(p.budget.total) / \(p.budget.cap)\n"

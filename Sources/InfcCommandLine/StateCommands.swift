@@ -162,7 +162,7 @@ struct TableCommand {
         guard p.count >= 2 else { throw CLIError(Self.usage) }
         let app = try AppState.open(args)
         let table = p[0]
-        try app.require("table", table, in: app.manifest.tables)
+        try app.require("table", table, in: app.manifest.tables.map(\.text))
         let format = try args.choice("--format", ["text", "json"], default: "text")
         let store = try app.openStore()
         defer { store.close() }
@@ -214,7 +214,7 @@ struct BucketCommand {
         guard p.count >= 2 else { throw CLIError(Self.usage) }
         let app = try AppState.open(args)
         let bucket = p[0]
-        try app.require("bucket", bucket, in: app.manifest.buckets)
+        try app.require("bucket", bucket, in: app.manifest.buckets.map(\.text))
         let store = try app.openStore()
         defer { store.close() }
         do {
@@ -306,7 +306,7 @@ struct PublishCommand {
         guard args.positionals.count == 2 else { throw CLIError("usage: infc publish TOPIC JSON [--state DIR]") }
         let message = try jsonArgument(args.positionals[1], what: "the message")
         let app = try AppState.open(args)
-        try app.require("topic", args.positionals[0], in: app.manifest.topics)
+        try app.require("topic", args.positionals[0], in: app.manifest.topics.map(\.text))
         let (status, body) = try app.control("publish", ["topic": .string(args.positionals[0]), "message": message])
         guard status == 202 else { throw CLIError(body["error"]?.stringValue ?? "the runtime answered \(status)") }
         print("published to \(args.positionals[0]) (\(body["subscribers"]?.intValue ?? 0) subscriber(s)), trace \(body["trace"]?.stringValue ?? "?")")
@@ -332,7 +332,7 @@ struct ScheduleCommand {
             defer { store.close() }
             let recorded = Dictionary(try store.scheduleStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             let rows = app.manifest.schedules.map { s -> (name: String, every: String, target: String, state: ScheduleState?) in
-                (s.name, s.cron.map { "\"\($0)\"" } ?? Self.every(s.rateMs), s.target, recorded[s.name])
+                (s.name.text, s.cron.map { "\"\($0)\"" } ?? Self.every(s.rateMs), s.target.text, recorded[s.name.text])
             }
             if format == "json" {
                 print(JSON.array(rows.map { r in
@@ -352,7 +352,7 @@ struct ScheduleCommand {
             return ExitCode.ok
         case ("fire", 2):
             let app = try AppState.open(args)
-            try app.require("schedule", p[1], in: app.manifest.schedules.map(\.name))
+            try app.require("schedule", p[1], in: app.manifest.schedules.map(\.name.text))
             let (status, body) = try app.control("fire", ["schedule": .string(p[1])])
             guard status == 202 else { throw CLIError(body["error"]?.stringValue ?? "the runtime answered \(status)") }
             print("fired \(p[1]), trace \(body["trace"]?.stringValue ?? "?")")

@@ -85,7 +85,7 @@ final class AWSHost: InterpreterHost {
             throw RuntimeError.runtime(
                 "access-denied",
                 "access denied: function \(function.name) may not \(action) \(type) \(resource) (the manifest does not grant it)",
-                extra: ["function": .string(function.name), "resource": .string(resource), "action": .string(action)])
+                extra: ["function": .string(function.name.text), "resource": .string(resource), "action": .string(action)])
         }
     }
 
@@ -105,7 +105,7 @@ final class AWSHost: InterpreterHost {
             _ = try aws { () throws(AWSError) in try resources.sns.publish(topicARN: arn, message: message) }
             return .null
         case .secret where operation == .value:
-            guard context.deployment.manifest.secrets.contains(where: { $0.name == resource }) else {
+            guard context.deployment.manifest.secrets.contains(where: { $0.name.text == resource }) else {
                 throw RuntimeError.runtime("invalid-program", "secret `\(resource)` is not in the manifest; rebuild with infc build")
             }
             let id = try resources.physical("secret", resource)
@@ -213,18 +213,18 @@ final class AWSHost: InterpreterHost {
         let deployment = context.deployment
         var message: JSONObject = ["args": .array(arguments), "trace": .string(trace)]
         if let workflow = deployment.workflowByDeclaration[declaration] {
-            try authorize(resource: workflow, type: "workflow", action: "start")
-            let arn = try resources.physical("workflow", workflow)
+            try authorize(resource: workflow.text, type: "workflow", action: "start")
+            let arn = try resources.physical("workflow", workflow.text)
             let input = JSON.object(message).serialized()
             return .string(try aws { () throws(AWSError) in try resources.stepFunctions.startExecution(stateMachineARN: arn, input: input) })
         }
         guard let queue = deployment.queueByFn[name] else {
             throw RuntimeError.runtime("invalid-program", "fn \(name) has no queue in the manifest; rebuild with infc build")
         }
-        try authorize(resource: queue.name, type: "queue", action: "send")
-        let url = try resources.physical("queue", queue.name)
+        try authorize(resource: queue.name.text, type: "queue", action: "send")
+        let url = try resources.physical("queue", queue.name.text)
         // The queue's name lets a consumer of several queues tell them apart.
-        message["queue"] = .string(queue.name)
+        message["queue"] = .string(queue.name.text)
         let input = JSON.object(message).serialized()
         return .string(try aws { () throws(AWSError) in try resources.sqs.sendMessage(queueURL: url, body: input) })
     }
@@ -241,7 +241,7 @@ final class AWSHost: InterpreterHost {
 
     func now() -> Double { (LambdaClock.now() * 1000).rounded() }
 
-    func log(_ text: String) { context.logger.program(function: function.name, trace: trace, text: text) }
+    func log(_ text: String) { context.logger.program(function: function.name.text, trace: trace, text: text) }
 
     var isCancelled: Bool { LambdaClock.now() >= deadline }
 

@@ -41,7 +41,7 @@ public final class LambdaFunction: Sendable {
         guard let name = environment["INFC_FUNCTION"], !name.isEmpty else {
             throw LambdaInitError("infc.EnvironmentInvalid", "INFC_FUNCTION is not set: the template sets it for every function")
         }
-        guard let function = deployment.manifest.function(name) else {
+        guard let function = deployment.manifest.function(FunctionID(name)) else {
             throw LambdaInitError("infc.EnvironmentInvalid", "INFC_FUNCTION names \(name), which the package's manifest does not have; redeploy")
         }
         var handlers = function.handlers.map(\.key)
@@ -67,7 +67,7 @@ public final class LambdaFunction: Sendable {
         let client = AWSClient(environment: aws, transport: transport)
         let rates = environment["INFC_SERVICE_RATES"].flatMap { $0.isEmpty ? nil : $0 }
         if rates == nil, deployment.manifest.services.contains(where: { s in
-            s.ratePerSecond != nil && function.permissions.contains { $0.type == "service" && $0.resource == s.name }
+            s.ratePerSecond != nil && function.permissions.contains { $0.type == "service" && $0.resource == s.name.text }
         }) {
             throw LambdaInitError("infc.EnvironmentInvalid", "INFC_SERVICE_RATES is not set, and \(function.name) calls a service with a rate: the template names the rate table")
         }
@@ -141,7 +141,7 @@ public final class LambdaFunction: Sendable {
             outcome = e.kind.isTimeout ? .timeout : .error
             errorText = logger.redactor.redact(e.description)
         }
-        logger.invocation(function: function.name, trigger: trigger, durationMs: (LambdaClock.now() - started) * 1000,
+        logger.invocation(function: function.name.text, trigger: trigger, durationMs: (LambdaClock.now() - started) * 1000,
                           outcome: outcome, trace: trace, error: errorText)
         return value
     }
@@ -213,9 +213,9 @@ public final class LambdaFunction: Sendable {
             // Which queue: the one whose ARN (`INFC_CONSUMES_<queue>`) the record came from, else
             // the one the body names (`queue`, sent by `async`), else the only one.
             let source = message.sourceARN.isEmpty ? nil : mine.first { q in
-                context.resources.environment[AWSResources.variable("consumes", q.name)] == message.sourceARN
+                context.resources.environment[AWSResources.variable("consumes", q.name.text)] == message.sourceARN
             }
-            let named = message.body["queue"]?.stringValue.flatMap { q in mine.first { $0.name == q } }
+            let named = message.body["queue"]?.stringValue.flatMap { q in mine.first { $0.name.text == q } }
             guard let queue = source ?? named ?? (mine.count == 1 ? mine.first : nil) else {
                 failed.append(message.messageID)
                 logger.warning("function \(function.name): message \(message.messageID) from \(message.sourceARN) names no queue it consumes")
@@ -239,7 +239,7 @@ public final class LambdaFunction: Sendable {
             if case .failure(let error) = run(declaration: declaration, arguments: arguments, trigger: "queue \(queue.name)", trace: trace, deadline: deadline) {
                 // A failure no retry can mend (the one retry rule) goes to the dead letters at
                 // once, as locally, instead of being received again until maxReceiveCount.
-                if !HostSupport.isRetryable(error), deadLetter(message, queue: queue.name, error: error) { continue }
+                if !HostSupport.isRetryable(error), deadLetter(message, queue: queue.name.text, error: error) { continue }
                 failed.append(message.messageID)
             }
         }
@@ -274,7 +274,7 @@ public final class LambdaFunction: Sendable {
         }
         let subscriptions = deployment.manifest.subscriptions.filter { $0.target == function.name && $0.queue == nil && handlers.contains($0.handler.key) }
         for record in records {
-            guard let s = subscriptions.count == 1 ? subscriptions.first : subscriptions.first(where: { Self.arn(record.topicARN, names: $0.topic) }) else {
+            guard let s = subscriptions.count == 1 ? subscriptions.first : subscriptions.first(where: { Self.arn(record.topicARN, names: $0.topic.text) }) else {
                 throw unhandled("messages of \(record.topicARN)")
             }
             if function.startsWorkflow != nil {
@@ -290,7 +290,7 @@ public final class LambdaFunction: Sendable {
     }
 
     func schedule(trace: String, deadline: Double) throws(LambdaFunctionError) -> JSON {
-        let schedules = deployment.manifest.schedules.filter { $0.target == function.name && handlers.contains($0.handler.key) }
+        let schedules = deployment.manifest.schedules.filter { $0.target == .function(function.name) && handlers.contains($0.handler.key) }
         guard let s = schedules.first else { throw unhandled("schedule events") }
         if case .failure(let e) = run(declaration: declaration(s.handler.key), arguments: [], trigger: "schedule \(s.name)",
                                       trace: trace, deadline: deadline) {
@@ -321,11 +321,11 @@ public final class LambdaFunction: Sendable {
         let host = AWSHost(context: context, trace: trace, deadline: LambdaClock.now() + 30)
         do throws(RuntimeError) {
             guard let entry = deployment.manifest.workflow(workflow) else { throw RuntimeError.runtime("invalid-program", "workflow \(workflow) is not in the manifest") }
-            _ = try host.startAsync(fn: deployment.declaration(entry.entry), name: workflow, arguments: [message], at: SourceRange(0, 0))
-            logger.invocation(function: function.name, trigger: "start \(workflow)", durationMs: 0, outcome: .ok, trace: trace)
+            _ = try host.startAsync(fn: deployment.declaration(entry.entry), name: workflow.text, arguments: [message], at: SourceRange(0, 0))
+            logger.invocation(function: function.name.text, trigger: "start \(workflow)", durationMs: 0, outcome: .ok, trace: trace)
             return nil
         } catch {
-            logger.invocation(function: function.name, trigger: "start \(workflow)", durationMs: 0, outcome: .error, trace: trace, error: error.description)
+            logger.invocation(function: function.name.text, trigger: "start \(workflow)", durationMs: 0, outcome: .error, trace: trace, error: error.description)
             return LambdaFunctionError(type: error.code, message: error.description)
         }
     }

@@ -51,7 +51,7 @@ enum HoverProvider {
         switch decl.kind {
         case .resource(let r):
             var parts = ["**\(r.kind.rawValue)** `\(r.name.name)` — \(kindSummary(r.kind))", operationList(r.kind)]
-            if let granted = grantedLine(a, name: r.name.name, type: r.kind.rawValue) { parts.append(granted) }
+            if let granted = grantedLine(a, name: ResourceID(r.name.name), type: r.kind.rawValue) { parts.append(granted) }
             return parts.joined(separator: "\n\n")
         case .service(let s):
             var lines = ["**service** `\(s.name.name)` — \(kindSummary(.service)) at \(s.url)"]
@@ -60,7 +60,7 @@ enum HoverProvider {
             if let rate = s.rate { capacity.append("rate \(rate.count) per \(periodName(rate.perSeconds))") }
             if !capacity.isEmpty { lines.append("Capacity: " + capacity.joined(separator: " · ")) }
             lines.append(operationList(.service))
-            if let granted = grantedLine(a, name: s.name.name, type: "service") { lines.append(granted) }
+            if let granted = grantedLine(a, name: ResourceID(s.name.name), type: "service") { lines.append(granted) }
             return lines.joined(separator: "\n\n")
         case .handler(let h):
             return planSection(a, index) + "\n\n---\n\n" + handlerSection(a, index, h)
@@ -104,7 +104,7 @@ enum HoverProvider {
             }
             lines.append("**Timeout** \(duration(f.timeoutMs)) · **retries** \(f.retries)" + (f.retries > 0 ? " (backoff from \(duration(f.backoffMs)))" : ""))
             lines.append(permissionList(a, f.grants))
-            lines.append(costLine(plan, name))
+            lines.append(costLine(plan, .function(name)))
         case .workflow(let name)?:
             guard let w = plan.workflow(named: name) else { return "**Becomes:** workflow `\(name)`" }
             lines.append("**Becomes:** workflow `\(name)` (\(Explainer.describe(w.states)))")
@@ -114,25 +114,27 @@ enum HoverProvider {
             lines.append("Task steps retry per their own fn; service calls: **retries** \(w.retries), backoff from \(duration(w.backoffMs))"
                 + (w.timeoutMs.map { " · **timeout** \(duration($0))" } ?? ""))
             lines.append(permissionList(a, w.grants))
-            lines.append(costLine(plan, name))
+            lines.append(costLine(plan, .workflow(name)))
         }
         return lines.joined(separator: "\n\n")
     }
 
     /// A workflow's starter, by the handler it runs when it is a function: "`on order_events`".
-    private static func starter(_ a: Analysis, _ name: String) -> String {
-        if let f = a.compilation.plan.function(named: name), let d = f.handlers.first { return "`\(a.title(of: d))`" }
-        return "`\(name)`"
+    private static func starter(_ a: Analysis, _ starter: WorkflowStarter) -> String {
+        if case .function(let name) = starter, let f = a.compilation.plan.function(named: name), let d = f.handlers.first {
+            return "`\(a.title(of: d))`"
+        }
+        return "`\(starter)`"
     }
 
-    private static func trigger(_ plan: Plan, _ function: String, _ t: FunctionTrigger) -> String {
+    private static func trigger(_ plan: Plan, _ function: FunctionID, _ t: FunctionTrigger) -> String {
         switch t {
         case .route(let method, let path): return "route `\(method) \(path)`"
         case .queue(let q): return "queue `\(q)`"
         case .topic(let topic): return "topic `\(topic)`"
         case .schedule(let s): return "schedule `\(s)`"
         case .workflowTask:
-            let wfs = plan.workflows.filter { w in w.grants.contains { $0.permission.resource == function && $0.permission.type == .function && $0.permission.action == .invoke } }
+            let wfs = plan.workflows.filter { w in w.grants.contains { $0.permission.function == function && $0.permission.action == .invoke } }
             return wfs.isEmpty ? "a workflow task step" : "task steps of workflow " + wfs.map { "`\($0.name)`" }.joined(separator: ", ")
         case .workflowStarter(let w): return "a topic, to start workflow `\(w)`"
         }
@@ -156,7 +158,7 @@ enum HoverProvider {
     }
 
     /// "Budget: 6 resources (function 3 + queue 3) of the app's 42 / 200".
-    private static func costLine(_ plan: Plan, _ unit: String) -> String {
+    private static func costLine(_ plan: Plan, _ unit: UnitID) -> String {
         let rows = PlanText.cost(plan, unit: unit)
         let total = rows.reduce(0) { $0 + $1.resources }
         let breakdown = rows.map { "\($0.construct.rawValue) \($0.resources)" }.joined(separator: " + ")
@@ -165,15 +167,15 @@ enum HoverProvider {
     }
 
     /// The functions and workflows the plan grants access to a resource, with their actions.
-    private static func grantedLine(_ a: Analysis, name: String, type: String) -> String? {
+    private static func grantedLine(_ a: Analysis, name: ResourceID, type: String) -> String? {
         let plan = a.compilation.plan
         var users: [String] = []
         func add(_ kind: String, _ unit: String, _ grants: [Grant]) {
-            let actions = grants.map(\.permission).filter { $0.resource == name && $0.type.rawValue == type }.map(\.action.rawValue)
+            let actions = grants.map(\.permission).filter { $0.declared == name && $0.type.rawValue == type }.map(\.action.rawValue)
             if !actions.isEmpty { users.append("\(kind) `\(unit)` (\(actions.joined(separator: ", ")))") }
         }
-        for f in plan.functions { add("function", f.name, f.grants) }
-        for w in plan.workflows { add("workflow", w.name, w.grants) }
+        for f in plan.functions { add("function", f.name.text, f.grants) }
+        for w in plan.workflows { add("workflow", w.name.text, w.grants) }
         for s in plan.subscriptions where s.topic == name && type == "topic" {
             users.append("\(s.targetIsWorkflow ? "workflow" : "function") `\(s.target)` (subscribed" + (s.queue.map { " through queue `\($0)`" } ?? "") + ")")
         }

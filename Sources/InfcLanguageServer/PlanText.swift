@@ -8,10 +8,10 @@ enum PlanText {
         case function(PlanFunction)
         case workflow(PlanWorkflow)
 
-        var name: String {
+        var id: UnitID {
             switch self {
-            case .function(let f): return f.name
-            case .workflow(let w): return w.name
+            case .function(let f): return .function(f.name)
+            case .workflow(let w): return .workflow(w.name)
             }
         }
 
@@ -40,18 +40,18 @@ enum PlanText {
 
     /// The resources the budget counts for a unit, by construct, in the order `Budget.count`
     /// counts them (the same attribution as the budget's contributors).
-    static func cost(_ plan: Plan, unit name: String) -> [(construct: Budget.Construct, resources: Int)] {
+    static func cost(_ plan: Plan, unit: UnitID) -> [(construct: Budget.Construct, resources: Int)] {
         var rows: [(Budget.Construct, Int)] = []
         func add(_ c: Budget.Construct, _ n: Int) {
             guard n > 0 else { return }
             if let i = rows.firstIndex(where: { $0.0 == c }) { rows[i].1 += n * c.resources.count } else { rows.append((c, n * c.resources.count)) }
         }
-        add(.route, plan.routes.filter { $0.function == name }.count)
-        add(.function, plan.functions.filter { $0.name == name }.count)
-        add(.queue, plan.queues.filter { $0.consumer == name }.count)
-        for s in plan.subscriptions where s.target == name { add(s.queue == nil ? .subscription : .queueSubscription, 1) }
-        for s in plan.schedules where s.target == name { add(s.targetIsWorkflow ? .workflowSchedule : .schedule, 1) }
-        add(.workflow, plan.workflows.filter { $0.name == name }.count)
+        add(.route, plan.routes.filter { .function($0.function) == unit }.count)
+        add(.function, plan.functions.filter { .function($0.name) == unit }.count)
+        add(.queue, plan.queues.filter { .function($0.consumer) == unit }.count)
+        for s in plan.subscriptions where s.target == unit { add(s.queue == nil ? .subscription : .queueSubscription, 1) }
+        for s in plan.schedules where s.target == unit { add(s.targetIsWorkflow ? .workflowSchedule : .schedule, 1) }
+        add(.workflow, plan.workflows.filter { .workflow($0.name) == unit }.count)
         return rows.map { (construct: $0.0, resources: $0.1) }
     }
 
@@ -65,7 +65,7 @@ enum PlanText {
                 sources.append("its own `limit \(limit)` (line \(line(a, own.range)))")
             }
         }
-        for s in plan.services where s.limit != nil && s.users.contains(f.name) {
+        for s in plan.services where s.limit != nil && s.users.contains(.function(f.name)) {
             guard let declared = plan.resource(named: s.name), declared.type == .service else { continue }
             if s.limit == limit || f.limitReasons.first?.text(in: a.file).hasPrefix("shares \(s.name)'s") == true {
                 sources.append("service `\(s.name)` (line \(line(a, declared.range)))")
@@ -93,14 +93,14 @@ enum PlanText {
             if let limit = f.limit { parts.append("limit \(limit)") }
             if f.retries > 0 { parts.append("retry \(f.retries)") }
             parts.append(plural(f.grants.count, "permission"))
-            parts.append(plural(cost(plan, unit: name).reduce(0) { $0 + $1.resources }, "resource"))
+            parts.append(plural(cost(plan, unit: .function(name)).reduce(0) { $0 + $1.resources }, "resource"))
             return parts.joined(separator: " · ")
         case .workflow(let name)?:
             guard let w = plan.workflow(named: name) else { return "workflow" }
             var parts = ["workflow", plural(w.states.count, "step")]
             if w.retries > 0 { parts.append("retry \(w.retries)") }
             parts.append(plural(w.grants.count, "permission"))
-            parts.append(plural(cost(plan, unit: name).reduce(0) { $0 + $1.resources }, "resource"))
+            parts.append(plural(cost(plan, unit: .workflow(name)).reduce(0) { $0 + $1.resources }, "resource"))
             return parts.joined(separator: " · ")
         }
     }

@@ -2,7 +2,8 @@
 // `--max-resources 1000` (over the default budget of 200) runs under `infc run` and `infc dev`,
 // because the runtime parses and resolves the code but never re-checks the budget; and a build
 // directory whose manifest lowers a queue's max receive count and gives a route a concurrency
-// limit its code does not state runs with the manifest's values.
+// limit its code does not state runs with the manifest's values, and a schedule fired by hand
+// goes through the delivery queue the manifest names.
 import InfcTestSupport
 import Foundation
 import InfcCompiler
@@ -90,8 +91,8 @@ extension RuntimeE2E {
             defer { release.signal() }  // never leave the stub's thread waiting
             let app = try TestApp(Self.source, name: "trust")
             let c = try app.build()
-            #expect(c.plan.queue(named: "flaky-queue")?.maxReceiveCount == 4)
-            #expect(c.plan.function(named: "get_held")?.limit == nil)
+            #expect(c.plan.queue(named: QueueID("flaky-queue"))?.maxReceiveCount == 4)
+            #expect(c.plan.function(named: FunctionID("get_held"))?.limit == nil)
             try app.editManifest { manifest in
                 try Self.set("maxReceiveCount", 1, on: "flaky-queue", in: "queues", of: &manifest)
                 try Self.set("limit", 1, on: "get_held", in: "functions", of: &manifest)
@@ -125,6 +126,39 @@ extension RuntimeE2E {
             release.signal()
             #expect(done.wait(timeout: .now() + 15) == .success)
             #expect(first.get()?.status == 200)
+        }
+
+        static let tickSource = """
+            app ticks
+            table ticks
+
+            every 1d {
+              ticks.put(uuid(), now())
+            }
+
+            route GET "/ticks" (req) { return ticks.scan() }
+            """
+
+        /// A schedule's firings go through the queue the manifest names for them, a firing by
+        /// hand (`infc schedule fire`) too: a manifest that renames that queue is honoured.
+        @Test(.timeLimit(.minutes(1))) func aFiringByHandGoesThroughTheManifestsDeliveryQueue() throws {
+            let app = try TestApp(Self.tickSource, name: "ticks")
+            try app.build()
+            try app.editManifest { manifest in
+                guard case .object(var root) = manifest, case .array(var schedules)? = root["schedules"],
+                      case .object(var schedule)? = schedules.first, case .object(var delivery)? = schedule["delivery"] else { return }
+                delivery["queue"] = "renamed-firings"
+                schedule["delivery"] = .object(delivery)
+                schedules[0] = .object(schedule)
+                root["schedules"] = .array(schedules)
+                manifest = .object(root)
+            }
+            let runtime = try InfcProcess.run(app)
+            defer { runtime.kill() }
+            #expect(try runtime.get("/ticks").json?.arrayValue?.isEmpty == true)
+            let fired = try InfcProcess.once(["schedule", "fire", "every_1d-schedule"], directory: app.directory)
+            #expect(fired.status == 0, "\(fired.output)")
+            #expect(try eventually(timeout: 10) { (try runtime.get("/ticks").json?.arrayValue ?? []).count == 1 })
         }
 
         /// The runtime finds code by the ranges the manifest gives; a range that is not a

@@ -180,16 +180,16 @@ import Testing
             let base = LogicalIds.pascal(shown) + suffix
             for id in byType[type] ?? [] where id.hasPrefix(base) && out[id] == nil { out[id] = (type, name ?? shown); return }
         }
-        for n in plan.tables { find("AWS::DynamoDB::Table", n, suffix: "Table") }
-        for n in plan.buckets { find("AWS::S3::Bucket", n, suffix: "Bucket") }
-        for n in plan.topics { find("AWS::SNS::Topic", n, suffix: "Topic") }
-        for q in plan.queues { find("AWS::SQS::Queue", ResourceNames.stripped(q.name, "-queue"), suffix: "Queue", name: q.name) }
-        for q in plan.queues { find("AWS::SQS::Queue", ResourceNames.stripped(q.name, "-queue"), suffix: "DeadLetterQueue", name: "dead letters of " + q.name) }
+        for n in plan.tables { find("AWS::DynamoDB::Table", n.text, suffix: "Table") }
+        for n in plan.buckets { find("AWS::S3::Bucket", n.text, suffix: "Bucket") }
+        for n in plan.topics { find("AWS::SNS::Topic", n.text, suffix: "Topic") }
+        for q in plan.queues { find("AWS::SQS::Queue", ResourceNames.stripped(q.name.text, "-queue"), suffix: "Queue", name: q.name.text) }
+        for q in plan.queues { find("AWS::SQS::Queue", ResourceNames.stripped(q.name.text, "-queue"), suffix: "DeadLetterQueue", name: "dead letters of " + q.name.text) }
         for f in plan.functions + plan.workflows.compactMap(\.evaluator) {
-            find("AWS::Lambda::Function", f.name, suffix: "Function")
-            find("AWS::Logs::LogGroup", f.name, suffix: "LogGroup")
+            find("AWS::Lambda::Function", f.name.text, suffix: "Function")
+            find("AWS::Logs::LogGroup", f.name.text, suffix: "LogGroup")
         }
-        for w in plan.workflows { find("AWS::StepFunctions::StateMachine", w.name, suffix: "StateMachine") }
+        for w in plan.workflows { find("AWS::StepFunctions::StateMachine", w.name.text, suffix: "StateMachine") }
         if byType["AWS::DynamoDB::Table"]?.contains("InfcServiceRates") == true { out["InfcServiceRates"] = ("AWS::DynamoDB::Table", "<service-rates>") }
         return out
     }
@@ -244,7 +244,7 @@ import Testing
             switch body["Type"]?.stringValue {
             case "AWS::Lambda::Function":
                 guard let name = ids[id]?.name,
-                      let f = c.plan.function(named: name) ?? c.plan.workflows.compactMap(\.evaluator).first(where: { $0.name == name }),
+                      let f = c.plan.function(named: FunctionID(name)) ?? c.plan.workflows.compactMap(\.evaluator).first(where: { $0.name.text == name }),
                       let role = roleOf(id, attribute: "Role") else {
                     Issue.record("\(path): \(id) has no plan function or role"); continue
                 }
@@ -252,16 +252,16 @@ import Testing
                                                        (["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*")]
                 for q in c.plan.queues where q.consumer == f.name {
                     basics.append((["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], "queue:\(q.name)"))
-                    basics.append((["sqs:SendMessage"], "queue:dead letters of \(q.name)"))
+                    basics.append((["sqs:SendMessage"], "queue:dead letters of \(q.name.text)"))
                 }
                 // A caller of a service with a rate takes its slots in the shared rate table.
-                if f.permissions.contains(where: { p in p.type == .service && c.plan.services.contains { $0.name == p.resource && $0.ratePerSecond != nil } }) {
+                if f.permissions.contains(where: { p in p.type == .service && c.plan.services.contains { $0.name.text == p.resource && $0.ratePerSecond != nil } }) {
                     basics.append((["dynamodb:PutItem"], "table:<service-rates>"))
                 }
                 Self.checkRole("\(path) \(f.name)", Self.statements(role, ids: ids), permissions: f.permissions, basics: basics)
                 roles += 1
             case "AWS::StepFunctions::StateMachine":
-                guard let name = ids[id]?.name, let w = c.plan.workflow(named: name), let role = roleOf(id, attribute: "RoleArn") else {
+                guard let name = ids[id].map({ WorkflowID($0.name) }), let w = c.plan.workflow(named: name), let role = roleOf(id, attribute: "RoleArn") else {
                     Issue.record("\(path): \(id) has no plan workflow or role"); continue
                 }
                 var basics: [(Set<String>, String)] = [
@@ -270,9 +270,12 @@ import Testing
                     (["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], "*")]
                 // A child workflow run and awaited (.sync:2): its executions, and the managed rule.
                 let definition = (try? JSON.parse(body["Properties"]?["DefinitionString"]?.stringValue ?? "")) ?? .null
-                let children = Set(definition.serialized().components(separatedBy: "StateMachineArn\":\"${").dropFirst()
+                let placeholders: [String] = definition.serialized().components(separatedBy: "StateMachineArn\":\"${").dropFirst()
                     .compactMap { $0.split(separator: "}").first.map(String.init) }
-                    .compactMap { p in c.plan.workflows.first { ids[String(p.dropLast(3))]?.name == $0.name }?.name })
+                let children: Set<WorkflowID> = Set(placeholders.compactMap { (p: String) -> WorkflowID? in
+                    let shown = ids[String(p.dropLast(3))]?.name
+                    return c.plan.workflows.first { $0.name.text == shown }?.name
+                })
                 let synced = definition.serialized().contains("startExecution.sync:2")
                 for w in c.plan.workflows where children.contains(w.name) && synced
                     && IAMMapping.childWorkflows(c.plan.workflow(named: name)?.states ?? []).contains(w.name) {

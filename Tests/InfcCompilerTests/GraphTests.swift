@@ -54,7 +54,7 @@ import Testing
         let c = try Self.compile(path)
         let g = GraphBuilder.build(c)
         var expected: [String: Set<String>] = [:]
-        let units = c.plan.functions.map { ("fn:" + $0.name, $0.permissions) } + c.plan.workflows.map { ("wf:" + $0.name, $0.permissions) }
+        let units = c.plan.functions.map { ("fn:" + $0.name.text, $0.permissions) } + c.plan.workflows.map { ("wf:" + $0.name.text, $0.permissions) }
         for (unit, permissions) in units {
             for p in permissions where GraphBuilder.dataTypes.contains(p.type) {
                 expected["\(unit) → \(p.type.rawValue):\(p.resource)", default: []].insert(p.action.rawValue)

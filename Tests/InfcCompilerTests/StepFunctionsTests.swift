@@ -89,7 +89,7 @@ import Testing
         #expect(evaluator.name == "every_1h-eval" && evaluator.evaluates == "every_1h")
         #expect(c.plan.functions.allSatisfy { $0.evaluates == nil })
         #expect(c.plan.budget.byConstruct.contains { $0.construct == .workflowEvaluator && $0.instances == 1 })
-        #expect(w.permissions.contains(Permission(resource: evaluator.name, type: .function, action: .invoke)))
+        #expect(w.permissions.contains(.invoke(evaluator.name)))
         let plain = compile(SourceFile(path: "p.inf", text: """
         app p
         table t

@@ -99,15 +99,15 @@ import Testing
         let tables = (0..<20).map { "t\($0)" }
         for round in 0..<3 {
             for t in tables.reversed() {
-                list.add(Permission(resource: t, type: .table, action: .read), Reason("\(t) \(round)", .zero))
+                list.add(Permission(.read, on: ResourceID(t), .table), Reason("\(t) \(round)", .zero))
             }
         }
-        list.add(Permission(resource: "t0", type: .table, action: .write), Reason("w", .zero))
+        list.add(Permission(.write, on: "t0", .table), Reason("w", .zero))
         let file = SourceFile(path: "a.inf", text: "")
         let grants = list.sorted
         #expect(grants.count == 21)
         #expect(grants.map(\.permission) == grants.map(\.permission).sorted())
-        let t5 = grants.first { $0.permission == Permission(resource: "t5", type: .table, action: .read) }
+        let t5 = grants.first { $0.permission == Permission(.read, on: "t5", .table) }
         #expect(t5?.reasons.map { $0.text(in: file) } == ["t5 0", "t5 1", "t5 2"])
     }
 

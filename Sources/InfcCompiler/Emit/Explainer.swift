@@ -22,7 +22,7 @@ public enum Explainer {
                 var what = "function \(name)"
                 if f.handlers.count > 1 { what += " (shared by \(f.handlers.count) handlers: granularity \"grouped\")" }
                 if f.triggers.contains(.workflowTask) {
-                    let wfs = plan.workflows.filter { w in w.grants.contains { $0.permission == Permission(resource: name, type: .function, action: .invoke) } }.map(\.name)
+                    let wfs = plan.workflows.filter { w in w.grants.contains { $0.permission == .invoke(name) } }.map(\.name.text)
                     what += wfs.isEmpty ? "" : " (a task step of workflow \(wfs.joined(separator: ", ")))"
                 }
                 out += "  → \(what)\n"
@@ -40,11 +40,11 @@ public enum Explainer {
                 guard let w = plan.workflow(named: name) else { continue }
                 out += "  → workflow \(name): \(w.reasons.map { $0.text(in: file) }.joined(separator: "; "))\n"
                 out += "  steps: \(describe(w.states))\n"
-                if !w.startedBy.isEmpty { out += "  started by \(w.startedBy.joined(separator: ", ")) (no queue: the workflow service is the durable buffer)\n" }
+                if !w.startedBy.isEmpty { out += "  started by \(w.startedBy.map(\.text).joined(separator: ", ")) (no queue: the workflow service is the durable buffer)\n" }
                 out += "  task steps retry per their own fn; service calls: retry \(w.retries), backoff from \(duration(w.backoffMs))\n"
                 out += permissions(w.grants, file)
                 if let e = w.evaluator {
-                    let lines = w.grants.first { $0.permission.type == .function && $0.permission.resource == e.name }?
+                    let lines = w.grants.first { $0.permission.function == e.name }?
                         .reasons.map { file.describe($0.range) } ?? []
                     out += "  on AWS, function \(e.name) evaluates what has no Step Functions form (\(lines.joined(separator: ", ")))\n"
                 }

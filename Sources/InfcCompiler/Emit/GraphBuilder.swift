@@ -11,7 +11,7 @@ public enum GraphBuilder {
         return build(c, stateMachines: Dictionary(out.stateMachines.map { ($0.workflow, $0.definition) }, uniquingKeysWith: { a, _ in a }))
     }
 
-    static func build(_ c: Compilation, stateMachines: [String: JSON]?) -> Graph {
+    static func build(_ c: Compilation, stateMachines: [WorkflowID: JSON]?) -> Graph {
         var b = Builder(c: c)
         b.stateMachines = stateMachines
         b.run()
@@ -38,7 +38,7 @@ private struct Builder {
     var edges: [GraphEdge] = []
     var clusters: [GraphCluster] = []
     /// When drawing the AWS target: each workflow's state machine definition.
-    var stateMachines: [String: JSON]?
+    var stateMachines: [WorkflowID: JSON]?
 
     init(c: Compilation) { self.c = c }
 
@@ -50,7 +50,7 @@ private struct Builder {
     func handlerRange(_ d: Int) -> SourceRange? { c.plan.handler(d)?.headerRange }
 
     /// The declaration of a resource or service by name.
-    func declarationRange(_ name: String) -> SourceRange? { c.plan.resource(named: name)?.range }
+    func declarationRange(_ name: ResourceID) -> SourceRange? { c.plan.resource(named: name)?.range }
 
     mutating func add(_ id: String, _ kind: GraphNode.Kind, name: String, label: String,
                       attributes: [String: String] = [:], range: SourceRange? = nil) {
@@ -76,16 +76,16 @@ private struct Builder {
         }
         for f in plan.functions { addFunction(f) }
         for q in plan.queues {
-            add("queue:" + q.name, .queue, name: q.name,
+            add(Self.id(.queue(q.name)), .queue, name: q.name.text,
                 label: "\(q.name)\nmax receives \(q.maxReceiveCount) · visibility \(Self.duration(q.visibilityTimeoutMs))",
                 attributes: ["maxReceiveCount": String(q.maxReceiveCount), "backoffMs": String(q.backoffMs),
-                             "visibilityTimeoutMs": String(q.visibilityTimeoutMs), "deadLetterQueue": q.deadLetterQueue],
+                             "visibilityTimeoutMs": String(q.visibilityTimeoutMs), "deadLetterQueue": q.deadLetterQueue.text],
                 range: q.reasons.first?.range)
-            add("dlq:" + q.deadLetterQueue, .dlq, name: q.deadLetterQueue, label: "\(q.deadLetterQueue)\ndead letters",
-                attributes: ["queue": q.name], range: q.reasons.first?.range)
+            add(Self.id(.deadLetterQueue(q.deadLetterQueue)), .dlq, name: q.deadLetterQueue.text, label: "\(q.deadLetterQueue)\ndead letters",
+                attributes: ["queue": q.name.text], range: q.reasons.first?.range)
         }
         for t in plan.topics {
-            add("topic:" + t, .topic, name: t, label: t, range: declarationRange(t))
+            add(Self.id(.topic(t)), .topic, name: t.text, label: t.text, range: declarationRange(t))
         }
         for s in plan.schedules {
             let text: String
@@ -94,13 +94,13 @@ private struct Builder {
             case .rate(let ms): text = "every \(Self.duration(ms))"; attributes["rateMs"] = String(ms)
             case .cron(let expr): text = "cron \(expr)"; attributes["cron"] = expr
             }
-            add("schedule:" + s.name, .schedule, name: s.name, label: "\(s.name)\n\(text)",
+            add(Self.id(.schedule(s.name)), .schedule, name: s.name.text, label: "\(s.name)\n\(text)",
                 attributes: attributes, range: handlerRange(s.handler))
         }
         for w in plan.workflows.sorted(by: { $0.name < $1.name }) { addWorkflow(w) }
-        for t in plan.tables { add("table:" + t, .table, name: t, label: t, range: declarationRange(t)) }
-        for b in plan.buckets { add("bucket:" + b, .bucket, name: b, label: b, range: declarationRange(b)) }
-        for s in plan.secrets { add("secret:" + s, .secret, name: s, label: s, range: declarationRange(s)) }
+        for t in plan.tables { add(GraphBuilder.id(.table, t.text), .table, name: t.text, label: t.text, range: declarationRange(t)) }
+        for b in plan.buckets { add(GraphBuilder.id(.bucket, b.text), .bucket, name: b.text, label: b.text, range: declarationRange(b)) }
+        for s in plan.secrets { add(GraphBuilder.id(.secret, s.text), .secret, name: s.text, label: s.text, range: declarationRange(s)) }
         for s in plan.services {
             var facts: [String] = []
             var attributes = ["url": s.url]
@@ -108,8 +108,8 @@ private struct Builder {
             if let r = s.rateText ?? s.ratePerSecond.map({ "\(JSON.format(number: $0))/s" }) {
                 facts.append("rate \(r)"); attributes["rate"] = r
             }
-            add("service:" + s.name, .service, name: s.name,
-                label: ([s.name] + (facts.isEmpty ? [] : [facts.joined(separator: " · ")])).joined(separator: "\n"),
+            add(GraphBuilder.id(.service, s.name.text), .service, name: s.name.text,
+                label: ([s.name.text] + (facts.isEmpty ? [] : [facts.joined(separator: " · ")])).joined(separator: "\n"),
                 attributes: attributes, range: declarationRange(s.name))
         }
         // Triggers, sends, starts, invokes, dead letters and data access: the plan's edges.
@@ -132,13 +132,13 @@ private struct Builder {
     static func id(_ node: PlanNode) -> String {
         switch node {
         case .route(let m, let p): return "route:\(m) \(p)"
-        case .function(let n): return "fn:" + n
-        case .workflow(let n): return "wf:" + n
-        case .queue(let n): return "queue:" + n
-        case .deadLetterQueue(let n): return "dlq:" + n
-        case .topic(let n): return "topic:" + n
-        case .schedule(let n): return "schedule:" + n
-        case .resource(let type, let name): return GraphBuilder.id(type, name)
+        case .function(let n): return "fn:" + n.text
+        case .workflow(let n): return "wf:" + n.text
+        case .queue(let n): return "queue:" + n.text
+        case .deadLetterQueue(let n): return "dlq:" + n.text
+        case .topic(let n): return "topic:" + n.text
+        case .schedule(let n): return "schedule:" + n.text
+        case .resource(let type, let name): return GraphBuilder.id(type, name.text)
         }
     }
 
@@ -148,20 +148,20 @@ private struct Builder {
         if let l = f.limit { facts.append("limit \(l)"); attributes["limit"] = String(l) }
         if f.retries > 0 { facts.append("retry \(f.retries)") }
         facts.append("timeout \(Self.duration(f.timeoutMs))")
-        if let s = f.serviceCall { attributes["serviceCall"] = s }
-        add("fn:" + f.name, .function, name: f.name, label: "\(f.name)\n" + facts.joined(separator: " · "),
+        if let s = f.serviceCall { attributes["serviceCall"] = s.text }
+        add(Self.id(.function(f.name)), .function, name: f.name.text, label: "\(f.name)\n" + facts.joined(separator: " · "),
             attributes: attributes, range: f.range)
     }
 
     mutating func addWorkflow(_ w: PlanWorkflow) {
-        let id = "wf:" + w.name
+        let id = Self.id(.workflow(w.name))
         var facts = ["workflow", "retry \(w.retries)"]
         var attributes = ["retries": String(w.retries), "backoffMs": String(w.backoffMs)]
         if let t = w.timeoutMs { facts.append("timeout \(Self.duration(t))"); attributes["timeoutMs"] = String(t) }
-        add(id, .workflow, name: w.name, label: "\(w.name)\n" + facts.joined(separator: " · "),
+        add(id, .workflow, name: w.name.text, label: "\(w.name)\n" + facts.joined(separator: " · "),
             attributes: attributes, range: w.range)
         var used: Set<String> = []
-        let cluster = "cluster:" + w.name
+        let cluster = "cluster:" + w.name.text
         clusters.append(GraphCluster(id: cluster, label: "workflow \(w.name)", nodes: [id], parent: nil))
         let index = clusters.count - 1
         if let machine = stateMachines?[w.name] {
@@ -177,7 +177,7 @@ private struct Builder {
 
     /// Adds the states of one scope of a state machine (its branches and map bodies as
     /// sub-clusters) with their transitions; returns the ids placed in `cluster` and StartAt's.
-    mutating func addMachine(_ machine: JSON, workflow: String, cluster: String) -> ([String], String?) {
+    mutating func addMachine(_ machine: JSON, workflow: WorkflowID, cluster: String) -> ([String], String?) {
         guard let states = machine["States"]?.objectValue else { return ([], nil) }
         func sid(_ name: String) -> String { "state:\(workflow)/\(name)" }
         var members: [String] = []
@@ -223,7 +223,7 @@ private struct Builder {
 
     /// Adds a sequence of states with step edges between them; returns the ids placed directly
     /// in `cluster`, the first state's id and the last one's.
-    mutating func addStates(_ states: [WorkflowState], workflow: String, cluster: String,
+    mutating func addStates(_ states: [WorkflowState], workflow: WorkflowID, cluster: String,
                             used: inout Set<String>) -> ([String], String?, String?) {
         var members: [String] = []
         var previous: String?

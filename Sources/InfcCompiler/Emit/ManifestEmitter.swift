@@ -27,7 +27,7 @@ public enum ManifestEmitter {
         }
         func delivery(_ d: PlanDelivery?) -> JSON {
             guard let d else { return .null }
-            return ["queue": .string(d.queue), "maxReceiveCount": .int(d.maxReceiveCount), "backoffMs": .int(Int(d.backoffMs)),
+            return ["queue": .string(d.queue.text), "maxReceiveCount": .int(d.maxReceiveCount), "backoffMs": .int(Int(d.backoffMs)),
                     "visibilityTimeoutMs": .int(Int(d.visibilityTimeoutMs))]
         }
         func permissions(_ ps: [Permission]) -> JSON {
@@ -51,8 +51,8 @@ public enum ManifestEmitter {
             o["line"] = line(h.headerRange)
             o["range"] = range(h.range)
             switch h.role {
-            case .function(let name): o["role"] = "function"; o["unit"] = .string(name)
-            case .workflow(let name): o["role"] = "workflow"; o["unit"] = .string(name)
+            case .function(let name): o["role"] = "function"; o["unit"] = .string(name.text)
+            case .workflow(let name): o["role"] = "workflow"; o["unit"] = .string(name.text)
             case .inlined: o["role"] = "inlined"
             case .unused: o["role"] = "unused"
             }
@@ -61,7 +61,7 @@ public enum ManifestEmitter {
 
         root["functions"] = .array(plan.functions.map { f in
             var o = JSONObject()
-            o["name"] = .string(f.name)
+            o["name"] = .string(f.name.text)
             o["handlers"] = .array(f.handlers.sorted().map(handlerRef))
             o["triggers"] = .array(f.triggers.map(trigger))
             o["limit"] = f.limit.map { .int($0) } ?? .null
@@ -70,19 +70,19 @@ public enum ManifestEmitter {
             o["retries"] = .int(f.retries)
             o["backoffMs"] = .int(Int(f.backoffMs))
             o["permissions"] = permissions(f.permissions)
-            if let s = f.serviceCall { o["serviceCall"] = .string(s) }
-            if let w = f.evaluates { o["evaluates"] = .string(w) }
+            if let s = f.serviceCall { o["serviceCall"] = .string(s.text) }
+            if let w = f.evaluates { o["evaluates"] = .string(w.text) }
             o["line"] = line(f.range)
             return .object(o)
         })
         root["queues"] = .array(plan.queues.map { q in
             var o = JSONObject()
-            o["name"] = .string(q.name)
-            o["deadLetterQueue"] = .string(q.deadLetterQueue)
-            o["consumer"] = .string(q.consumer)
+            o["name"] = .string(q.name.text)
+            o["deadLetterQueue"] = .string(q.deadLetterQueue.text)
+            o["consumer"] = .string(q.consumer.text)
             switch q.source {
-            case .async(let fn): o["source"] = ["type": "async", "fn": .string(fn)]
-            case .topic(let t): o["source"] = ["type": "topic", "topic": .string(t)]
+            case .async(let fn): o["source"] = ["type": "async", "fn": .string(fn.text)]
+            case .topic(let t): o["source"] = ["type": "topic", "topic": .string(t.text)]
             }
             o["maxReceiveCount"] = .int(q.maxReceiveCount)
             o["backoffMs"] = .int(Int(q.backoffMs))
@@ -91,51 +91,51 @@ public enum ManifestEmitter {
             return .object(o)
         })
         root["topics"] = .array(plan.topics.map { t in
-            ["name": .string(t),
+            ["name": .string(t.text),
              "subscriptions": .array(plan.subscriptions.filter { $0.topic == t }.map { s in
-                 ["target": .string(s.target), "handler": handlerRef(s.handler), "queue": s.queue.map { .string($0) } ?? .null,
+                 ["target": .string(s.target.text), "handler": handlerRef(s.handler), "queue": s.queue.map { .string($0.text) } ?? .null,
                   "delivery": delivery(s.delivery)]
              })]
         })
         root["schedules"] = .array(plan.schedules.map { s in
             var o = JSONObject()
-            o["name"] = .string(s.name)
+            o["name"] = .string(s.name.text)
             switch s.expression {
             case .rate(let ms): o["rateMs"] = .int(Int(ms))
             case .cron(let expr): o["cron"] = .string(expr)
             }
-            o["target"] = .string(s.target)
+            o["target"] = .string(s.target.text)
             o["targetType"] = .string(s.targetIsWorkflow ? "workflow" : "function")
             o["handler"] = handlerRef(s.handler)
             o["delivery"] = delivery(s.delivery)
             return .object(o)
         })
         root["routes"] = .array(plan.routes.map { r in
-            ["method": .string(r.method), "path": .string(r.path), "function": .string(r.function), "handler": handlerRef(r.handler)]
+            ["method": .string(r.method), "path": .string(r.path), "function": .string(r.function.text), "handler": handlerRef(r.handler)]
         })
         root["workflows"] = .array(plan.workflows.map { w in
             var o = JSONObject()
-            o["name"] = .string(w.name)
+            o["name"] = .string(w.name.text)
             o["entry"] = handlerRef(w.handler)
             o["reasons"] = reasons(w.reasons)
             o["retries"] = .int(w.retries)
             o["backoffMs"] = .int(Int(w.backoffMs))
             o["timeoutMs"] = w.timeoutMs.map { .int(Int($0)) } ?? .null
-            o["startedBy"] = .array(w.startedBy.map { .string($0) })
+            o["startedBy"] = .array(w.startedBy.map { .string($0.text) })
             o["permissions"] = permissions(w.permissions)
             o["states"] = states(w.states, line: line, expression: expression)
             if let e = w.evaluator {
-                o["evaluator"] = ["name": .string(e.name), "permissions": permissions(e.permissions)]
+                o["evaluator"] = ["name": .string(e.name.text), "permissions": permissions(e.permissions)]
             }
             return .object(o)
         })
-        root["tables"] = .array(plan.tables.map { .string($0) })
-        root["buckets"] = .array(plan.buckets.map { .string($0) })
-        root["secrets"] = .array(plan.secrets.map { ["name": .string($0), "env": .string("INFC_SECRET_" + $0.uppercased())] })
+        root["tables"] = .array(plan.tables.map { .string($0.text) })
+        root["buckets"] = .array(plan.buckets.map { .string($0.text) })
+        root["secrets"] = .array(plan.secrets.map { ["name": .string($0.text), "env": .string("INFC_SECRET_" + $0.text.uppercased())] })
         root["services"] = .array(plan.services.map { s in
-            ["name": .string(s.name), "url": .string(s.url), "urlEnv": .string("INFC_SERVICE_\(s.name.uppercased())_URL"),
+            ["name": .string(s.name.text), "url": .string(s.url), "urlEnv": .string("INFC_SERVICE_\(s.name.text.uppercased())_URL"),
              "limit": s.limit.map { .int($0) } ?? .null, "ratePerSecond": s.ratePerSecond.map { .number($0) } ?? .null,
-             "users": .array(s.users.map { .string($0) })]
+             "users": .array(s.users.map { .string($0.text) })]
         })
         root["edges"] = .array(plan.edges.map { e in
             var o = JSONObject()
@@ -163,24 +163,24 @@ public enum ManifestEmitter {
     static func node(_ n: PlanNode) -> JSON {
         switch n {
         case .route(let m, let p): return ["type": "route", "method": .string(m), "path": .string(p)]
-        case .function(let name): return ["type": "function", "name": .string(name)]
-        case .workflow(let name): return ["type": "workflow", "name": .string(name)]
-        case .queue(let name): return ["type": "queue", "name": .string(name)]
-        case .deadLetterQueue(let name): return ["type": "dead-letter-queue", "name": .string(name)]
-        case .topic(let name): return ["type": "topic", "name": .string(name)]
-        case .schedule(let name): return ["type": "schedule", "name": .string(name)]
-        case .resource(let type, let name): return ["type": .string(type.rawValue), "name": .string(name)]
+        case .function(let name): return ["type": "function", "name": .string(name.text)]
+        case .workflow(let name): return ["type": "workflow", "name": .string(name.text)]
+        case .queue(let name): return ["type": "queue", "name": .string(name.text)]
+        case .deadLetterQueue(let name): return ["type": "dead-letter-queue", "name": .string(name.text)]
+        case .topic(let name): return ["type": "topic", "name": .string(name.text)]
+        case .schedule(let name): return ["type": "schedule", "name": .string(name.text)]
+        case .resource(let type, let name): return ["type": .string(type.rawValue), "name": .string(name.text)]
         }
     }
 
     static func trigger(_ t: FunctionTrigger) -> JSON {
         switch t {
         case .route(let m, let p): return ["type": "route", "method": .string(m), "path": .string(p)]
-        case .queue(let q): return ["type": "queue", "queue": .string(q)]
-        case .topic(let t): return ["type": "topic", "topic": .string(t)]
-        case .schedule(let s): return ["type": "schedule", "schedule": .string(s)]
+        case .queue(let q): return ["type": "queue", "queue": .string(q.text)]
+        case .topic(let t): return ["type": "topic", "topic": .string(t.text)]
+        case .schedule(let s): return ["type": "schedule", "schedule": .string(s.text)]
         case .workflowTask: return ["type": "workflow-task"]
-        case .workflowStarter(let w): return ["type": "workflow-starter", "workflow": .string(w)]
+        case .workflowStarter(let w): return ["type": "workflow-starter", "workflow": .string(w.text)]
         }
     }
 
@@ -190,14 +190,14 @@ public enum ManifestEmitter {
             o["name"] = .string(s.name)
             switch s.kind {
             case .task(let fn, let function):
-                o["type"] = "task"; o["fn"] = .string(fn); o["function"] = .string(function)
+                o["type"] = "task"; o["fn"] = .string(fn); o["function"] = .string(function.text)
             case .childWorkflow(let w):
-                o["type"] = "workflow"; o["workflow"] = .string(w)
+                o["type"] = "workflow"; o["workflow"] = .string(w.text)
             case .integration(let r, let kind, let op):
-                o["type"] = "integration"; o["resource"] = .string(r); o["resourceType"] = .string(kind.rawValue)
+                o["type"] = "integration"; o["resource"] = .string(r.text); o["resourceType"] = .string(kind.rawValue)
                 o["operation"] = .string(op.rawValue); o["action"] = .string(op.action(on: kind).rawValue)
             case .serviceCall(let service, let function):
-                o["type"] = "service-call"; o["service"] = .string(service); o["function"] = .string(function)
+                o["type"] = "service-call"; o["service"] = .string(service.text); o["function"] = .string(function.text)
             case .wait(let ms):
                 o["type"] = "wait"; o["ms"] = ms.map { .int(Int($0)) } ?? .null
             case .choice(let t, let e):
@@ -211,9 +211,9 @@ public enum ManifestEmitter {
             case .tryCatch(let body, let handler):
                 o["type"] = "try"; o["body"] = states(body, line: line, expression: expression); o["catch"] = states(handler, line: line, expression: expression)
             case .send(let q):
-                o["type"] = "send"; o["queue"] = .string(q)
+                o["type"] = "send"; o["queue"] = .string(q.text)
             case .start(let w):
-                o["type"] = "start"; o["workflow"] = .string(w)
+                o["type"] = "start"; o["workflow"] = .string(w.text)
             case .succeed: o["type"] = "succeed"
             case .fail: o["type"] = "fail"
             case .compute: o["type"] = "compute"

@@ -89,14 +89,14 @@ public struct Budget: Sendable {
         case route(PlanRoute)
         case function(PlanFunction)
         case queue(PlanQueue)
-        case topic(String)
+        case topic(ResourceID)
         case subscription(PlanSubscription)
         case schedule(PlanSchedule)
         case workflow(PlanWorkflow)
         case evaluator(PlanFunction)
-        case table(String)
-        case bucket(String)
-        case secret(String)
+        case table(ResourceID)
+        case bucket(ResourceID)
+        case secret(ResourceID)
         case serviceRates
 
         /// The construct this instance is of (a subscription or schedule depends on its target).
@@ -119,15 +119,15 @@ public struct Budget: Sendable {
         }
 
         /// The function or workflow the instance belongs to, for the largest-contributors list.
-        var unit: String? {
+        var unit: UnitID? {
             switch self {
-            case .route(let r): return r.function
-            case .function(let f): return f.name
-            case .queue(let q): return q.consumer
+            case .route(let r): return .function(r.function)
+            case .function(let f): return .function(f.name)
+            case .queue(let q): return .function(q.consumer)
             case .subscription(let s): return s.target
             case .schedule(let s): return s.target
-            case .workflow(let w): return w.name
-            case .evaluator(let f): return f.evaluates
+            case .workflow(let w): return .workflow(w.name)
+            case .evaluator(let f): return f.evaluates.map { .workflow($0) }
             case .httpAPI, .topic, .table, .bucket, .secret, .serviceRates: return nil
             }
         }
@@ -169,16 +169,16 @@ public struct Budget: Sendable {
     }
 
     /// What each unit adds, largest first. `ranges` gives a label and source range per unit name.
-    static func contributors(of plan: Plan, declarationRanges: [String: (String, SourceRange)]) -> [Contribution] {
+    static func contributors(of plan: Plan, declarationRanges: [UnitID: (String, SourceRange)]) -> [Contribution] {
         // `resources` builds its array on each call: count each construct's once.
         let sizes = Dictionary(uniqueKeysWithValues: Construct.allCases.map { ($0, $0.resources.count) })
-        var perUnit: [String: Int] = [:]
+        var perUnit: [UnitID: Int] = [:]
         forEachInstance(of: plan) { instance in
             if let unit = instance.unit { perUnit[unit, default: 0] += sizes[instance.construct] ?? 0 }
         }
         return perUnit.map { name, count in
             let info = declarationRanges[name]
-            return Contribution(label: info?.0 ?? name, range: info?.1 ?? .zero, count: count)
+            return Contribution(label: info?.0 ?? name.text, range: info?.1 ?? .zero, count: count)
         }.sorted { ($1.count, $0.label) < ($0.count, $1.label) }
     }
 }

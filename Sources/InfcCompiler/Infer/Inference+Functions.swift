@@ -9,8 +9,12 @@ extension Inference {
         if d < names.units.count, let n = names.units[d] { return n }
         return "unit_\(d)"
     }
+    /// The unit of a handler or fn deployed as a function.
+    func functionID(_ d: Int) -> FunctionID { FunctionID(unitName(d)) }
+    /// The unit of a handler or fn that is a workflow.
+    func workflowID(_ d: Int) -> WorkflowID { WorkflowID(unitName(d)) }
 
-    func resourceName(_ d: Int) -> String { d < declaredNames.count ? declaredNames[d] : "" }
+    func resourceName(_ d: Int) -> ResourceID { ResourceID(d < declaredNames.count ? declaredNames[d] : "") }
 
 
     // MARK: Units → functions and workflows
@@ -22,9 +26,9 @@ extension Inference {
         for (i, d) in program.declarations.enumerated() {
             guard d.handler != nil else { continue }
             if workflowSet.contains(i) {
-                plan.roles[i] = .workflow(unitName(i))
+                plan.roles[i] = .workflow(workflowID(i))
             } else if functionSet.contains(i) || units.taskFns.contains(i) {
-                plan.roles[i] = .function(unitName(i))
+                plan.roles[i] = .function(functionID(i))
             } else if isCalledSynchronously(i) {
                 plan.roles[i] = .inlined
             } else {
@@ -49,13 +53,13 @@ extension Inference {
     private func makeFunction(_ d: Int) -> PlanFunction {
         let h = handler(d)!
         let attrs = attributes(d)
-        let name = unitName(d)
+        let name = functionID(d)
         var triggers: [FunctionTrigger] = []
         let isRouteHandler = isRoute(d)
         switch h.trigger {
         case .route(let m, let p, _): triggers.append(.route(method: m.name, path: p))
-        case .on(let t): triggers.append(.topic(t.name))
-        case .every: triggers.append(.schedule(Names.schedule(of: name)))
+        case .on(let t): triggers.append(.topic(ResourceID(t.name)))
+        case .every: triggers.append(.schedule(Names.schedule(of: name.text)))
         case .fn:
             if isAsyncTarget(d) { triggers.append(.queue(Names.queue(of: name))) }
             if units.taskFns.contains(d) { triggers.append(.workflowTask) }
@@ -112,15 +116,15 @@ extension Inference {
         case .secret: type = .secret
         case .service: type = .service
         }
-        return Permission(resource: resourceName(op.declaration), type: type, action: op.action)
+        return Permission(op.action, on: resourceName(op.declaration), type)
     }
 
     /// `send` on the target's queue, or `start` on the target workflow.
     func asyncPermission(_ target: Int) -> Permission {
         if units.workflowSet.contains(target) {
-            return Permission(resource: unitName(target), type: .workflow, action: .start)
+            return .start(workflowID(target))
         }
-        return Permission(resource: Names.queue(of: unitName(target)), type: .queue, action: .send)
+        return .send(to: Names.queue(of: functionID(target)))
     }
 
     // MARK: Queues
@@ -134,7 +138,7 @@ extension Inference {
         }
         let workflows = units.workflowSet
         for d in units.asyncTargets.sorted() where !workflows.contains(d) {
-            let name = unitName(d)
+            let name = functionID(d)
             guard let f = plan.function(named: name) else { continue }
             let reasons = (callers[d] ?? []).map { caller, a in
                 Reason("`async \(name)(…)` in \(unitLabel(caller)) at \(at: a.range)", a.range)
@@ -153,22 +157,22 @@ extension Inference {
     /// Shares each limited service's capacity among the functions that use it (sum ≤ limit, each
     /// ≥ 1), then checks the account's reserved concurrency.
     func allocateLimits() {
-        var functionUsers: [String: [Int]] = [:], workflowUsers: [String: [String]] = [:]
+        var functionUsers: [ResourceID: [Int]] = [:], workflowUsers: [ResourceID: [UnitID]] = [:]
         for (i, f) in plan.functions.enumerated() {
-            for g in f.grants where g.permission.type == .service { functionUsers[g.permission.resource, default: []].append(i) }
+            for g in f.grants where g.permission.type == .service { functionUsers[ResourceID(g.permission.resource), default: []].append(i) }
         }
         for w in plan.workflows {
-            for g in w.grants where g.permission.type == .service { workflowUsers[g.permission.resource, default: []].append(w.name) }
+            for g in w.grants where g.permission.type == .service { workflowUsers[ResourceID(g.permission.resource), default: []].append(.workflow(w.name)) }
         }
         for (si, service) in plan.services.enumerated() {
             let users = functionUsers[service.name] ?? []
-            plan.services[si].users = (users.map { plan.functions[$0].name } + (workflowUsers[service.name] ?? [])).sorted()
+            plan.services[si].users = (users.map { .function(plan.functions[$0].name) } + (workflowUsers[service.name] ?? [])).sorted()
             guard let cap = service.limit, !users.isEmpty else { continue }
             let desired = users.map { min(plan.functions[$0].limit ?? cap, cap) }
             guard desired.reduce(0, +) > cap else { continue }
             let declRange = serviceLimitRange(service.name)
             if users.count > cap {
-                diagnostics.append(Diagnostic(.serviceLimitTooSmall(service: service.name, cap: cap, users: users.map { plan.functions[$0].name }),
+                diagnostics.append(Diagnostic(.serviceLimitTooSmall(service: service.name.text, cap: cap, users: users.map { plan.functions[$0].name.text }),
                     at: Label(declRange, "limit \(cap)"),
                     secondary: users.map { Label(plan.functions[$0].range, "uses \(service.name)") }))
                 continue
@@ -187,11 +191,11 @@ extension Inference {
                     progress = true
                 }
             }
-            let others = order.map { plan.functions[users[$0]].name }
+            let others = order.map { plan.functions[users[$0]].name.text }
             for (k, u) in users.enumerated() {
                 plan.functions[u].limit = given[k]
                 plan.functions[u].limitReasons.insert(Reason(
-                    "shares \(service.name)'s limit of \(cap) with \(names: others, excluding: plan.functions[u].name): reserved \(given[k])",
+                    "shares \(service.name)'s limit of \(cap) with \(names: others, excluding: plan.functions[u].name.text): reserved \(given[k])",
                     declRange), at: 0)
             }
         }
@@ -207,9 +211,9 @@ extension Inference {
         }
     }
 
-    func serviceLimitRange(_ name: String) -> SourceRange {
+    func serviceLimitRange(_ name: ResourceID) -> SourceRange {
         for d in program.declarations {
-            if case .service(let s) = d.kind, s.name.name == name { return s.limit?.range ?? s.name.range }
+            if case .service(let s) = d.kind, s.name.name == name.text { return s.limit?.range ?? s.name.range }
         }
         return .zero
     }

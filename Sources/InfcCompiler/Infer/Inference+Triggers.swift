@@ -11,54 +11,61 @@ extension Inference {
             let isWF = units.workflowSet.contains(i)
             switch h.trigger {
             case .route(let m, let p, _):
-                plan.routes.append(PlanRoute(method: m.name, path: p, function: name, handler: i))
+                plan.routes.append(PlanRoute(method: m.name, path: p, function: FunctionID(name), handler: i))
             case .on(let t):
                 guard model.subscriptions[i] != nil else { continue }
+                let topic = ResourceID(t.name)
                 if isWF {
                     // A topic cannot start a workflow itself: a small function does it.
-                    let starter = Names.workflowStarter(of: name)
+                    let workflow = WorkflowID(name)
+                    let starter = Names.workflowStarter(of: workflow)
                     plan.functions.append(PlanFunction(
-                        name: starter, handlers: [], triggers: [.workflowStarter(name)], limit: nil, limitReasons: [],
+                        name: starter, handlers: [], triggers: [.workflowStarter(workflow)], limit: nil, limitReasons: [],
                         timeoutMs: PlatformLimits.defaultTimeoutMs, retries: PlatformLimits.defaultRetries, backoffMs: PlatformLimits.defaultBackoffMs,
-                        grants: [Grant(permission: Permission(resource: name, type: .workflow, action: .start),
+                        grants: [Grant(permission: .start(workflow),
                                        reasons: [Reason("`on \(t.name)` starts workflow \(name) at \(at: h.headerRange)", h.headerRange)])],
                         range: h.headerRange, serviceCall: nil))
-                    plan.subscriptions.append(PlanSubscription(topic: t.name, target: starter, targetIsWorkflow: false, queue: nil, handler: i))
+                    plan.subscriptions.append(PlanSubscription(topic: topic, target: .function(starter), queue: nil, handler: i))
                     continue
                 }
-                var queue: String?
-                if let fi = plan.position(ofFunction: name), let limit = plan.functions[fi].limit {
+                let function = FunctionID(name)
+                var queue: QueueID?
+                if let fi = plan.position(ofFunction: function), let limit = plan.functions[fi].limit {
                     let f = plan.functions[fi]
-                    let q = Names.queue(of: name)
+                    let q = Names.queue(of: function)
                     queue = q
                     plan.functions[fi].triggers = [.queue(q)]
                     plan.queues.append(PlanQueue(
-                        name: q, deadLetterQueue: Names.deadLetterQueue(of: name), consumer: name, source: .topic(t.name),
+                        name: q, deadLetterQueue: Names.deadLetterQueue(of: function), consumer: function, source: .topic(topic),
                         maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs, visibilityTimeoutMs: PlatformLimits.visibilityTimeoutFactor * f.timeoutMs,
                         reasons: [Reason("`on \(t.name)` has limit \(limit): bursts wait in a queue instead of failing", h.headerRange)]))
                 }
-                plan.subscriptions.append(PlanSubscription(topic: t.name, target: name, targetIsWorkflow: false, queue: queue, handler: i))
+                plan.subscriptions.append(PlanSubscription(topic: topic, target: .function(function), queue: queue, handler: i))
             case .every(let schedule):
                 let expression: PlanSchedule.ScheduleExpression
                 switch schedule {
                 case .interval(let ms, _): expression = .rate(milliseconds: ms)
                 case .cron(let c, _): expression = .cron(c)
                 }
-                plan.schedules.append(PlanSchedule(name: Names.schedule(of: name), expression: expression, target: name,
-                                                   targetIsWorkflow: isWF, handler: i))
+                plan.schedules.append(PlanSchedule(name: Names.schedule(of: name), expression: expression,
+                                                   target: isWF ? .workflow(WorkflowID(name)) : .function(FunctionID(name)), handler: i))
             case .fn:
                 break
             }
         }
         // Who starts each workflow, in one pass over the starters.
-        var starters: [String: [String]] = [:]
+        var starters: [WorkflowID: [WorkflowStarter]] = [:]
         for f in plan.functions {
-            for g in f.grants where g.permission.type == .workflow && g.permission.action == .start { starters[g.permission.resource, default: []].append(f.name) }
+            for g in f.grants where g.permission.action == .start {
+                if let w = g.permission.workflow { starters[w, default: []].append(.function(f.name)) }
+            }
         }
         for w in plan.workflows {
-            for g in w.grants where g.permission.type == .workflow && g.permission.action == .start { starters[g.permission.resource, default: []].append(w.name) }
+            for g in w.grants where g.permission.action == .start {
+                if let started = g.permission.workflow { starters[started, default: []].append(.workflow(w.name)) }
+            }
         }
-        for s in plan.schedules where s.targetIsWorkflow { starters[s.target, default: []].append(s.name) }
+        for s in plan.schedules { if let w = s.target.workflow { starters[w, default: []].append(.schedule(s.name)) } }
         for wi in plan.workflows.indices {
             plan.workflows[wi].startedBy = (starters[plan.workflows[wi].name] ?? []).sorted()
         }
@@ -68,7 +75,7 @@ extension Inference {
 
     func groupFunctions() {
         plan.grouped = true
-        var rename: [String: String] = [:]
+        var rename: [FunctionID: FunctionID] = [:]
         for (k, members) in plan.groupingCandidates().enumerated() {
             let groupName = Names.group(k)
             var merged: PlanFunction?
@@ -92,29 +99,30 @@ extension Inference {
             if let merged { plan.functions.append(merged) }
         }
         guard !rename.isEmpty else { return }
-        func r(_ n: String) -> String { rename[n] ?? n }
+        func r(_ n: FunctionID) -> FunctionID { rename[n] ?? n }
+        func unit(_ u: UnitID) -> UnitID { u.function.map { .function(r($0)) } ?? u }
+        func starter(_ s: WorkflowStarter) -> WorkflowStarter {
+            if case .function(let f) = s { return .function(r(f)) }
+            return s
+        }
         for i in plan.queues.indices { plan.queues[i].consumer = r(plan.queues[i].consumer) }
         for i in plan.routes.indices { plan.routes[i].function = r(plan.routes[i].function) }
-        for i in plan.subscriptions.indices where !plan.subscriptions[i].targetIsWorkflow {
-            plan.subscriptions[i].target = r(plan.subscriptions[i].target)
-        }
-        for i in plan.schedules.indices where !plan.schedules[i].targetIsWorkflow {
-            plan.schedules[i].target = r(plan.schedules[i].target)
-        }
-        for i in plan.services.indices { plan.services[i].users = Array(Set(plan.services[i].users.map(r))).sorted() }
+        for i in plan.subscriptions.indices { plan.subscriptions[i].target = unit(plan.subscriptions[i].target) }
+        for i in plan.schedules.indices { plan.schedules[i].target = unit(plan.schedules[i].target) }
+        for i in plan.services.indices { plan.services[i].users = Array(Set(plan.services[i].users.map(unit))).sorted() }
         for (d, role) in plan.roles { if case .function(let n) = role { plan.roles[d] = .function(r(n)) } }
         for i in plan.workflows.indices {
             plan.workflows[i].states = plan.workflows[i].states.map { renameTasks($0, r) }
-            plan.workflows[i].startedBy = Array(Set(plan.workflows[i].startedBy.map(r))).sorted()
+            plan.workflows[i].startedBy = Array(Set(plan.workflows[i].startedBy.map(starter))).sorted()
             plan.workflows[i].grants = plan.workflows[i].grants.map { g in
                 var g = g
-                if g.permission.type == .function { g.permission.resource = r(g.permission.resource) }
+                g.permission = g.permission.renamingFunction(r)
                 return g
             }
         }
     }
 
-    private func renameTasks(_ s: WorkflowState, _ r: (String) -> String) -> WorkflowState {
+    private func renameTasks(_ s: WorkflowState, _ r: (FunctionID) -> FunctionID) -> WorkflowState {
         var s = s
         func all(_ list: [WorkflowState]) -> [WorkflowState] { list.map { renameTasks($0, r) } }
         switch s.kind {
@@ -133,25 +141,26 @@ extension Inference {
     /// schedule — with the retries and visibility of the unit they deliver to (after grouping,
     /// which renames targets).
     func nameDeliveries() {
-        func delivery(_ queue: String, toFunction name: String) -> PlanDelivery? {
+        func delivery(_ queue: QueueID, toFunction name: FunctionID) -> PlanDelivery? {
             guard let f = plan.function(named: name) else { return nil }
             return PlanDelivery(queue: queue, maxReceiveCount: f.retries + 1, backoffMs: f.backoffMs,
                                 visibilityTimeoutMs: PlatformLimits.visibilityTimeoutFactor * f.timeoutMs)
         }
         for i in plan.subscriptions.indices where plan.subscriptions[i].queue == nil {
-            let target = plan.subscriptions[i].target
+            guard let target = plan.subscriptions[i].target.function else { continue }
             plan.subscriptions[i].delivery = delivery(Names.deliveryQueue(of: target), toFunction: target)
         }
         for i in plan.schedules.indices {
             let s = plan.schedules[i]
-            if s.targetIsWorkflow {
-                let w = plan.workflow(named: s.target)
+            switch s.target {
+            case .workflow(let workflow):
+                let w = plan.workflow(named: workflow)
                 plan.schedules[i].delivery = PlanDelivery(
-                    queue: s.name, maxReceiveCount: (w?.retries ?? PlatformLimits.defaultRetries) + 1,
+                    queue: QueueID(s.name.text), maxReceiveCount: (w?.retries ?? PlatformLimits.defaultRetries) + 1,
                     backoffMs: w?.backoffMs ?? PlatformLimits.defaultBackoffMs,
                     visibilityTimeoutMs: PlatformLimits.workflowStartVisibilityMs)
-            } else {
-                plan.schedules[i].delivery = delivery(s.name, toFunction: s.target)
+            case .function(let function):
+                plan.schedules[i].delivery = delivery(QueueID(s.name.text), toFunction: function)
             }
         }
     }
@@ -190,8 +199,8 @@ extension Inference {
 extension Plan {
     /// Handlers whose permissions, limits, timeouts and retries are identical: candidates to share
     /// one function. Keyed and ordered deterministically.
-    func groupingCandidates() -> [[String]] {
-        var groups: [String: [String]] = [:]
+    func groupingCandidates() -> [[FunctionID]] {
+        var groups: [String: [FunctionID]] = [:]
         for f in functions where f.serviceCall == nil && !f.handlers.isEmpty {
             let key = f.permissions.map { "\($0.type.rawValue):\($0.resource):\($0.action.rawValue)" }.joined(separator: ",")
                 + "|\(f.limit.map(String.init) ?? "-")|\(f.timeoutMs)|\(f.retries)|\(f.backoffMs)"

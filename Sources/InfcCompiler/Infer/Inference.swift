@@ -108,17 +108,19 @@ public final class Inference {
                 case .secret: type = .secret
                 case .service: type = .service
                 }
-                plan.resources.append(PlanResource(name: r.name.name, type: type, declaration: i, range: d.range))
+                let name = ResourceID(r.name.name)
+                plan.resources.append(PlanResource(name: name, type: type, declaration: i, range: d.range))
                 switch r.kind {
-                case .table: plan.tables.append(r.name.name)
-                case .bucket: plan.buckets.append(r.name.name)
-                case .topic: plan.topics.append(r.name.name)
-                case .secret: plan.secrets.append(r.name.name)
+                case .table: plan.tables.append(name)
+                case .bucket: plan.buckets.append(name)
+                case .topic: plan.topics.append(name)
+                case .secret: plan.secrets.append(name)
                 case .service: break
                 }
             case .service(let s):
-                plan.resources.append(PlanResource(name: s.name.name, type: .service, declaration: i, range: d.range))
-                plan.services.append(PlanService(name: s.name.name, url: s.url, limit: s.limit?.value,
+                let name = ResourceID(s.name.name)
+                plan.resources.append(PlanResource(name: name, type: .service, declaration: i, range: d.range))
+                plan.services.append(PlanService(name: name, url: s.url, limit: s.limit?.value,
                                                  ratePerSecond: s.rate?.perSecond,
                                                  rateText: s.rate.map { String(file.text($0.range).dropFirst("rate ".count)) }, users: []))
             default: break

@@ -63,18 +63,22 @@ public struct Names: Sendable {
 
     // MARK: Names of what inference adds
 
-    /// The queue in front of a unit: an async target's, or a limited subscriber's.
-    public static func queue(of unit: String) -> String { "\(unit)-queue" }
+    /// The queue in front of a function: an async target's, or a limited subscriber's.
+    public static func queue(of unit: FunctionID) -> QueueID { QueueID("\(unit)-queue") }
     /// The dead-letter queue beside `queue(of: unit)`.
-    public static func deadLetterQueue(of unit: String) -> String { "\(unit)-dlq" }
+    public static func deadLetterQueue(of unit: FunctionID) -> QueueID { QueueID("\(unit)-dlq") }
     /// The local runtime's delivery queue of a subscriber without a queue of its own.
-    public static func deliveryQueue(of unit: String) -> String { "\(unit)-deliveries" }
+    public static func deliveryQueue(of unit: FunctionID) -> QueueID { QueueID("\(unit)-deliveries") }
     /// The schedule that fires a unit (also the local runtime's firing queue).
-    public static func schedule(of unit: String) -> String { "\(unit)-schedule" }
+    public static func schedule(of unit: String) -> ScheduleID { ScheduleID("\(unit)-schedule") }
     /// The small function that starts a workflow when its topic delivers.
-    public static func workflowStarter(of workflow: String) -> String { "start_\(workflow)" }
+    public static func workflowStarter(of workflow: WorkflowID) -> FunctionID { FunctionID("start_\(workflow)") }
     /// The `k`th (from 0) function shared by handlers under `granularity: "grouped"`.
-    public static func group(_ k: Int) -> String { "group_\(k + 1)" }
+    public static func group(_ k: Int) -> FunctionID { FunctionID("group_\(k + 1)") }
+    /// A workflow's evaluator function (docs/aws.md).
+    public static func evaluator(of workflow: WorkflowID) -> FunctionID { FunctionID("\(workflow)-eval") }
+    /// The small function of a workflow that calls the limited service `service`.
+    public static func serviceCaller(of workflow: WorkflowID, service: ResourceID) -> FunctionID { FunctionID("\(workflow)_\(service)") }
 
     /// `POST /orders/:id/items` → `post_orders_id_items`, `GET /` → `get_root`: the method, then
     /// each segment without its leading colons, letters and digits kept, anything else `_`.

@@ -111,12 +111,60 @@ public struct Permission: Hashable, Sendable, Comparable {
         }
         public static func < (a: ResourceType, b: ResourceType) -> Bool { a.rank < b.rank }
     }
-    public var resource: String
-    public var type: ResourceType
+    /// The name of what it is granted on; its kind is `type`. Read it typed through
+    /// `declared`, `queue`, `workflow` or `function`.
+    public private(set) var resource: String
+    public private(set) var type: ResourceType
     public var action: Action
+
+    /// An operation on a declared resource or service (`type` is table, bucket, topic, secret
+    /// or service).
+    public init(_ action: Action, on resource: ResourceID, _ type: ResourceType) {
+        assert(type.isDeclared, "a declared resource's permission on a \(type)")
+        self.resource = resource.text
+        self.type = type
+        self.action = action
+    }
+    /// `send` on a queue.
+    public static func send(to queue: QueueID) -> Permission { Permission(queue.text, .queue, .send) }
+    /// `start` on a workflow.
+    public static func start(_ workflow: WorkflowID) -> Permission { Permission(workflow.text, .workflow, .start) }
+    /// `invoke` on a function.
+    public static func invoke(_ function: FunctionID) -> Permission { Permission(function.text, .function, .invoke) }
+
+    private init(_ resource: String, _ type: ResourceType, _ action: Action) {
+        self.resource = resource
+        self.type = type
+        self.action = action
+    }
+
+    /// The declared resource or service it is granted on, if it is one.
+    public var declared: ResourceID? { type.isDeclared ? ResourceID(resource) : nil }
+    /// The queue it is granted on, if it is one.
+    public var queue: QueueID? { type == .queue ? QueueID(resource) : nil }
+    /// The workflow it is granted on, if it is one.
+    public var workflow: WorkflowID? { type == .workflow ? WorkflowID(resource) : nil }
+    /// The function it is granted on, if it is one.
+    public var function: FunctionID? { type == .function ? FunctionID(resource) : nil }
+
+    /// The same permission on the function `renamed` gives for its own (grouping).
+    func renamingFunction(_ renamed: (FunctionID) -> FunctionID) -> Permission {
+        guard let f = function else { return self }
+        return Permission(renamed(f).text, type, action)
+    }
 
     public static func < (a: Permission, b: Permission) -> Bool {
         (a.type, a.resource, a.action) < (b.type, b.resource, b.action)
+    }
+}
+
+extension Permission.ResourceType {
+    /// A type of declared resource or service (not a queue, workflow or function).
+    public var isDeclared: Bool {
+        switch self {
+        case .table, .bucket, .topic, .secret, .service: return true
+        case .queue, .workflow, .function: return false
+        }
     }
 }
 
@@ -156,13 +204,13 @@ struct GrantList {
 /// How a function is triggered.
 public enum FunctionTrigger: Hashable, Sendable {
     case route(method: String, path: String)
-    case queue(String)
-    case topic(String)
-    case schedule(String)
+    case queue(QueueID)
+    case topic(ResourceID)
+    case schedule(ScheduleID)
     /// A task step of the named workflow(s).
     case workflowTask
     /// Starts a workflow when its topic delivers (a topic cannot start a workflow directly).
-    case workflowStarter(String)
+    case workflowStarter(WorkflowID)
 }
 
 /// The stable key of a handler: how the manifest names the code a function runs.
@@ -190,7 +238,7 @@ public struct PlanHandler: Sendable {
 
 /// A declared resource (table, bucket, topic, secret) or service, and where it is declared.
 public struct PlanResource: Sendable {
-    public var name: String
+    public var name: ResourceID
     public var type: Permission.ResourceType
     public var declaration: Int
     public var range: SourceRange
@@ -200,14 +248,14 @@ public struct PlanResource: Sendable {
 /// subscriber without a queue of its own, a schedule's firings. Named in the plan like every
 /// other queue, with the retries and visibility of the unit it delivers to.
 public struct PlanDelivery: Hashable, Sendable {
-    public var queue: String
+    public var queue: QueueID
     public var maxReceiveCount: Int
     public var backoffMs: Int64
     public var visibilityTimeoutMs: Int64
 }
 
 public struct PlanFunction: Sendable {
-    public var name: String
+    public var name: FunctionID
     /// Handler declarations whose code this function runs (several when grouped).
     public var handlers: [Int]
     public var triggers: [FunctionTrigger]
@@ -219,19 +267,19 @@ public struct PlanFunction: Sendable {
     public var grants: [Grant]
     public var range: SourceRange
     /// For a limited-service call inside a workflow: the service it calls.
-    public var serviceCall: String?
+    public var serviceCall: ResourceID?
     /// For a workflow's evaluator (`PlanWorkflow.evaluator`): the workflow whose expressions
     /// without an Amazon States Language form it evaluates on the AWS target.
-    public var evaluates: String? = nil
+    public var evaluates: WorkflowID? = nil
 
     public var permissions: [Permission] { grants.map(\.permission) }
 }
 
 public struct PlanQueue: Sendable {
-    public var name: String
-    public var deadLetterQueue: String
+    public var name: QueueID
+    public var deadLetterQueue: QueueID
     /// The function that consumes it.
-    public var consumer: String
+    public var consumer: FunctionID
     /// `fn` for an async target, `topic` for a limited topic subscriber.
     public var source: Source
     public var maxReceiveCount: Int
@@ -240,28 +288,28 @@ public struct PlanQueue: Sendable {
     public var reasons: [Reason]
 
     public enum Source: Hashable, Sendable {
-        case async(fn: String)
-        case topic(String)
+        case async(fn: FunctionID)
+        case topic(ResourceID)
     }
 }
 
 public struct PlanSubscription: Sendable {
-    public var topic: String
-    /// The function, or the workflow, that receives the messages.
-    public var target: String
-    public var targetIsWorkflow: Bool
+    public var topic: ResourceID
+    /// The function that receives the messages (a workflow's starter function, for a workflow).
+    public var target: UnitID
+    public var targetIsWorkflow: Bool { target.isWorkflow }
     /// The queue between topic and function, when the subscriber has a limit.
-    public var queue: String?
+    public var queue: QueueID?
     public var handler: Int
     /// Without a `queue`: how the local runtime delivers to the target.
     public var delivery: PlanDelivery?
 }
 
 public struct PlanSchedule: Sendable {
-    public var name: String
+    public var name: ScheduleID
     public var expression: ScheduleExpression
-    public var target: String
-    public var targetIsWorkflow: Bool
+    public var target: UnitID
+    public var targetIsWorkflow: Bool { target.isWorkflow }
     public var handler: Int
     /// How the local runtime delivers each firing (its queue is named like the schedule).
     public var delivery: PlanDelivery?
@@ -275,22 +323,22 @@ public struct PlanSchedule: Sendable {
 public struct PlanRoute: Sendable {
     public var method: String
     public var path: String
-    public var function: String
+    public var function: FunctionID
     public var handler: Int
 }
 
 public struct PlanService: Sendable {
-    public var name: String
+    public var name: ResourceID
     public var url: String
     public var limit: Int?
     public var ratePerSecond: Double?
     public var rateText: String?
     /// Functions (and workflows) that call it.
-    public var users: [String]
+    public var users: [UnitID]
 }
 
 public struct PlanWorkflow: Sendable {
-    public var name: String
+    public var name: WorkflowID
     public var handler: Int
     public var states: [WorkflowState]
     public var grants: [Grant]
@@ -300,7 +348,7 @@ public struct PlanWorkflow: Sendable {
     public var backoffMs: Int64
     public var timeoutMs: Int64?
     /// Who starts it: functions, workflows, schedules, topics.
-    public var startedBy: [String]
+    public var startedBy: [WorkflowStarter]
     public var range: SourceRange
     /// Its parameters, in order: an execution's input `{"args": [...]}` binds them.
     public var parameters: [String] = []
@@ -330,13 +378,13 @@ public struct WorkflowState: Sendable {
 
     public indirect enum Kind: Sendable {
         /// Runs a fn as its own function.
-        case task(fn: String, function: String)
+        case task(fn: String, function: FunctionID)
         /// Runs another workflow and waits for its result.
-        case childWorkflow(String)
+        case childWorkflow(WorkflowID)
         /// A resource operation the workflow service performs itself.
-        case integration(resource: String, type: ResourceKind, operation: ResourceOperation)
+        case integration(resource: ResourceID, type: ResourceKind, operation: ResourceOperation)
         /// A call to a limited service, through a small function held to its limit.
-        case serviceCall(service: String, function: String)
+        case serviceCall(service: ResourceID, function: FunctionID)
         /// A wait that holds no compute.
         case wait(milliseconds: Int64?)
         case choice(then: [WorkflowState], otherwise: [WorkflowState])
@@ -347,8 +395,8 @@ public struct WorkflowState: Sendable {
         case loop(body: [WorkflowState])
         case tryCatch(body: [WorkflowState], handler: [WorkflowState])
         /// `async` inside a workflow: a message to a queue or a workflow start.
-        case send(queue: String)
-        case start(workflow: String)
+        case send(queue: QueueID)
+        case start(workflow: WorkflowID)
         case succeed
         case fail
         /// Plain computation between steps: `let x = …` or `x = …` whose value is no step of its
@@ -379,13 +427,13 @@ public struct Plan: Sendable {
     public var functions: [PlanFunction] = []
     public var queues: [PlanQueue] = []
     public var workflows: [PlanWorkflow] = []
-    public var topics: [String] = []
+    public var topics: [ResourceID] = []
     public var subscriptions: [PlanSubscription] = []
     public var schedules: [PlanSchedule] = []
     public var routes: [PlanRoute] = []
-    public var tables: [String] = []
-    public var buckets: [String] = []
-    public var secrets: [String] = []
+    public var tables: [ResourceID] = []
+    public var buckets: [ResourceID] = []
+    public var secrets: [ResourceID] = []
     public var services: [PlanService] = []
     /// What each handler declaration became.
     public var roles: [Int: HandlerRole] = [:]
@@ -406,13 +454,13 @@ public struct Plan: Sendable {
     var functionNames = NameTable()
     var functionPositions: [Int] = []
 
-    public func function(named name: String) -> PlanFunction? {
+    public func function(named name: FunctionID) -> PlanFunction? {
         position(ofFunction: name).map { functions[$0] }
     }
 
     /// Where the function `name` is in `functions`.
-    func position(ofFunction name: String) -> Int? {
-        if let slot = functionNames.find(name), slot < functionPositions.count {
+    func position(ofFunction name: FunctionID) -> Int? {
+        if let slot = functionNames.find(name.text), slot < functionPositions.count {
             let i = functionPositions[slot]
             if i < functions.count, functions[i].name == name { return i }
         }
@@ -426,14 +474,14 @@ public struct Plan: Sendable {
         names.reserve(functions.count)
         var positions: [Int] = []
         positions.reserveCapacity(functions.count)
-        for (i, f) in functions.enumerated() where names.insert(f.name).inserted { positions.append(i) }
+        for (i, f) in functions.enumerated() where names.insert(f.name.text).inserted { positions.append(i) }
         functionNames = names
         functionPositions = positions
     }
-    public func workflow(named name: String) -> PlanWorkflow? { workflows.first { $0.name == name } }
+    public func workflow(named name: WorkflowID) -> PlanWorkflow? { workflows.first { $0.name == name } }
 
     /// The declared resource or service `name` (the first, should a program repeat one).
-    public func resource(named name: String) -> PlanResource? { resources.first { $0.name == name } }
+    public func resource(named name: ResourceID) -> PlanResource? { resources.first { $0.name == name } }
 
     /// The handler or fn declaration `declaration`, if it is one.
     public func handler(_ declaration: Int) -> PlanHandler? {
@@ -441,15 +489,15 @@ public struct Plan: Sendable {
         let k = handlerPositions[declaration]
         return k >= 0 ? handlers[k] : nil
     }
-    public func queue(named name: String) -> PlanQueue? { queues.first { $0.name == name } }
+    public func queue(named name: QueueID) -> PlanQueue? { queues.first { $0.name == name } }
 }
 
 /// What one handler or fn declaration became.
 public enum HandlerRole: Hashable, Sendable {
     /// Deployed as (part of) this function.
-    case function(String)
+    case function(FunctionID)
     /// A workflow of this name.
-    case workflow(String)
+    case workflow(WorkflowID)
     /// Only called synchronously: its code runs inside each caller.
     case inlined
     /// Never called.

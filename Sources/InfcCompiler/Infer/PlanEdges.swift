@@ -5,14 +5,22 @@
 /// An endpoint of an edge: a unit, a queue, a trigger source or a declared resource.
 public enum PlanNode: Hashable, Sendable {
     case route(method: String, path: String)
-    case function(String)
-    case workflow(String)
-    case queue(String)
-    case deadLetterQueue(String)
-    case topic(String)
-    case schedule(String)
+    case function(FunctionID)
+    case workflow(WorkflowID)
+    case queue(QueueID)
+    case deadLetterQueue(QueueID)
+    case topic(ResourceID)
+    case schedule(ScheduleID)
     /// A table, bucket, topic, secret or service reached by an operation.
-    case resource(type: Permission.ResourceType, name: String)
+    case resource(type: Permission.ResourceType, name: ResourceID)
+
+    /// The node of a function or workflow.
+    public static func unit(_ unit: UnitID) -> PlanNode {
+        switch unit {
+        case .function(let f): return .function(f)
+        case .workflow(let w): return .workflow(w)
+        }
+    }
 }
 
 /// One edge of the plan.
@@ -54,29 +62,27 @@ extension Plan {
             if case .topic(let t) = q.source { add(.topic(t), .queue(q.name), .trigger) }
         }
         for s in subscriptions where s.queue == nil {
-            add(.topic(s.topic), s.targetIsWorkflow ? .workflow(s.target) : .function(s.target), .trigger)
+            add(.topic(s.topic), .unit(s.target), .trigger)
         }
         for s in schedules {
-            add(.schedule(s.name), s.targetIsWorkflow ? .workflow(s.target) : .function(s.target), .trigger)
+            add(.schedule(s.name), .unit(s.target), .trigger)
         }
         func grants(_ unit: PlanNode, _ permissions: [Permission]) {
             var data: [(PlanNode, [Action])] = []
             for p in permissions {
-                switch p.type {
-                case .queue where p.action == .send: add(unit, .queue(p.resource), .send)
-                case .workflow where p.action == .start: add(unit, .workflow(p.resource), .start)
-                case .function where p.action == .invoke: add(unit, .function(p.resource), .invoke)
-                case .table, .bucket, .topic, .secret, .service:
-                    let node = PlanNode.resource(type: p.type, name: p.resource)
+                if let q = p.queue, p.action == .send { add(unit, .queue(q), .send) }
+                else if let w = p.workflow, p.action == .start { add(unit, .workflow(w), .start) }
+                else if let f = p.function, p.action == .invoke { add(unit, .function(f), .invoke) }
+                else if let r = p.declared {
+                    let node = PlanNode.resource(type: p.type, name: r)
                     if let i = data.firstIndex(where: { $0.0 == node }) { data[i].1.append(p.action) } else { data.append((node, [p.action])) }
-                default: break
                 }
             }
             for (node, actions) in data { add(unit, node, .access, Set(actions).sorted()) }
         }
         for f in functions { grants(.function(f.name), f.permissions) }
         // A workflow's evaluator is a supporting resource of the AWS target, no unit of the plan.
-        for w in workflows { grants(.workflow(w.name), w.permissions.filter { $0.type != .function || $0.resource != w.evaluator?.name }) }
+        for w in workflows { grants(.workflow(w.name), w.permissions.filter { $0.function == nil || $0.function != w.evaluator?.name }) }
         return out
     }
 }

@@ -5,7 +5,7 @@
 struct WorkflowBuilder {
     let inference: Inference
     let declaration: Int
-    let name: String
+    let name: WorkflowID
     var grants = GrantList()
     var usedNames: [String: Int] = [:]
     var extraFunctions: [PlanFunction] = []
@@ -15,7 +15,7 @@ struct WorkflowBuilder {
     init(inference: Inference, declaration: Int) {
         self.inference = inference
         self.declaration = declaration
-        self.name = inference.unitName(declaration)
+        self.name = inference.workflowID(declaration)
     }
 
     var file: SourceFile { inference.file }
@@ -29,8 +29,8 @@ struct WorkflowBuilder {
         var evaluator: PlanFunction?
         if !evaluated.isEmpty {
             // Expressions without a States form run in one small function of the workflow's own.
-            let fname = "\(name)-eval"
-            for r in evaluated { grant(Permission(resource: fname, type: .function, action: .invoke), r) }
+            let fname = Names.evaluator(of: name)
+            for r in evaluated { grant(.invoke(fname), r) }
             evaluator = (PlanFunction(
                 name: fname, handlers: [], triggers: [.workflowTask], limit: nil, limitReasons: [],
                 timeoutMs: PlatformLimits.defaultTimeoutMs, retries: attrs.retry?.value ?? PlatformLimits.defaultRetries,
@@ -200,10 +200,11 @@ struct WorkflowBuilder {
             let p = inference.asyncPermission(target)
             grant(p, e.range)
             let targetName = inference.unitName(target)
-            if p.type == .workflow {
-                return pre + [state("start_\(targetName)", .start(workflow: targetName), e.range, arguments: args)]
+            if let workflow = p.workflow {
+                return pre + [state("start_\(targetName)", .start(workflow: workflow), e.range, arguments: args)]
             }
-            return pre + [state("send_\(targetName)", .send(queue: p.resource), e.range, arguments: args)]
+            guard let queue = p.queue else { return pre }
+            return pre + [state("send_\(targetName)", .send(queue: queue), e.range, arguments: args)]
         }
     }
 
@@ -212,24 +213,26 @@ struct WorkflowBuilder {
         case .fn(let d):
             let fnName = inference.unitName(d)
             if inference.units.workflowSet.contains(d) {
-                grant(Permission(resource: fnName, type: .workflow, action: .start), e.range)
-                return [state(fnName, .childWorkflow(fnName), e.range, arguments: arguments(e))]
+                let workflow = WorkflowID(fnName)
+                grant(.start(workflow), e.range)
+                return [state(fnName, .childWorkflow(workflow), e.range, arguments: arguments(e))]
             }
             if inference.isPure(d) { return [] }  // plain computation: the workflow evaluates it
-            grant(Permission(resource: fnName, type: .function, action: .invoke), e.range)
-            return [state(fnName, .task(fn: fnName, function: fnName), e.range, arguments: arguments(e))]
+            let function = FunctionID(fnName)
+            grant(.invoke(function), e.range)
+            return [state(fnName, .task(fn: fnName, function: function), e.range, arguments: arguments(e))]
         case .operation(let d, let kind, let op):
             let resource = inference.resourceName(d)
             if kind == .service, case .service(let s) = inference.program.declarations[d].kind, s.limit != nil || s.rate != nil {
-                let fname = "\(name)_\(resource)"
-                grant(Permission(resource: fname, type: .function, action: .invoke), e.range)
+                let fname = Names.serviceCaller(of: name, service: resource)
+                grant(.invoke(fname), e.range)
                 if !extraFunctions.contains(where: { $0.name == fname }) {
                     extraFunctions.append(PlanFunction(
                         name: fname, handlers: [], triggers: [.workflowTask], limit: s.limit?.value,
                         limitReasons: s.limit.map { [Reason("calls \(resource) (limit \($0.value), \(at: $0.range))", e.range)] } ?? [],
                         timeoutMs: PlatformLimits.defaultTimeoutMs, retries: inference.attributes(declaration).retry?.value ?? PlatformLimits.defaultRetries,
                         backoffMs: inference.attributes(declaration).backoffMs?.value ?? PlatformLimits.defaultBackoffMs,
-                        grants: [Grant(permission: Permission(resource: resource, type: .service, action: .call),
+                        grants: [Grant(permission: Permission(.call, on: resource, .service),
                                        reasons: [Reason("\(resource).\(op.rawValue) at \(at: e.range)", e.range)])],
                         range: e.range, serviceCall: resource))
                 } else if let i = extraFunctions.firstIndex(where: { $0.name == fname }) {

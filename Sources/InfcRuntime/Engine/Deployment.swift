@@ -25,9 +25,9 @@ public final class Deployment: Sendable {
     /// fn name → its declaration, from the resolved code (for `async` targets and task steps).
     public let fnDeclarations: [String: Int]
     /// Declaration → the workflow whose entry it is.
-    public let workflowByDeclaration: [Int: String]
+    public let workflowByDeclaration: [Int: WorkflowID]
     /// Declaration of a fn → the function that runs it as a task step or queue consumer.
-    public let functionByDeclaration: [Int: String]
+    public let functionByDeclaration: [Int: FunctionID]
     /// fn name → its queue (`charge` → `charge-queue`).
     public let queueByFn: [String: ManifestQueue]
 
@@ -102,11 +102,11 @@ public final class Deployment: Sendable {
             byDecl[d] = handler.key
             return d
         }
-        var functionByDecl: [Int: String] = [:]
+        var functionByDecl: [Int: FunctionID] = [:]
         for f in manifest.functions {
             for h in f.handlers { functionByDecl[try require(h, "function \(f.name)")] = f.name }
         }
-        var workflowByDecl: [Int: String] = [:]
+        var workflowByDecl: [Int: WorkflowID] = [:]
         for w in manifest.workflows { workflowByDecl[try require(w.entry, "workflow \(w.name)")] = w.name }
         for r in manifest.routes { _ = try require(r.handler, "route \(r.method) \(r.path)") }
         for s in manifest.subscriptions { _ = try require(s.handler, "the subscription of \(s.target) to \(s.topic)") }

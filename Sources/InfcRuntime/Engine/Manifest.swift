@@ -37,7 +37,7 @@ public struct ManifestHandler: Hashable, Sendable, CustomStringConvertible {
 /// How the runtime delivers a subscription's messages or a schedule's firings: a queue the
 /// manifest names, with its receive count, backoff and visibility.
 public struct ManifestDelivery: Sendable {
-    public var queue: String
+    public var queue: QueueID
     public var maxReceiveCount: Int
     public var backoffMs: Int
     public var visibilityTimeoutMs: Int
@@ -54,26 +54,26 @@ public struct ManifestLimits: Sendable {
 
 /// A deployed function: the code it runs, its limits and its policy.
 public struct ManifestFunction: Sendable {
-    public var name: String
+    public var name: FunctionID
     /// Its handlers (`fn charge`, `route POST /orders`), several when grouped.
     public var handlers: [ManifestHandler]
     /// Trigger types: route, queue, topic, schedule, workflow-task, workflow-starter.
     public var triggerTypes: [String]
     /// For a `workflow-starter` function: the workflow it starts.
-    public var startsWorkflow: String?
+    public var startsWorkflow: WorkflowID?
     public var limit: Int?
     public var timeoutMs: Int
     public var retries: Int
     public var backoffMs: Int
     public var permissions: Set<ManifestPermission>
     /// For a workflow's limited-service function: the service it calls.
-    public var serviceCall: String?
+    public var serviceCall: ResourceID?
 }
 
 public struct ManifestQueue: Sendable {
-    public var name: String
-    public var deadLetterQueue: String
-    public var consumer: String
+    public var name: QueueID
+    public var deadLetterQueue: QueueID
+    public var consumer: FunctionID
     /// `async` (a fn's queue) or `topic` (a limited subscriber's queue).
     public var sourceType: String
     /// The fn whose queue this is (`async`), or the topic (`topic`).
@@ -84,26 +84,27 @@ public struct ManifestQueue: Sendable {
 }
 
 public struct ManifestSubscription: Sendable {
-    public var topic: String
+    public var topic: ResourceID
     /// The function (or workflow-starter function) that receives the messages.
-    public var target: String
+    public var target: FunctionID
     /// The `on` declaration.
     public var handler: ManifestHandler
     /// The queue between topic and function, when the subscriber has a limit.
-    public var queue: String?
+    public var queue: QueueID?
     /// Without a `queue`: the delivery queue the runtime uses.
     public var delivery: ManifestDelivery?
 
     /// The queue this subscriber receives on.
-    public var deliveryQueue: String { queue ?? delivery?.queue ?? "" }
+    public var deliveryQueue: QueueID { queue ?? delivery?.queue ?? QueueID("") }
 }
 
 public struct ManifestSchedule: Sendable {
-    public var name: String
+    public var name: ScheduleID
     public var rateMs: Int?
     public var cron: String?
-    public var target: String
-    public var targetIsWorkflow: Bool
+    /// The function or workflow it fires.
+    public var target: UnitID
+    public var targetIsWorkflow: Bool { target.isWorkflow }
     public var handler: ManifestHandler
     /// The queue each firing goes through, with its retries.
     public var delivery: ManifestDelivery
@@ -112,12 +113,12 @@ public struct ManifestSchedule: Sendable {
 public struct ManifestRoute: Sendable {
     public var method: String
     public var path: String
-    public var function: String
+    public var function: FunctionID
     public var handler: ManifestHandler
 }
 
 public struct ManifestWorkflow: Sendable {
-    public var name: String
+    public var name: WorkflowID
     /// The declaration whose body is the workflow.
     public var entry: ManifestHandler
     public var retries: Int
@@ -127,12 +128,12 @@ public struct ManifestWorkflow: Sendable {
 }
 
 public struct ManifestSecret: Sendable {
-    public var name: String
+    public var name: ResourceID
     public var env: String
 }
 
 public struct ManifestService: Sendable {
-    public var name: String
+    public var name: ResourceID
     public var url: String
     public var urlEnv: String
     public var limit: Int?
@@ -153,18 +154,18 @@ public struct Manifest: Sendable {
     public var functions: [ManifestFunction]
     public var queues: [ManifestQueue]
     public var subscriptions: [ManifestSubscription]
-    public var topics: [String]
+    public var topics: [ResourceID]
     public var schedules: [ManifestSchedule]
     public var routes: [ManifestRoute]
     public var workflows: [ManifestWorkflow]
-    public var tables: [String]
-    public var buckets: [String]
+    public var tables: [ResourceID]
+    public var buckets: [ResourceID]
     public var secrets: [ManifestSecret]
     public var services: [ManifestService]
 
-    public func function(_ name: String) -> ManifestFunction? { functions.first { $0.name == name } }
-    public func workflow(_ name: String) -> ManifestWorkflow? { workflows.first { $0.name == name } }
-    public func service(_ name: String) -> ManifestService? { services.first { $0.name == name } }
+    public func function(_ name: FunctionID) -> ManifestFunction? { functions.first { $0.name == name } }
+    public func workflow(_ name: WorkflowID) -> ManifestWorkflow? { workflows.first { $0.name == name } }
+    public func service(_ name: ResourceID) -> ManifestService? { services.first { $0.name == name } }
 
     /// Decodes a manifest, checking its format and version first. Errors are one line each.
     public static func decode(_ json: JSON) throws(RuntimeStartError) -> Manifest {
@@ -181,19 +182,19 @@ public struct Manifest: Sendable {
             throw RuntimeStartError("manifest.json has version \(version), which this infc does not know; rebuild with infc build")
         }
         let source = try root.object("source")
-        var topics: [String] = []
+        var topics: [ResourceID] = []
         var subscriptions: [ManifestSubscription] = []
         for t in try root.array("topics") {
-            let name = try t.string("name")
+            let name = ResourceID(try t.string("name"))
             topics.append(name)
             for s in try t.array("subscriptions") {
-                let queue = try s.optionalString("queue")
+                let queue = try s.optionalString("queue").map(QueueID.init)
                 let delivery = try s.optionalObject("delivery").map { d throws(RuntimeStartError) in try Self.delivery(d) }
                 guard queue != nil || delivery != nil else {
                     throw RuntimeStartError("manifest.json: the subscription of \(try s.string("target")) to \(name) has neither a queue nor a delivery; rebuild with infc build")
                 }
                 subscriptions.append(ManifestSubscription(
-                    topic: name, target: try s.string("target"), handler: try handler(s.object("handler")),
+                    topic: name, target: FunctionID(try s.string("target")), handler: try handler(s.object("handler")),
                     queue: queue, delivery: delivery))
             }
         }
@@ -212,10 +213,10 @@ public struct Manifest: Sendable {
             budgetCap: try budget.int("cap"),
             functions: try root.array("functions").map { f throws(RuntimeStartError) in
                 let triggers = try f.array("triggers")
-                var starts: String?
-                for t in triggers where starts == nil { starts = try t.optionalString("workflow") }
+                var starts: WorkflowID?
+                for t in triggers where starts == nil { starts = try t.optionalString("workflow").map(WorkflowID.init) }
                 return ManifestFunction(
-                    name: try f.string("name"),
+                    name: FunctionID(try f.string("name")),
                     handlers: try f.array("handlers").map { h throws(RuntimeStartError) in try handler(h) },
                     triggerTypes: try triggers.map { t throws(RuntimeStartError) in try t.string("type") },
                     startsWorkflow: starts,
@@ -224,14 +225,14 @@ public struct Manifest: Sendable {
                     retries: try f.int("retries"),
                     backoffMs: try f.int("backoffMs"),
                     permissions: try permissions(f),
-                    serviceCall: try f.optionalString("serviceCall"))
+                    serviceCall: try f.optionalString("serviceCall").map(ResourceID.init))
             },
             queues: try root.array("queues").map { q throws(RuntimeStartError) in
                 let source = try q.object("source")
                 let type = try source.string("type")
                 return ManifestQueue(
-                    name: try q.string("name"), deadLetterQueue: try q.string("deadLetterQueue"),
-                    consumer: try q.string("consumer"), sourceType: type,
+                    name: QueueID(try q.string("name")), deadLetterQueue: QueueID(try q.string("deadLetterQueue")),
+                    consumer: FunctionID(try q.string("consumer")), sourceType: type,
                     sourceName: type == "async" ? try source.string("fn") : try source.string("topic"),
                     maxReceiveCount: try q.int("maxReceiveCount"), backoffMs: try q.int("backoffMs"),
                     visibilityTimeoutMs: try q.int("visibilityTimeoutMs"))
@@ -239,29 +240,34 @@ public struct Manifest: Sendable {
             subscriptions: subscriptions,
             topics: topics,
             schedules: try root.array("schedules").map { s throws(RuntimeStartError) in
-                ManifestSchedule(
-                    name: try s.string("name"), rateMs: try s.optionalInt("rateMs"), cron: try s.optionalString("cron"),
-                    target: try s.string("target"), targetIsWorkflow: try s.string("targetType") == "workflow",
+                // Read in the manifest's order, so a broken manifest names the same first field.
+                let name = ScheduleID(try s.string("name"))
+                let rateMs = try s.optionalInt("rateMs"), cron = try s.optionalString("cron")
+                let target = try s.string("target")
+                let isWorkflow = try s.string("targetType") == "workflow"
+                return ManifestSchedule(
+                    name: name, rateMs: rateMs, cron: cron,
+                    target: isWorkflow ? .workflow(WorkflowID(target)) : .function(FunctionID(target)),
                     handler: try handler(s.object("handler")), delivery: try delivery(s.object("delivery")))
             },
             routes: try root.array("routes").map { r throws(RuntimeStartError) in
                 ManifestRoute(method: try r.string("method"), path: try r.string("path"),
-                              function: try r.string("function"), handler: try handler(r.object("handler")))
+                              function: FunctionID(try r.string("function")), handler: try handler(r.object("handler")))
             },
             workflows: try root.array("workflows").map { w throws(RuntimeStartError) in
                 ManifestWorkflow(
-                    name: try w.string("name"), entry: try handler(w.object("entry")),
+                    name: WorkflowID(try w.string("name")), entry: try handler(w.object("entry")),
                     retries: try w.int("retries"), backoffMs: try w.int("backoffMs"),
                     timeoutMs: try w.optionalInt("timeoutMs"), permissions: try permissions(w))
             },
-            tables: try root.array("tables").map { t throws(RuntimeStartError) in try t.stringValue() },
-            buckets: try root.array("buckets").map { b throws(RuntimeStartError) in try b.stringValue() },
+            tables: try root.array("tables").map { t throws(RuntimeStartError) in ResourceID(try t.stringValue()) },
+            buckets: try root.array("buckets").map { b throws(RuntimeStartError) in ResourceID(try b.stringValue()) },
             secrets: try root.array("secrets").map { s throws(RuntimeStartError) in
-                ManifestSecret(name: try s.string("name"), env: try s.string("env"))
+                ManifestSecret(name: ResourceID(try s.string("name")), env: try s.string("env"))
             },
             services: try root.array("services").map { s throws(RuntimeStartError) in
                 ManifestService(
-                    name: try s.string("name"), url: try s.string("url"), urlEnv: try s.string("urlEnv"),
+                    name: ResourceID(try s.string("name")), url: try s.string("url"), urlEnv: try s.string("urlEnv"),
                     limit: try s.optionalInt("limit"), ratePerSecond: try s.optionalNumber("ratePerSecond"))
             })
     }
@@ -276,7 +282,7 @@ public struct Manifest: Sendable {
     }
 
     private static func delivery(_ r: Reader) throws(RuntimeStartError) -> ManifestDelivery {
-        ManifestDelivery(queue: try r.string("queue"), maxReceiveCount: try r.int("maxReceiveCount"),
+        ManifestDelivery(queue: QueueID(try r.string("queue")), maxReceiveCount: try r.int("maxReceiveCount"),
                          backoffMs: try r.int("backoffMs"), visibilityTimeoutMs: try r.int("visibilityTimeoutMs"))
     }
 

@@ -17,15 +17,15 @@ import Synchronization
 struct QueuePlan: Sendable {
     enum Action: Sendable {
         /// Run the handler `declaration` of `function` with the message's `args` (or `[event]`).
-        case run(function: String, declaration: Int)
+        case run(function: FunctionID, declaration: Int)
         /// Start the workflow with the message's arguments (a workflow-starter or a schedule).
-        case start(workflow: String, starter: String?)
+        case start(workflow: WorkflowID, starter: FunctionID?)
     }
 
-    var queue: String
+    var queue: QueueID
     var action: Action
     /// The function whose limit (and timeout) bounds the deliveries.
-    var function: String?
+    var function: FunctionID?
     var maxReceiveCount: Int
     var backoffMs: Int
     var visibilityTimeout: Double
@@ -48,7 +48,7 @@ struct QueuePlan: Sendable {
                                    backoffMs: q.backoffMs, visibilityTimeout: Double(q.visibilityTimeoutMs) / 1000))
         }
         // Subscribers without a queue and schedules: the delivery queues the manifest names.
-        func plan(_ d: ManifestDelivery, _ action: Action, function: String?) -> QueuePlan {
+        func plan(_ d: ManifestDelivery, _ action: Action, function: FunctionID?) -> QueuePlan {
             QueuePlan(queue: d.queue, action: action, function: function, maxReceiveCount: max(1, d.maxReceiveCount),
                       backoffMs: d.backoffMs, visibilityTimeout: Double(d.visibilityTimeoutMs) / 1000)
         }
@@ -59,9 +59,11 @@ struct QueuePlan: Sendable {
             plans.append(plan(d, action, function: f.name))
         }
         for s in m.schedules {
-            if s.targetIsWorkflow {
-                plans.append(plan(s.delivery, .start(workflow: s.target, starter: nil), function: nil))
-            } else if let f = m.function(s.target) {
+            switch s.target {
+            case .workflow(let workflow):
+                plans.append(plan(s.delivery, .start(workflow: workflow, starter: nil), function: nil))
+            case .function(let function):
+                guard let f = m.function(function) else { continue }
                 plans.append(plan(s.delivery, .run(function: f.name, declaration: deployment.declaration(s.handler)), function: f.name))
             }
         }
@@ -111,7 +113,7 @@ final class QueueWorker: Sendable {
             let now = runtime.clock.now()
             let messages: [QueueMessage]
             do {
-                messages = try runtime.store.receive(plan.queue, visibilityTimeout: plan.visibilityTimeout, now: now, max: permits)
+                messages = try runtime.store.receive(plan.queue.text, visibilityTimeout: plan.visibilityTimeout, now: now, max: permits)
             } catch {
                 for _ in 0..<permits { capacity.release() }
                 if isStopped { break }
@@ -133,7 +135,7 @@ final class QueueWorker: Sendable {
                 }
             }
             if messages.isEmpty {
-                let next = (try? runtime.store.nextVisibleTime(plan.queue)) ?? nil
+                let next = (try? runtime.store.nextVisibleTime(plan.queue.text)) ?? nil
                 let until = min(next ?? .greatestFiniteMagnitude, runtime.clock.now() + 30)
                 wake.wait(until: max(until, runtime.clock.now() + 0.005))
             }
@@ -173,7 +175,7 @@ final class QueueWorker: Sendable {
 
     /// A delivery that starts a workflow: the execution id comes from the message, so a
     /// redelivery finds the execution it already created.
-    private func startWorkflow(_ workflow: String, starter: String?, message: QueueMessage, arguments: [JSON],
+    private func startWorkflow(_ workflow: WorkflowID, starter: FunctionID?, message: QueueMessage, arguments: [JSON],
                                parent: String?) -> String? {
         let id = "\(plan.queue)-\(message.id)"
         let run = { @Sendable [self] () throws(RuntimeError) -> JSON in

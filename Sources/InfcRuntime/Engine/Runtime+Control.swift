@@ -105,22 +105,22 @@ extension Runtime {
         let arguments = o["args"]?.arrayValue ?? []
         let m = deployment.manifest
         let trigger = "infc invoke"
-        if let workflow = m.workflow(name) ?? deployment.workflow(forFn: name) {
+        if let workflow = m.workflow(WorkflowID(name)) ?? deployment.workflow(forFn: name) {
             do {
                 let id = try startExecution(workflow: workflow.name, arguments: arguments, trace: trace, parent: nil, trigger: trigger)
-                return .json(["workflow": .string(workflow.name), "execution": .string(id), "trace": .string(trace)], status: 202)
+                return .json(["workflow": .string(workflow.name.text), "execution": .string(id), "trace": .string(trace)], status: 202)
             } catch {
                 return .error(status: 500, message: redactor.redact(error.description))
             }
         }
         let key = "fn \(name)"
-        let function = m.functions.first { $0.handlers.contains { $0.key == key } } ?? m.function(name)
+        let function = m.functions.first { $0.handlers.contains { $0.key == key } } ?? m.function(FunctionID(name))
         guard let function else {
             let fns = m.functions.flatMap(\.handlers).map(\.key).filter { $0.hasPrefix("fn ") }.map { String($0.dropFirst(3)) }
             if deployment.fnDeclarations[name] != nil {
                 return .error(status: 404, message: "fn \(name) is not deployed on its own: it runs inside the functions that call it; invoke one of: \(fns.sorted().joined(separator: ", "))")
             }
-            let hint = Spelling.closest(to: name, in: fns + m.functions.map(\.name) + m.workflows.map(\.name))
+            let hint = Spelling.closest(to: name, in: fns + m.functions.map(\.name.text) + m.workflows.map(\.name.text))
             return .error(status: 404, message: "no function or workflow \(name) in \(m.app)" + (hint.map { "; did you mean \($0)?" } ?? ""))
         }
         guard let handler = function.handlers.first(where: { $0.key == key }) ?? function.handlers.first else {
@@ -145,8 +145,8 @@ extension Runtime {
 
     private func publishFromOutside(_ o: JSONObject, deployment: Deployment, trace: String) -> HTTPResponse {
         guard let topic = o["topic"]?.stringValue else { return .error(status: 400, message: "missing \"topic\"") }
-        guard deployment.manifest.topics.contains(topic) else {
-            let hint = Spelling.closest(to: topic, in: deployment.manifest.topics)
+        guard deployment.manifest.topics.contains(ResourceID(topic)) else {
+            let hint = Spelling.closest(to: topic, in: deployment.manifest.topics.map(\.text))
             return .error(status: 404, message: "no topic \(topic) in \(deployment.manifest.app)" + (hint.map { "; did you mean \($0)?" } ?? ""))
         }
         let context = OperationContext(deployment: deployment, invocation: "infc-publish", trace: trace,
@@ -156,28 +156,29 @@ extension Runtime {
         } catch {
             return .error(status: 500, message: "\(error)")
         }
-        let subscribers = deployment.manifest.subscriptions.filter { $0.topic == topic }.count
+        let subscribers = deployment.manifest.subscriptions.filter { $0.topic.text == topic }.count
         return .json(["topic": .string(topic), "subscribers": .int(subscribers), "trace": .string(trace)], status: 202)
     }
 
     private func fireFromOutside(_ o: JSONObject, deployment: Deployment, trace: String) -> HTTPResponse {
         guard let name = o["schedule"]?.stringValue else { return .error(status: 400, message: "missing \"schedule\"") }
         let schedules = deployment.manifest.schedules
-        guard let schedule = schedules.first(where: { $0.name == name }) else {
-            let hint = Spelling.closest(to: name, in: schedules.map(\.name))
+        guard let schedule = schedules.first(where: { $0.name.text == name }) else {
+            let hint = Spelling.closest(to: name, in: schedules.map(\.name.text))
             return .error(status: 404, message: "no schedule \(name) in \(deployment.manifest.app)"
                 + (hint.map { "; did you mean \($0)?" } ?? "; run infc schedule list"))
         }
         let now = clock.now()
         do {
             // A firing by hand: the invocation is queued like any firing; the schedule's own
-            // timing (its last firing) is left as it was.
-            try store.enqueue(schedule.name, body: ["schedule": .string(schedule.name), "firedAt": .number(now), "manual": true],
+            // timing (its last firing) is left as it was. It goes through the queue the manifest
+            // names for the schedule's firings, as a timed firing does.
+            try store.enqueue(schedule.delivery.queue.text, body: ["schedule": .string(schedule.name.text), "firedAt": .number(now), "manual": true],
                               trace: trace, now: now)
         } catch {
             return .error(status: 500, message: "\(error)")
         }
-        notify(queue: schedule.name)
-        return .json(["schedule": .string(schedule.name), "trace": .string(trace)], status: 202)
+        notify(queue: schedule.delivery.queue)
+        return .json(["schedule": .string(schedule.name.text), "trace": .string(trace)], status: 202)
     }
 }

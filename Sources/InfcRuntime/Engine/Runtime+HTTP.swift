@@ -41,7 +41,7 @@ extension Runtime {
     private func invoke(_ route: ManifestRoute, params: [String: String], request: HTTPRequest, deployment: Deployment,
                         trace: String) -> HTTPResponse {
         guard let function = deployment.manifest.function(route.function) else {
-            if deployment.manifest.workflow(route.function) != nil {
+            if deployment.manifest.workflow(WorkflowID(route.function.text)) != nil {
                 return .error(status: 500, message: "route \(route.method) \(route.path) is a workflow, which a route cannot run; rebuild with infc build")
             }
             return .error(status: 500, message: "route \(route.method) \(route.path) has no function in the manifest; rebuild with infc build")
@@ -53,7 +53,7 @@ extension Runtime {
         }
         let semaphore = limits.semaphore(for: function.name)
         if let semaphore, !semaphore.tryAcquire() {
-            logger.invocation(function: function.name, trigger: "route \(route.method) \(route.path)", durationMs: 0,
+            logger.invocation(function: function.name.text, trigger: "route \(route.method) \(route.path)", durationMs: 0,
                               outcome: .throttled, trace: trace, detail: "over its limit of \(semaphore.limit)")
             var r = HTTPResponse.error(status: 429, message: "\(function.name) is at its concurrency limit of \(semaphore.limit); retry shortly")
             r.headers.append(("Retry-After", "1"))

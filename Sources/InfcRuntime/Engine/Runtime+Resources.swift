@@ -16,8 +16,8 @@ enum Principal: Sendable {
 
     var name: String {
         switch self {
-        case .function(let f): return f.name
-        case .workflow(let w): return w.name
+        case .function(let f): return f.name.text
+        case .workflow(let w): return w.name.text
         }
     }
 
@@ -47,6 +47,11 @@ struct OperationContext: Sendable {
 
 extension Runtime {
     /// Refuses an action the principal's policy does not hold, naming function, resource and action.
+    /// Checks that `principal` may `action` the function, workflow, queue or resource `resource`.
+    func authorize(_ principal: Principal, resource: some PlanID, type: String, action: String) throws(RuntimeError) {
+        try authorize(principal, resource: resource.text, type: type, action: action)
+    }
+
     func authorize(_ principal: Principal, resource: String, type: String, action: String) throws(RuntimeError) {
         guard principal.permissions.contains(ManifestPermission(resource: resource, type: type, action: action)) else {
             throw RuntimeError.runtime(
@@ -131,10 +136,10 @@ extension Runtime {
                 return .null
             }
         case (.secret, .value):
-            guard let secret = context.deployment.manifest.secrets.first(where: { $0.name == resource }) else {
+            guard let secret = context.deployment.manifest.secrets.first(where: { $0.name.text == resource }) else {
                 throw RuntimeError.runtime("invalid-program", "secret `\(resource)` is not in the manifest; rebuild with infc build")
             }
-            return .string(try secrets.value(name: secret.name, env: secret.env))
+            return .string(try secrets.value(name: secret.name.text, env: secret.env))
         default:
             throw RuntimeError.runtime("invalid-program", "\(kind.rawValue) \(resource) has no operation \(operation.rawValue)")
         }
@@ -182,10 +187,10 @@ extension Runtime {
 
     /// Fans a message out to every subscriber's queue in one transaction, then wakes the workers.
     func publish(topic: String, message: JSON, context: OperationContext) throws(StoreError) {
-        let queues = context.deployment.manifest.subscriptions.filter { $0.topic == topic }.map(Runtime.deliveryQueue)
+        let queues = context.deployment.manifest.subscriptions.filter { $0.topic.text == topic }.map(Runtime.deliveryQueue)
         guard !queues.isEmpty else { return }
         let body: JSON = ["event": message, "parent": .string(context.invocation)]
-        try store.publish(topic: topic, to: queues, body: body, trace: context.trace, now: clock.now())
+        try store.publish(topic: topic, to: queues.map(\.text), body: body, trace: context.trace, now: clock.now())
         for q in queues { notify(queue: q) }
     }
 
@@ -205,7 +210,7 @@ extension Runtime {
         try authorize(principal, resource: queue.name, type: "queue", action: "send")
         let body: JSON = ["args": .array(arguments), "parent": .string(context.invocation)]
         let id = try storing { () throws(StoreError) in
-            try store.enqueue(queue.name, body: body, trace: context.trace, now: clock.now())
+            try store.enqueue(queue.name.text, body: body, trace: context.trace, now: clock.now())
         }
         notify(queue: queue.name)
         return .string(String(id))

@@ -74,21 +74,21 @@ extension Runtime {
     /// Writes a schedule's next firing to the store when it changed (for `infc status`).
     private func record(_ schedule: ManifestSchedule, nextFire: Double, now: Double) {
         let changed = schedulerState.withLock { s -> Bool in
-            guard s.recordedNext[schedule.name] != nextFire else { return false }
-            s.recordedNext[schedule.name] = nextFire
+            guard s.recordedNext[schedule.name.text] != nextFire else { return false }
+            s.recordedNext[schedule.name.text] = nextFire
             return true
         }
         guard changed, nextFire < .greatestFiniteMagnitude else { return }
         do {
-            try store.setScheduleState(schedule.name, every: Self.describe(schedule), nextFire: nextFire, now: now)
+            try store.setScheduleState(schedule.name.text, every: Self.describe(schedule), nextFire: nextFire, now: now)
         } catch {
-            logger.warning("schedule \(schedule.name): \(error)")
+            logger.warning("schedule \(schedule.name.text): \(error)")
         }
     }
 
     /// After a start or a swap, marks the schedules this version no longer has as not scheduled.
     private func retireRemovedSchedules(_ schedules: [ManifestSchedule]) {
-        let names = schedules.map(\.name).sorted()
+        let names = schedules.map(\.name.text).sorted()
         let changed = schedulerState.withLock { s -> Bool in
             guard s.recordedNames != names else { return false }
             s.recordedNames = names
@@ -110,19 +110,19 @@ extension Runtime {
 
     /// When `schedule` fires next. A schedule that never fired starts counting from now.
     private func nextFire(_ schedule: ManifestSchedule, now: Double) -> Double? {
-        var last = schedulerState.withLock { $0.lastFire[schedule.name] }
+        var last = schedulerState.withLock { $0.lastFire[schedule.name.text] }
         if last == nil {
             do {
-                last = try store.lastFire(schedule.name)
+                last = try store.lastFire(schedule.name.text)
                 if last == nil {
-                    try store.setLastFire(schedule.name, now)
+                    try store.setLastFire(schedule.name.text, now)
                     last = now
                 }
             } catch {
-                logger.warning("schedule \(schedule.name): \(error)")
+                logger.warning("schedule \(schedule.name.text): \(error)")
                 return nil
             }
-            schedulerState.withLock { $0.lastFire[schedule.name] = last }
+            schedulerState.withLock { $0.lastFire[schedule.name.text] = last }
         }
         guard let last else { return nil }
         if let rate = schedule.rateMs {
@@ -140,14 +140,14 @@ extension Runtime {
         let trace = Identifiers.trace()
         do {
             try store.database.transaction { () throws(StoreError) in
-                try store.setLastFire(schedule.name, now)
-                try store.enqueue(schedule.delivery.queue, body: ["schedule": .string(schedule.name), "firedAt": .number(now)],
+                try store.setLastFire(schedule.name.text, now)
+                try store.enqueue(schedule.delivery.queue.text, body: ["schedule": .string(schedule.name.text), "firedAt": .number(now)],
                                   trace: trace, now: now)
             }
-            schedulerState.withLock { $0.lastFire[schedule.name] = now }
+            schedulerState.withLock { $0.lastFire[schedule.name.text] = now }
             notify(queue: schedule.delivery.queue)
         } catch {
-            logger.warning("schedule \(schedule.name) cannot fire: \(error)")
+            logger.warning("schedule \(schedule.name.text) cannot fire: \(error)")
         }
     }
 }

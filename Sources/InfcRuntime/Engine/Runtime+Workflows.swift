@@ -12,16 +12,16 @@ import InfcCompiler
 extension Runtime {
     /// Creates an execution of `workflow` (committed before this returns) and starts it. With an
     /// `id` that already exists, changes nothing and returns it.
-    func startExecution(workflow: String, arguments: [JSON], trace: String, parent: String?, trigger: String,
+    func startExecution(workflow: WorkflowID, arguments: [JSON], trace: String, parent: String?, trigger: String,
                         id: String? = nil) throws(RuntimeError) -> String {
         let id = id ?? "wf-" + Identifiers.uuid()
         let now = clock.now()
         let created = try storing { () throws(StoreError) in
-            try store.createExecution(id: id, workflow: workflow, input: .array(arguments), trace: trace, now: now)
+            try store.createExecution(id: id, workflow: workflow.text, input: .array(arguments), trace: trace, now: now)
         }
         if created {
             recorder.update(InvocationRecord(
-                id: id, trace: trace, parent: parent, function: workflow, kind: "workflow", trigger: trigger,
+                id: id, trace: trace, parent: parent, function: workflow.text, kind: "workflow", trigger: trigger,
                 startedAt: now, durationMs: nil, outcome: "running", error: nil))
             launchExecution(id)
         }
@@ -87,7 +87,7 @@ extension Runtime {
               execution.status == .running || execution.status == .sleeping
         else { return }
         let deployment = self.deployment
-        guard let workflow = deployment.manifest.workflow(execution.workflow) else {
+        guard let workflow = deployment.manifest.workflow(WorkflowID(execution.workflow)) else {
             finish(execution, status: .failed, error: "workflow \(execution.workflow) is not in this version of the app",
                    segmentStart: clock.now())
             return
@@ -127,7 +127,7 @@ extension Runtime {
             } else if let wakeAt = host.suspendedUntil {
                 suspend(execution, until: wakeAt, waitingOn: host.waitingOn, segmentStart: started)
             } else if !error.isCatchable && (isStopping || isForceCancelled) {
-                logger.invocation(function: workflow.name, trigger: "workflow \(id)", durationMs: (clock.now() - started) * 1000,
+                logger.invocation(function: workflow.name.text, trigger: "workflow \(id)", durationMs: (clock.now() - started) * 1000,
                                   outcome: .interrupted, trace: execution.trace, detail: "resumes on the next start")
                 recorder.finished(record(execution, outcome: "running", durationMs: nil, error: nil), counted: false)
             } else {

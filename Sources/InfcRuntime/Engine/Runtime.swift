@@ -67,7 +67,7 @@ public final class Runtime: Sendable {
     let limits = FunctionLimits()
     private let lock: StateLock
     private let active: Mutex<ActiveDeployment>
-    private let workers = Mutex<[String: QueueWorker]>([:])
+    private let workers = Mutex<[QueueID: QueueWorker]>([:])
     private let server = Mutex<HTTPServer?>(nil)
     /// Workflow executions running on a thread of this process (never run one twice at once).
     let activeExecutions = Mutex<Set<String>>([])
@@ -200,7 +200,7 @@ public final class Runtime: Sendable {
             return old
         }
         for w in old { w.stop() }
-        var fresh: [String: QueueWorker] = [:]
+        var fresh: [QueueID: QueueWorker] = [:]
         for plan in plans {
             let worker = QueueWorker(runtime: self, plan: plan, deployment: deployment)
             fresh[plan.queue] = worker
@@ -210,12 +210,12 @@ public final class Runtime: Sendable {
     }
 
     /// Wakes the worker of `queue` (a message was just enqueued or released).
-    func notify(queue: String) {
+    func notify(queue: QueueID) {
         workers.withLock { $0[queue] }?.notify()
     }
 
     /// The queue a topic subscriber receives on (named in the manifest).
-    static func deliveryQueue(for subscription: ManifestSubscription) -> String { subscription.deliveryQueue }
+    static func deliveryQueue(for subscription: ManifestSubscription) -> QueueID { subscription.deliveryQueue }
 
     // MARK: Invocations
 
@@ -244,7 +244,7 @@ public final class Runtime: Sendable {
         work.enter()
         defer { work.leave() }
         var record = InvocationRecord(
-            id: id, trace: trace, parent: parent, function: function.name, kind: "function",
+            id: id, trace: trace, parent: parent, function: function.name.text, kind: "function",
             trigger: trigger, startedAt: started, durationMs: nil, outcome: "running", error: nil)
         recorder.began(record)
         let host = FunctionHost(runtime: self, deployment: deployment, principal: .function(function), invocation: id,
@@ -270,7 +270,7 @@ public final class Runtime: Sendable {
             }
             errorText = redactor.redact(errorText ?? e.description)
         }
-        logger.invocation(function: function.name, trigger: trigger, durationMs: duration,
+        logger.invocation(function: function.name.text, trigger: trigger, durationMs: duration,
                           outcome: outcome, trace: trace, error: errorText)
         record.durationMs = duration
         record.outcome = outcome.rawValue
@@ -298,7 +298,7 @@ public final class Runtime: Sendable {
     /// One warning per declared secret without a value (not repeated for those `previous` had).
     func warnAboutMissingSecrets(_ m: Manifest, previous: Manifest?) {
         let known = Set(previous?.secrets.map(\.name) ?? [])
-        for secret in m.secrets where !known.contains(secret.name) && !secrets.isSet(name: secret.name, env: secret.env) {
+        for secret in m.secrets where !known.contains(secret.name) && !secrets.isSet(name: secret.name.text, env: secret.env) {
             logger.warning("secret \(secret.name) is not set: set \(secret.env) in the environment or add "
                 + "\(secret.env)=… to \(secrets.dotEnvPath); until then its value() fails with missing-secret")
         }
@@ -312,15 +312,15 @@ public final class Runtime: Sendable {
             logger.notice("  " + kind + String(repeating: " ", count: max(1, 11 - kind.count)) + items.joined(separator: ", "))
         }
         line("routes", m.routes.map { "\($0.method) \($0.path)" })
-        line("functions", m.functions.map { f in f.limit.map { "\(f.name) (limit \($0))" } ?? f.name })
-        line("queues", m.queues.map(\.name))
+        line("functions", m.functions.map { f in f.limit.map { "\(f.name) (limit \($0))" } ?? f.name.text })
+        line("queues", m.queues.map(\.name.text))
         line("topics", m.topics.map { t in "\(t) (\(m.subscriptions.filter { $0.topic == t }.count) subscriber(s))" })
         line("schedules", m.schedules.map { s in s.cron.map { "\(s.name) (\"\($0)\")" } ?? "\(s.name) (every \(s.rateMs ?? 0) ms)" })
-        line("workflows", m.workflows.map(\.name))
-        line("tables", m.tables)
-        line("buckets", m.buckets)
-        line("secrets", m.secrets.map(\.name))
-        line("services", m.services.map(\.name))
+        line("workflows", m.workflows.map(\.name.text))
+        line("tables", m.tables.map(\.text))
+        line("buckets", m.buckets.map(\.text))
+        line("secrets", m.secrets.map(\.name.text))
+        line("services", m.services.map(\.name.text))
         warnAboutMissingSecrets(m, previous: nil)
         if clock.timeScale != 1 { logger.notice("  time scale ×\(JSON.format(number: clock.timeScale)): sleeps, schedules and backoffs run faster") }
         logger.notice("listening on http://\(HTTPServer.host):\(port) (status: /_infc/status)")
@@ -342,7 +342,7 @@ struct ActiveDeployment: Sendable {
 
 /// Per-function concurrency limits, kept across swaps (a semaphore per limited function).
 final class FunctionLimits: Sendable {
-    private let table = Mutex<[String: CountingSemaphore]>([:])
+    private let table = Mutex<[FunctionID: CountingSemaphore]>([:])
 
     func configure(_ functions: [ManifestFunction]) {
         table.withLock { t in
@@ -354,7 +354,7 @@ final class FunctionLimits: Sendable {
     }
 
     /// The semaphore of a limited function, nil for an unlimited one.
-    func semaphore(for function: String) -> CountingSemaphore? { table.withLock { $0[function] } }
+    func semaphore(for function: FunctionID) -> CountingSemaphore? { table.withLock { $0[function] } }
 }
 
 /// Identifiers for traces, invocations and executions.

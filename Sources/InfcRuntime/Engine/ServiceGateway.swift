@@ -81,7 +81,7 @@ public final class ServiceGateway: Sendable {
             for s in services {
                 let override = environment[s.urlEnv].flatMap { $0.isEmpty ? nil : $0 }
                 let base = override ?? s.url
-                let old = table[s.name]
+                let old = table[s.name.text]
                 if let override, old?.baseURL != override {
                     logger.notice("service \(s.name): using \(s.urlEnv)=\(override) instead of \(s.url)")
                 } else if override == nil, old?.baseURL != s.url, warnsAboutRealURLs {
@@ -95,9 +95,9 @@ public final class ServiceGateway: Sendable {
                     e.limit?.setCapacity(limit)
                 }
                 if let rate = s.ratePerSecond {
-                    e.rate = old?.rate.flatMap { $0.ratePerSecond == rate ? $0 : nil } ?? makeRate(s.name, rate)
+                    e.rate = old?.rate.flatMap { $0.ratePerSecond == rate ? $0 : nil } ?? makeRate(s.name.text, rate)
                 }
-                next[s.name] = e
+                next[s.name.text] = e
             }
             table = next
         }

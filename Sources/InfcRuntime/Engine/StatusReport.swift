@@ -37,7 +37,7 @@ public struct StatusReport: Sendable {
         r.app = manifest?.app
         r.queues = try store.depths(now: now)
         if let manifest {
-            for q in manifest.queues where r.queues[q.name] == nil { r.queues[q.name] = QueueDepth() }
+            for q in manifest.queues where r.queues[q.name.text] == nil { r.queues[q.name.text] = QueueDepth() }
         }
         r.deadLetterCounts = try store.deadLetterCounts()
         // A queue that holds only dead letters is a queue of the report too.

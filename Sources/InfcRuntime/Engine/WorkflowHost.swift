@@ -95,7 +95,7 @@ final class WorkflowHost: InterpreterHost {
 
     func perform(_ operation: ResourceOperation, on resource: String, kind: ResourceKind, arguments: [JSON],
                  at range: SourceRange) throws(RuntimeError) -> JSON {
-        if kind == .service, let function = serviceFunction(for: resource) {
+        if kind == .service, let function = serviceFunction(for: ResourceID(resource)) {
             return try step(retry: workflowRetry) { key throws(RuntimeError) in
                 try runtime.authorize(principal, resource: function.name, type: "function", action: "invoke")
                 let runtime = runtime
@@ -149,7 +149,7 @@ final class WorkflowHost: InterpreterHost {
             let result = runtime.invokeHeld(InvocationRequest(
                 deployment: deployment, function: function, declaration: declaration, arguments: arguments,
                 trigger: "step \(key) of \(workflow.name)", trace: trace, parent: executionID, cancelled: nil))
-            return try Self.stepValue(result, function: function.name)
+            return try Self.stepValue(result, function: function.name.text)
         }
     }
 
@@ -175,7 +175,7 @@ final class WorkflowHost: InterpreterHost {
         let now = runtime.clock.now()
         let stored = try journalWrite { () throws(StoreError) -> JSON in
             try runtime.store.database.transaction { () throws(StoreError) -> JSON in
-                let id = try runtime.store.enqueue(queue.name, body: body, trace: trace, now: now)
+                let id = try runtime.store.enqueue(queue.name.text, body: body, trace: trace, now: now)
                 return try runtime.store.recordStep(execution: executionID, stepKey: key,
                                                     result: ["ok": .string(String(id))], now: now)
             }
@@ -241,7 +241,7 @@ final class WorkflowHost: InterpreterHost {
         return value ?? (Date().timeIntervalSince1970 * 1000).rounded()
     }
 
-    func log(_ text: String) { runtime.logger.program(function: workflow.name, trace: trace, text: text) }
+    func log(_ text: String) { runtime.logger.program(function: workflow.name.text, trace: trace, text: text) }
 
     var isCancelled: Bool {
         if halted.load(ordering: .relaxed) || runtime.isStopping || runtime.isForceCancelled { return true }
@@ -304,7 +304,7 @@ final class WorkflowHost: InterpreterHost {
         defer { semaphore?.release() }
         let result = runtime.invokeNative(function: function, deployment: deployment, trigger: trigger, trace: trace,
                                           parent: executionID, body: body)
-        return try Self.stepValue(result, function: function.name)
+        return try Self.stepValue(result, function: function.name.text)
     }
 
     /// A step's value from an invocation's result: a timeout of the task becomes a catchable
@@ -321,7 +321,7 @@ final class WorkflowHost: InterpreterHost {
         }
     }
 
-    private func childWorkflow(_ child: String, arguments: [JSON]) throws(RuntimeError) -> JSON {
+    private func childWorkflow(_ child: WorkflowID, arguments: [JSON]) throws(RuntimeError) -> JSON {
         let key = context.next()
         if let entry = journaled(key) { return try Self.replay(entry) }
         try checkHalted()
@@ -349,10 +349,10 @@ final class WorkflowHost: InterpreterHost {
     }
 
     /// The function that holds calls from this workflow to a limited `service`, if any.
-    private func serviceFunction(for service: String) -> ManifestFunction? {
+    private func serviceFunction(for service: ResourceID) -> ManifestFunction? {
         let candidates = deployment.manifest.functions.filter { $0.serviceCall == service }
-        return candidates.first { $0.name == "\(workflow.name)_\(service)" }
-            ?? candidates.first { workflow.permissions.contains(ManifestPermission(resource: $0.name, type: "function", action: "invoke")) }
+        return candidates.first { $0.name.text == "\(workflow.name)_\(service)" }
+            ?? candidates.first { workflow.permissions.contains(ManifestPermission(resource: $0.name.text, type: "function", action: "invoke")) }
     }
 
     // MARK: Suspension and the journal

@@ -13,7 +13,7 @@ public enum CloudFormationEmitter {
     /// Retention of every log group.
     static let logRetentionDays = 30
     /// Where the build directory holds a readable copy of each workflow's definition.
-    public static func definitionPath(_ workflow: String) -> String { "workflows/\(workflow).asl.json" }
+    public static func definitionPath(_ workflow: WorkflowID) -> String { "workflows/\(workflow).asl.json" }
 
     /// The template, what the build should warn about, and what stops it.
     public struct Output: Sendable {
@@ -24,7 +24,7 @@ public enum CloudFormationEmitter {
         public var byType: [(type: String, count: Int)]
         /// Each workflow's state machine definition (Amazon States Language, `${…}` placeholders
         /// as in the template's `DefinitionString`), in the plan's order.
-        public var stateMachines: [(workflow: String, definition: JSON)] = []
+        public var stateMachines: [(workflow: WorkflowID, definition: JSON)] = []
     }
 
     /// The template of a compilation: of its plan, which carries every handler key.
@@ -84,25 +84,25 @@ enum ResourceNames {
         switch instance {
         case .httpAPI: return all([.httpAPI, .httpAPIStage], "", "")
         case .route(let r): return all([.route, .integration, .routePermission], routeName(r), "\(r.method.lowercased()) \(r.path)")
-        case .function(let f): return all([.function, .role, .logGroup], f.name, f.name)
-        case .queue(let q): return all([.queue, .deadLetterQueue, .eventSourceMapping], q.name, stripped(q.name, "-queue"))
-        case .topic(let t): return all([.topic], t, t)
+        case .function(let f): return all([.function, .role, .logGroup], f.name.text, f.name.text)
+        case .queue(let q): return all([.queue, .deadLetterQueue, .eventSourceMapping], q.name.text, stripped(q.name.text, "-queue"))
+        case .topic(let t): return all([.topic], t.text, t.text)
         case .subscription(let s):
             return all(s.queue == nil ? [.subscription, .subscriptionPermission] : [.subscription, .queuePolicy],
                        subscriptionName(s), "\(s.topic) to \(s.target)")
         case .schedule(let s):
-            return all(s.targetIsWorkflow ? [.rule, .ruleRole] : [.rule, .rulePermission], s.name, stripped(s.name, "-schedule"))
-        case .workflow(let w): return all([.stateMachine, .stateMachineRole, .stateMachineLogGroup], w.name, w.name)
-        case .evaluator(let f): return all([.function, .role, .logGroup], f.name, f.name)
+            return all(s.targetIsWorkflow ? [.rule, .ruleRole] : [.rule, .rulePermission], s.name.text, stripped(s.name.text, "-schedule"))
+        case .workflow(let w): return all([.stateMachine, .stateMachineRole, .stateMachineLogGroup], w.name.text, w.name.text)
+        case .evaluator(let f): return all([.function, .role, .logGroup], f.name.text, f.name.text)
         case .serviceRates: return all([.serviceRates], "", "infc")
-        case .table(let t): return all([.table], t, t)
-        case .bucket(let b): return all([.bucket], b, b)
-        case .secret(let s): return all([.secret], s, s)
+        case .table(let t): return all([.table], t.text, t.text)
+        case .bucket(let b): return all([.bucket], b.text, b.text)
+        case .secret(let s): return all([.secret], s.text, s.text)
         }
     }
 
     static func routeName(_ r: PlanRoute) -> String { "\(r.method) \(r.path)" }
-    static func subscriptionName(_ s: PlanSubscription) -> String { s.topic + "\u{0}" + s.target }
+    static func subscriptionName(_ s: PlanSubscription) -> String { s.topic.text + "\u{0}" + s.target.text }
     static func stripped(_ name: String, _ suffix: String) -> String {
         name.hasSuffix(suffix) && name.count > suffix.count ? String(name.dropLast(suffix.count)) : name
     }

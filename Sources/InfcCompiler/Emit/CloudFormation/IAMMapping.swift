@@ -4,22 +4,22 @@
 
 /// Whose ARN a statement names.
 enum IAMResource: Hashable, Sendable {
-    case table(String)
+    case table(ResourceID)
     /// The bucket itself (listing).
-    case bucket(String)
+    case bucket(ResourceID)
     /// The bucket's objects, `bucket/*`.
-    case bucketObjects(String)
-    case topic(String)
-    case queue(String)
-    /// A queue's dead-letter queue (by the queue's name).
-    case deadLetterQueue(String)
-    case stateMachine(String)
-    case secret(String)
-    case function(String)
-    /// A function's or state machine's own log group (the role's owner, by plan name).
-    case functionLogGroup(String)
+    case bucketObjects(ResourceID)
+    case topic(ResourceID)
+    case queue(QueueID)
+    /// A queue's dead-letter queue (by the queue's id).
+    case deadLetterQueue(QueueID)
+    case stateMachine(WorkflowID)
+    case secret(ResourceID)
+    case function(FunctionID)
+    /// A function's own log group (the role's owner).
+    case functionLogGroup(FunctionID)
     /// The executions of a state machine (`…:execution:STACK-NAME:*`).
-    case executions(String)
+    case executions(WorkflowID)
     /// The EventBridge rule Step Functions manages to learn that a child execution ended.
     case syncRule
     /// The table of the services' rates (`InfcServiceRates`).
@@ -97,7 +97,7 @@ enum IAMMapping {
     /// The IAM actions and the resource a plan permission needs, or nil when it needs none (a
     /// service call is plain HTTPS outside AWS).
     static func statement(for p: Permission) -> IAMStatement? {
-        let r = p.resource
+        let r = ResourceID(p.resource)
         let origin = IAMOrigin.permission(p)
         switch (p.type, p.action) {
         case (.table, .read): return IAMStatement(actions: ["dynamodb:GetItem"], resource: .table(r), origin: origin)
@@ -107,10 +107,10 @@ enum IAMMapping {
         case (.bucket, .write): return IAMStatement(actions: ["s3:DeleteObject", "s3:PutObject"], resource: .bucketObjects(r), origin: origin)
         case (.bucket, .list): return IAMStatement(actions: ["s3:ListBucket"], resource: .bucket(r), origin: origin)
         case (.topic, .publish): return IAMStatement(actions: ["sns:Publish"], resource: .topic(r), origin: origin)
-        case (.queue, .send): return IAMStatement(actions: ["sqs:SendMessage"], resource: .queue(r), origin: origin)
-        case (.workflow, .start): return IAMStatement(actions: ["states:StartExecution"], resource: .stateMachine(r), origin: origin)
+        case (.queue, .send): return IAMStatement(actions: ["sqs:SendMessage"], resource: .queue(QueueID(p.resource)), origin: origin)
+        case (.workflow, .start): return IAMStatement(actions: ["states:StartExecution"], resource: .stateMachine(WorkflowID(p.resource)), origin: origin)
         case (.secret, .read): return IAMStatement(actions: ["secretsmanager:GetSecretValue"], resource: .secret(r), origin: origin)
-        case (.function, .invoke): return IAMStatement(actions: ["lambda:InvokeFunction"], resource: .function(r), origin: origin)
+        case (.function, .invoke): return IAMStatement(actions: ["lambda:InvokeFunction"], resource: .function(FunctionID(p.resource)), origin: origin)
         case (.service, _): return nil
         default:
             // The inference grants no other pairs (ResourceOperation.action, Inference): a bug.
@@ -119,7 +119,7 @@ enum IAMMapping {
     }
 
     /// The statements of a function's role: its permissions, then its execution basics.
-    static func functionStatements(_ f: PlanFunction, consumes queues: [String], callsRatedService: Bool = false) -> [IAMStatement] {
+    static func functionStatements(_ f: PlanFunction, consumes queues: [QueueID], callsRatedService: Bool = false) -> [IAMStatement] {
         var out = f.permissions.compactMap(statement(for:))
         if callsRatedService {
             out.append(IAMStatement(actions: ExecutionBasic.serviceRate.actions, resource: .serviceRates, origin: .basic(.serviceRate)))
@@ -149,8 +149,8 @@ enum IAMMapping {
     }
 
     /// The workflows a state graph runs as children and waits for, sorted, once each.
-    static func childWorkflows(_ states: [WorkflowState]) -> [String] {
-        var out: Set<String> = []
+    static func childWorkflows(_ states: [WorkflowState]) -> [WorkflowID] {
+        var out: Set<WorkflowID> = []
         func visit(_ list: [WorkflowState]) {
             for s in list {
                 switch s.kind {
@@ -168,7 +168,7 @@ enum IAMMapping {
     }
 
     /// The statement of the role a workflow's schedule assumes.
-    static func scheduleStatements(workflow: String) -> [IAMStatement] {
+    static func scheduleStatements(workflow: WorkflowID) -> [IAMStatement] {
         [IAMStatement(actions: ExecutionBasic.scheduleStartsWorkflow.actions, resource: .stateMachine(workflow), origin: .basic(.scheduleStartsWorkflow))]
     }
 }

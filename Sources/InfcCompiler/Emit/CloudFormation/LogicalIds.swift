@@ -31,6 +31,10 @@ struct LogicalIds {
         }
         return id
     }
+    /// The id of `role` for the function, workflow, queue, schedule or resource `name`.
+    func id(_ role: ResourceRole, _ name: some PlanID) -> String { id(role, name.text) }
+    /// The id of `role` for the function or workflow `unit`.
+    func id(_ role: ResourceRole, _ unit: UnitID) -> String { id(role, unit.text) }
 
     /// Assigns ids to `wanted` (role, name, shown name) triples: `Pascal(shown) + role` where
     /// that is unique, else followed by 8 hex digits of FNV-1a over the role and name.

@@ -7,18 +7,18 @@ struct TemplateContext {
     var warnings: [String] = []
     var errors: [String] = []
     /// Each workflow's definition as compiled, in the plan's order (DIR/workflows/NAME.asl.json).
-    var definitions: [(workflow: String, definition: JSON)] = []
-    /// The queues each function consumes, by function name.
-    let consumed: [String: [String]]
-    let limits: [String: Int]
+    var definitions: [(workflow: WorkflowID, definition: JSON)] = []
+    /// The queues each function consumes, by function.
+    let consumed: [FunctionID: [QueueID]]
+    let limits: [FunctionID: Int]
 
     init(plan: Plan, ids: LogicalIds) {
         self.plan = plan
         self.ids = ids
-        var consumed: [String: [String]] = [:]
+        var consumed: [FunctionID: [QueueID]] = [:]
         for q in plan.queues { consumed[q.consumer, default: []].append(q.name) }
         self.consumed = consumed
-        var limits: [String: Int] = [:]
+        var limits: [FunctionID: Int] = [:]
         for f in plan.functions { if let l = f.limit { limits[f.name] = l } }
         self.limits = limits
     }
@@ -128,7 +128,7 @@ struct TemplateContext {
 
     /// Whether `f` calls a service that has a `rate` (it then shares the rate table).
     func callsRatedService(_ f: PlanFunction) -> Bool {
-        f.permissions.contains { p in p.type == .service && plan.services.contains { $0.name == p.resource && $0.ratePerSecond != nil } }
+        f.permissions.contains { p in p.type == .service && plan.services.contains { $0.name.text == p.resource && $0.ratePerSecond != nil } }
     }
 
     /// The environment variable that names a resource a function may use (docs/aws.md).
@@ -142,35 +142,37 @@ struct TemplateContext {
     func environment(_ f: PlanFunction) -> JSONObject {
         var env = JSONObject()
         env["INFC_APP"] = .string(plan.app)
-        env["INFC_FUNCTION"] = .string(f.name)
-        if let w = f.evaluates { env["INFC_EVALUATES"] = .string(w) }
+        env["INFC_FUNCTION"] = .string(f.name.text)
+        if let w = f.evaluates { env["INFC_EVALUATES"] = .string(w.text) }
         env["INFC_HANDLERS"] = .string(JSON.array(f.handlers.sorted().compactMap { plan.handler($0).map { .string($0.key.text) } }).serialized())
         var seen: Set<String> = []
         for p in f.permissions {
             if p.type == .service {
                 // The service's URL, under the name the local runtime reads it from.
-                guard let s = plan.services.first(where: { $0.name == p.resource }) else { continue }
-                env["INFC_SERVICE_\(s.name.uppercased())_URL"] = .string(s.url)
+                guard let service = p.declared, let s = plan.services.first(where: { $0.name == service }) else { continue }
+                env["INFC_SERVICE_\(s.name.text.uppercased())_URL"] = .string(s.url)
                 if s.ratePerSecond != nil { env["INFC_SERVICE_RATES"] = I.ref(ids.id(.serviceRates, "")) }
                 continue
             }
             let key = TemplateContext.environmentName(p.type, p.resource)
             guard seen.insert(key).inserted else { continue }
-            switch p.type {
-            case .table: env[key] = I.ref(ids.id(.table, p.resource))
-            case .bucket: env[key] = I.ref(ids.id(.bucket, p.resource))
-            case .topic: env[key] = I.ref(ids.id(.topic, p.resource))
-            case .queue: env[key] = I.ref(ids.id(.queue, p.resource))
-            case .workflow: env[key] = stateMachineArn(p.resource)
-            case .function: env[key] = I.ref(ids.id(.function, p.resource))
-            case .secret: env[key] = secretName(p.resource)
-            case .service: break
+            if let q = p.queue { env[key] = I.ref(ids.id(.queue, q)) }
+            else if let w = p.workflow { env[key] = stateMachineArn(w) }
+            else if let f = p.function { env[key] = I.ref(ids.id(.function, f)) }
+            else if let r = p.declared {
+                switch p.type {
+                case .table: env[key] = I.ref(ids.id(.table, r))
+                case .bucket: env[key] = I.ref(ids.id(.bucket, r))
+                case .topic: env[key] = I.ref(ids.id(.topic, r))
+                case .secret: env[key] = secretName(r)
+                case .service, .queue, .workflow, .function: break
+                }
             }
         }
         // A consumer's queues, by ARN (which queue a record came from), and their dead-letter
         // queues (a failure no retry mends goes there at once).
         for q in consumed[f.name] ?? [] {
-            let safe = String(q.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+            let safe = String(q.text.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
             env["INFC_CONSUMES_" + safe] = I.getAtt(ids.id(.queue, q), "Arn")
             env["INFC_DEADLETTER_" + safe] = I.ref(ids.id(.deadLetterQueue, q))
         }
@@ -271,15 +273,15 @@ struct TemplateContext {
             expression = "rate(1 day)"
         }
         let rule = ids.id(.rule, s.name)
-        if s.targetIsWorkflow {
+        if case .workflow(let workflow) = s.target {
             let role = ids.id(.ruleRole, s.name)
             return [
                 TemplateResource(id: rule, type: "AWS::Events::Rule", properties: [
                     "ScheduleExpression": .string(expression), "State": "ENABLED",
-                    "Targets": [["Id": "workflow", "Arn": I.ref(ids.id(.stateMachine, s.target)), "RoleArn": I.getAtt(role, "Arn")]]]),
+                    "Targets": [["Id": "workflow", "Arn": I.ref(ids.id(.stateMachine, workflow)), "RoleArn": I.getAtt(role, "Arn")]]]),
                 TemplateResource(id: role, type: "AWS::IAM::Role", properties: [
                     "AssumeRolePolicyDocument": assumeRole("events.amazonaws.com"),
-                    "Policies": [["PolicyName": "infc-least-privilege", "PolicyDocument": policy(IAMMapping.scheduleStatements(workflow: s.target))]]]),
+                    "Policies": [["PolicyName": "infc-least-privilege", "PolicyDocument": policy(IAMMapping.scheduleStatements(workflow: workflow))]]]),
             ]
         }
         let function = ids.id(.function, s.target)
@@ -345,9 +347,9 @@ struct TemplateContext {
     /// written out where a role or an environment names it: a task function that may start its
     /// own workflow would otherwise make a dependency cycle (state machine → role → function →
     /// state machine).
-    static func stateMachineName(_ w: String) -> String { "${AWS::StackName}-\(w)" }
+    static func stateMachineName(_ w: WorkflowID) -> String { "${AWS::StackName}-\(w)" }
 
-    func stateMachineArn(_ w: String) -> JSON {
+    func stateMachineArn(_ w: WorkflowID) -> JSON {
         I.sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:\(TemplateContext.stateMachineName(w))")
     }
 
@@ -380,14 +382,14 @@ struct TemplateContext {
 
     // MARK: Stateful resources
 
-    func table(_ t: String) -> TemplateResource {
+    func table(_ t: ResourceID) -> TemplateResource {
         TemplateResource(id: ids.id(.table, t), type: "AWS::DynamoDB::Table", properties: [
             "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [["AttributeName": "id", "AttributeType": "S"]],
             "KeySchema": [["AttributeName": "id", "KeyType": "HASH"]]], retain: true)
     }
 
-    func bucket(_ b: String) -> TemplateResource {
+    func bucket(_ b: ResourceID) -> TemplateResource {
         TemplateResource(id: ids.id(.bucket, b), type: "AWS::S3::Bucket", properties: [
             "PublicAccessBlockConfiguration": ["BlockPublicAcls": true, "BlockPublicPolicy": true,
                                                "IgnorePublicAcls": true, "RestrictPublicBuckets": true]], retain: true)
@@ -403,9 +405,9 @@ struct TemplateContext {
     }
 
     /// A secret's name in Secrets Manager: the stack's name, `/`, the secret's.
-    func secretName(_ s: String) -> JSON { I.sub("${AWS::StackName}/\(s)") }
+    func secretName(_ s: ResourceID) -> JSON { I.sub("${AWS::StackName}/\(s)") }
 
-    func secret(_ s: String) -> TemplateResource {
+    func secret(_ s: ResourceID) -> TemplateResource {
         TemplateResource(id: ids.id(.secret, s), type: "AWS::SecretsManager::Secret", properties: [
             "Name": secretName(s),
             "Description": .string("infc secret \(s) of app \(plan.app); set its value with the AWS CLI (docs/aws.md)")], retain: true)

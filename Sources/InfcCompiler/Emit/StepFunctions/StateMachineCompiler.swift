@@ -4,20 +4,20 @@
 
 /// A resource a definition names: the template resolves it through `DefinitionSubstitutions`.
 enum StateMachineReference: Hashable, Comparable {
-    case function(String)
-    case table(String)
-    case topic(String)
-    case queue(String)
-    case stateMachine(String)
+    case function(FunctionID)
+    case table(ResourceID)
+    case topic(ResourceID)
+    case queue(QueueID)
+    case stateMachine(WorkflowID)
 
     static func < (a: Self, b: Self) -> Bool { a.sortKey < b.sortKey }
     private var sortKey: String {
         switch self {
-        case .function(let n): return "function\u{0}" + n
-        case .table(let n): return "table\u{0}" + n
-        case .topic(let n): return "topic\u{0}" + n
-        case .queue(let n): return "queue\u{0}" + n
-        case .stateMachine(let n): return "stateMachine\u{0}" + n
+        case .function(let n): return "function\u{0}" + n.text
+        case .table(let n): return "table\u{0}" + n.text
+        case .topic(let n): return "topic\u{0}" + n.text
+        case .queue(let n): return "queue\u{0}" + n.text
+        case .stateMachine(let n): return "stateMachine\u{0}" + n.text
         }
     }
 }
@@ -41,7 +41,7 @@ struct StateMachineCompiler {
     private var problems: [String] = []
     /// Steps whose result a later expression uses (kept in `$.r`).
     private var referenced: Set<SourceRange> = []
-    private let evaluator: String?
+    private let evaluator: FunctionID?
 
     /// Errors of Lambda itself (not of the code), retried on every Lambda call.
     static let lambdaTransient: [String] = [
@@ -322,14 +322,14 @@ struct StateMachineCompiler {
         // Inference gives every workflow that needs one an evaluator (StatesForm decides both).
         precondition(evaluator != nil, "workflow \(workflow.name) needs its evaluator, and the plan has none")
         var parameters = JSONObject()
-        parameters["workflow"] = .string(workflow.name)
+        parameters["workflow"] = .string(workflow.name.text)
         for (k, v) in request { parameters[k] = v }
         parameters["variables.$"] = .string(StatesForm.variables)
         parameters["results.$"] = .string(StatesForm.results)
         var retriers: [JSON] = [["ErrorEquals": .array(Self.lambdaTransient.map { .string($0) }), "IntervalSeconds": 1,
                                  "MaxAttempts": 3, "BackoffRate": 2, "JitterStrategy": "FULL"]]
         if case .array(let more)? = retry { retriers += more }
-        var o: JSONObject = ["Type": "Task", "Resource": ref(.function(evaluator ?? ""))]
+        var o: JSONObject = ["Type": "Task", "Resource": ref(.function(evaluator ?? FunctionID("")))]
         o["Parameters"] = .object(parameters)
         o["ResultPath"] = resultPath.map(JSON.string) ?? .null
         o["Retry"] = .array(retriers)
@@ -504,7 +504,7 @@ struct StateMachineCompiler {
     }
 
     /// A Lambda task of `function` with the state's arguments.
-    private mutating func invoke(_ s: WorkflowState, function: String, payload: JSONObject, retry: JSON?, then next: String,
+    private mutating func invoke(_ s: WorkflowState, function: FunctionID, payload: JSONObject, retry: JSON?, then next: String,
                                  into states: inout JSONObject) -> String {
         let name = unique(s.name)
         let (entry, values) = stage(argumentItems(s), before: name, needs: .argument, into: &states)
@@ -542,7 +542,7 @@ struct StateMachineCompiler {
 
     // MARK: Integrations
 
-    private mutating func integration(_ s: WorkflowState, resource: String, type: ResourceKind, op: ResourceOperation,
+    private mutating func integration(_ s: WorkflowState, resource: ResourceID, type: ResourceKind, op: ResourceOperation,
                                       then next: String, into states: inout JSONObject) -> String {
         let name = unique(s.name)
         if StatesForm.evaluatorPerforms(type, op) {
