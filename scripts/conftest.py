@@ -3,14 +3,17 @@ loopback shim.
 
 moto's own service calls (Step Functions calling Lambda, DynamoDB, SNS, SQS) go to `MOTO_PORT`:
 it is the shim's port. The shim passes every request on to moto, except Lambda `Invoke`, which it
-answers itself through its task runner, so task functions really run while a state machine
-executes. The task runner is one swappable piece (`LambdaShim.runner`): anything with
-`invoke(function, payload) -> (ok, value)`. `executing_moto` switches Step Functions' execution
-(`execute_state_machine`) on for a module, before it creates any resource.
+answers itself through its runner, so functions really run while a state machine executes. The
+runner (`LambdaShim.runner`) is `BootstrapFunctions`: each Invoke hands the event to the real
+`infc-lambda` bootstrap of that function over a Runtime API (scripts/lambda_runtime_api.py), with
+the function's environment as scripts/lambda_fixture.py resolved it from the template against
+moto, so every effect of the function lands in moto. `executing_moto` switches Step Functions'
+execution (`execute_state_machine`) on for a module, before it creates any resource.
 """
 import http.client
 import http.server
 import json
+import math
 import os
 import socket
 import subprocess
@@ -91,6 +94,62 @@ class LambdaShim:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+
+
+class BootstrapFunctions:
+    """The shim's runner: one Lambda Invoke is one event served by scripts/lambda_runtime_api.py to
+    a fresh `infc-lambda` process (the bootstrap, `bootstrap` executable) with LAMBDA_TASK_ROOT the
+    package and the function's environment (`functions`, from lambda_fixture.py setup) plus
+    `extra` (test doubles' URLs), its AWS endpoint moto. Its response, or its function error as
+    Lambda reports one. `seconds_scale` divides the whole seconds an evaluator answers for a
+    computed wait (`"as": "seconds"`), the test-only time scale of the definitions' fixed waits."""
+
+    def __init__(self, bootstrap, root, functions, moto_port, extra=None, seconds_scale=1):
+        self.bootstrap, self.root, self.functions = bootstrap, root, functions
+        self.moto_port, self.extra, self.seconds_scale = moto_port, extra or {}, seconds_scale
+        self.errors = []
+
+    def environment(self, function):
+        env = {"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               "AWS_SESSION_TOKEN": "session", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.moto_port}",
+               "AWS_LAMBDA_FUNCTION_NAME": function, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "LAMBDA_TASK_ROOT": self.root}
+        env.update(self.functions[function])
+        env.update(self.extra)
+        return env
+
+    def invoke(self, function, payload):
+        if function not in self.functions:
+            return False, {"errorType": "ResourceNotFoundException", "errorMessage": f"no function {function}"}
+        with tempfile.TemporaryDirectory() as tmp:
+            events = os.path.join(tmp, "events.json")
+            with open(events, "w") as f:
+                json.dump([payload], f)
+            api = subprocess.Popen([sys.executable, os.path.join(SCRIPTS, "lambda_runtime_api.py"), events],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            try:
+                port = int(api.stdout.readline().split()[1])
+                env = self.environment(function)
+                env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{port}"
+                run = subprocess.run([self.bootstrap], env=env, capture_output=True, text=True, timeout=120)
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_results", timeout=10) as r:
+                    results = json.loads(r.read())
+            finally:
+                api.stdin.close()
+                api.wait(10)
+        if len(results) != 1 or results[0]["kind"] not in ("response", "error"):
+            self.errors.append((function, payload, results, run.stderr))
+            return False, {"errorType": "infc.BootstrapFailed", "errorMessage": f"{results} {run.stderr[-2000:]}"}
+        body = json.loads(results[0]["body"] or "null")
+        if results[0]["kind"] == "error":
+            return False, body
+        if self.seconds_scale != 1 and isinstance(payload, dict) and isinstance(payload.get("evaluate"), dict):
+            for key, item in payload["evaluate"].items():
+                if item.get("as") == "seconds" and isinstance(body.get(key), (int, float)):
+                    body[key] = math.ceil(body[key] / self.seconds_scale)
+        return True, body
 
 
 class Moto:

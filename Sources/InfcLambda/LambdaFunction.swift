@@ -26,6 +26,8 @@ public final class LambdaFunction: Sendable {
     public let handlers: [String]
     let router: Router<ManifestRoute>
     let logger: RuntimeLogger
+    /// For a workflow's evaluator (`INFC_EVALUATES`): the workflow whose expressions it evaluates.
+    let evaluates: ManifestWorkflow?
 
     var deployment: Deployment { context.deployment }
     var function: ManifestFunction { context.function }
@@ -41,8 +43,20 @@ public final class LambdaFunction: Sendable {
         guard let name = environment["INFC_FUNCTION"], !name.isEmpty else {
             throw LambdaInitError("infc.EnvironmentInvalid", "INFC_FUNCTION is not set: the template sets it for every function")
         }
-        guard let function = deployment.manifest.function(FunctionID(name)) else {
-            throw LambdaInitError("infc.EnvironmentInvalid", "INFC_FUNCTION names \(name), which the package's manifest does not have; redeploy")
+        var evaluates: ManifestWorkflow?
+        let function: ManifestFunction
+        if let workflow = environment["INFC_EVALUATES"], !workflow.isEmpty {
+            guard let w = deployment.manifest.workflow(WorkflowID(workflow)), w.evaluator?.name == FunctionID(name),
+                  let f = w.evaluatorFunction(timeoutMs: deployment.manifest.limits.defaultTimeoutMs) else {
+                throw LambdaInitError("infc.EnvironmentInvalid", "INFC_EVALUATES names \(workflow), which has no evaluator \(name) in the package's manifest; redeploy")
+            }
+            evaluates = w
+            function = f
+        } else {
+            guard let f = deployment.manifest.function(FunctionID(name)) else {
+                throw LambdaInitError("infc.EnvironmentInvalid", "INFC_FUNCTION names \(name), which the package's manifest does not have; redeploy")
+            }
+            function = f
         }
         var handlers = function.handlers.map(\.key)
         if let text = environment["INFC_HANDLERS"] {
@@ -82,14 +96,16 @@ public final class LambdaFunction: Sendable {
         let context = AWSHostContext(deployment: deployment, function: function,
                                      resources: AWSResources(environment: environment, client: client),
                                      services: services, logger: logger)
-        return LambdaFunction(context: context, handlers: handlers, router: router, logger: logger)
+        return LambdaFunction(context: context, handlers: handlers, router: router, logger: logger, evaluates: evaluates)
     }
 
-    init(context: AWSHostContext, handlers: [String], router: Router<ManifestRoute>, logger: RuntimeLogger) {
+    init(context: AWSHostContext, handlers: [String], router: Router<ManifestRoute>, logger: RuntimeLogger,
+         evaluates: ManifestWorkflow? = nil) {
         self.context = context
         self.handlers = handlers
         self.router = router
         self.logger = logger
+        self.evaluates = evaluates
     }
 
     /// Serves the Runtime API until it goes away (`limit` invocations when set).
@@ -111,6 +127,9 @@ public final class LambdaFunction: Sendable {
             : LambdaClock.now() + Double(function.timeoutMs) / 1000
         let trace = HostSupport.trace()
         do throws(LambdaFunctionError) {
+            // A workflow's evaluator and a limited service's function answer their states only.
+            if let workflow = evaluates { return .success(Array(try evaluate(event, workflow: workflow, deadline: deadline).serialized().utf8)) }
+            if let service = function.serviceCall { return .success(Array(try serviceCall(event, service: service.text, deadline: deadline).serialized().utf8)) }
             switch LambdaEvent.kind(of: event) {
             case .http: return .success(Array(http(event, trace: trace, deadline: deadline).serialized().utf8))
             case .sqs: return .success(Array(try sqs(event, deadline: deadline).serialized().utf8))
@@ -311,7 +330,7 @@ public final class LambdaFunction: Sendable {
         let trace = HostSupport.acceptTrace(event["trace"]?.stringValue) ?? HostSupport.trace()
         switch run(declaration: declaration(key), arguments: LambdaEvent.taskArguments(event), trigger: "task \(key)", trace: trace, deadline: deadline) {
         case .success(let value): return value
-        case .failure(let e): throw LambdaFunctionError(type: e.code, message: logger.redactor.redact(e.description))
+        case .failure(let e): throw taskError(e)
         }
     }
 

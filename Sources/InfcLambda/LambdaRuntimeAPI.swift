@@ -20,13 +20,19 @@ public struct LambdaInvocation: Sendable {
 public struct LambdaFunctionError: Error, Sendable, Equatable {
     public var type: String
     public var message: String
-    public init(type: String, message: String) {
+    /// The value a workflow's `catch` binds for this failure (`errorValue`), when the code can
+    /// catch it: a thrown value, or a runtime error's `{error, code, …}`.
+    public var value: JSON?
+    public init(type: String, message: String, value: JSON? = nil) {
         self.type = type
         self.message = message
+        self.value = value
     }
 
     var body: [UInt8] {
-        Array(JSON.object(JSONObject([("errorMessage", .string(message)), ("errorType", .string(type)), ("stackTrace", .array([]))])).serialized().utf8)
+        var o = JSONObject([("errorMessage", .string(message)), ("errorType", .string(type)), ("stackTrace", .array([]))])
+        if let value { o["errorValue"] = value }
+        return Array(JSON.object(o).serialized().utf8)
     }
 }
 

@@ -45,7 +45,7 @@ import Testing
     @Test(.enabled(if: Python.python3 != nil, "python3 is not installed: the cfn-lint and moto tests need it"))
     func cfnLintAndMoto() throws {
         let r = try Python.pytest(["scripts/aws_template_test.py", "scripts/aws_workflow_test.py"],
-                                  environment: ["INFC": Binary.url.path], timeout: 480)
+                                  environment: ["INFC": Binary.url.path], timeout: 900)
         #expect(r.status == 0, "cfn-lint/moto test failed (scripts/install-test-deps.sh installs cfn-lint and moto):\n\(r.text)")
     }
 }

@@ -161,6 +161,59 @@ extension RuntimeE2E {
             #expect(try eventually(timeout: 10) { (try runtime.get("/ticks").json?.arrayValue ?? []).count == 1 })
         }
 
+        static let limitedSource = """
+            app limited
+            service gate "http://127.0.0.1:9" limit 2
+            table results
+
+            route POST "/start" (req) {
+              async fetch_later(req.body.n)
+              return { status: 202 }
+            }
+
+            fn fetch_later(n) {
+              sleep 1s
+              let item = gate.get("/item")
+              results.put("r", item)
+            }
+
+            route GET "/result" (req) { return results.get("r") }
+            """
+
+        /// A workflow calls a limited service through the function the manifest gives it (the one
+        /// that calls the service and that the workflow may invoke), whatever its name: here the
+        /// manifest renames it.
+        @Test(.timeLimit(.minutes(1))) func aWorkflowCallsALimitedServiceThroughTheFunctionTheManifestGivesIt() throws {
+            let stub = try StubServer { _, _, _ in (200, "{\"item\":7}") }
+            defer { stub.stop() }
+            let app = try TestApp(Self.limitedSource, name: "limited")
+            let c = try app.build()
+            #expect(c.plan.function(named: FunctionID("fetch_later_gate"))?.serviceCall == ResourceID("gate"))
+            try app.editManifest { manifest in
+                guard case .object(var root) = manifest, case .array(var functions)? = root["functions"],
+                      case .array(var workflows)? = root["workflows"], case .object(var workflow)? = workflows.first,
+                      case .array(var permissions)? = workflow["permissions"],
+                      let f = functions.firstIndex(where: { $0["name"] == "fetch_later_gate" }), case .object(var function) = functions[f],
+                      let p = permissions.firstIndex(where: { $0["resource"] == "fetch_later_gate" }), case .object(var permission) = permissions[p]
+                else { return }
+                function["name"] = "gate_caller"
+                functions[f] = .object(function)
+                permission["resource"] = "gate_caller"
+                permissions[p] = .object(permission)
+                workflow["permissions"] = .array(permissions)
+                workflows[0] = .object(workflow)
+                root["functions"] = .array(functions)
+                root["workflows"] = .array(workflows)
+                manifest = .object(root)
+            }
+            let runtime = try InfcProcess.run(app, timeScale: 20, environment: ["INFC_SERVICE_GATE_URL": stub.url])
+            defer { runtime.kill() }
+            #expect(try runtime.post("/start", json: #"{"n": 1}"#).status == 202)
+            #expect(try eventually(timeout: 15) { try runtime.get("/result").json == ["item": 7] }, "\(runtime.output)")
+            #expect(stub.requests.count == 1)
+            #expect(runtime.output.contains("gate_caller"), "the call runs as the renamed function: \(runtime.output)")
+        }
+
         /// The runtime finds code by the ranges the manifest gives; a range that is not a
         /// handler's declaration is refused with one line, never run.
         @Test(.timeLimit(.minutes(1))) func aHandlerRangeThatIsNoHandlerIsRefused() throws {

@@ -83,6 +83,42 @@ import Testing
         }
     }
 
+    /// The plan and the runtime's manifest name units, resources, queues and schedules by typed
+    /// ids (docs/ARCHITECTURE.md, "typed ids"): no stored name of one is a `String`, and a
+    /// permission is made only from an id of its kind.
+    @Test func thePlanNamesThingsByTypedIds() throws {
+        let names = ["name", "consumer", "function", "target", "topic", "queue", "deadLetterQueue", "serviceCall",
+                     "evaluates", "startsWorkflow", "users", "startedBy", "topics", "tables", "buckets", "secrets"]
+        // The one allowed: a workflow state's own name (a label inside its state machine).
+        let allowed = ["Sources/InfcCompiler/Infer/Plan.swift": ["public var name: String"], "Sources/InfcRuntime/Engine/Manifest.swift": []]
+        for (file, expected) in allowed {
+            let lines = try Self.code(file).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            let stringly = lines.filter { line in
+                names.contains { name in ["String", "String?", "[String]"].contains { line == "public var \(name): \($0)" } }
+            }
+            #expect(stringly == expected, "\(file) names things by String: \(stringly)")
+        }
+        // Units and resources as the plan declares them, and the manifest as the runtime reads it.
+        let plan = try Self.code("Sources/InfcCompiler/Infer/Plan.swift")
+        for declaration in ["public var name: FunctionID", "public var name: WorkflowID", "public var name: ResourceID",
+                            "public var name: QueueID", "public var name: ScheduleID", "public var consumer: FunctionID",
+                            "public var target: UnitID", "public var function: FunctionID"] {
+            #expect(plan.contains(declaration), "Plan.swift lost `\(declaration)`")
+        }
+        let manifest = try Self.code("Sources/InfcRuntime/Engine/Manifest.swift")
+        for declaration in ["public var name: FunctionID", "public var name: WorkflowID", "public var name: QueueID",
+                            "public var name: ScheduleID", "public var consumer: FunctionID", "public var target: UnitID"] {
+            #expect(manifest.contains(declaration), "Manifest.swift lost `\(declaration)`")
+        }
+        // A permission's name is set only by its typed initialisers.
+        #expect(plan.contains("public private(set) var resource: String"))
+        for module in ["Sources/InfcCompiler", "Sources/InfcLanguageServer", "Sources/InfcCommandLine"] {
+            for file in Self.swiftFiles(under: module) {
+                #expect(!(try Self.code(file)).contains("Permission(resource:"), "\(file) makes a permission from a bare name")
+            }
+        }
+    }
+
     /// The runtime's public entry takes a resolved program and a manifest, not a compilation.
     @Test func theDeploymentIsBuiltFromAResolvedProgram() throws {
         let deployment = try Self.code("Sources/InfcRuntime/Engine/Deployment.swift")

@@ -127,6 +127,68 @@ import Testing
         #expect(out.errors.contains { $0.contains("the `try` try of workflow every_1h assigns `last`") })
     }
 
+    /// A step on the right of `&&`, `||` or `??` runs only when the left side does not decide:
+    /// conditions of `if` and `while` compile to that control flow; elsewhere it stops the build.
+    @Test func stepsThatShortCircuitRunOnlyWhenTheyWould() throws {
+        let good = """
+        app a
+        table t
+        fn f(x) { return t.get(x) }
+        every 1h {
+          sleep 1m
+          let k = t.get("k")
+          if k != null && f(k) { t.put("seen", k) }
+          while k == null || !f("again") { sleep 1s }
+        }
+        """
+        let out = CloudFormationEmitter.emit(compile(SourceFile(path: "a.inf", text: good)))
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        let definition = try #require(out.stateMachines.first?.definition)
+        // `f(k)` runs after a choice on `k != null`, never before it.
+        let states = definition["States"]?.objectValue ?? JSONObject()
+        let first = try #require(states["choice"]?["Choices"]?.arrayValue?.first)
+        #expect(first["Next"]?.stringValue == "f", "\(first)")
+        #expect(states["f"]?["Next"]?.stringValue == "choice.then")
+
+        let bad = """
+        app a
+        table t
+        fn f(x) { return t.get(x) }
+        every 1h {
+          sleep 1m
+          let k = t.get("k")
+          let v = k ?? f("default")
+          t.put("v", v)
+        }
+        """
+        let errors = CloudFormationEmitter.emit(compile(SourceFile(path: "a.inf", text: bad))).errors
+        #expect(errors == ["workflow every_1h: the step f is on the right of `??`, which runs it only when the left side does not decide the value; a state machine would run it regardless (outside the condition of an `if` or a `while`): decide with an `if` first"], "\(errors)")
+    }
+
+    /// Text with `${` never goes into a definition (CloudFormation's DefinitionSubstitutions
+    /// would take it for a placeholder): the evaluator makes it; the template's definition holds
+    /// no `${` but its placeholders.
+    @Test func textWithAPlaceholderOpeningIsMadeByTheEvaluator() throws {
+        let source = """
+        app a
+        table t
+        every 1h {
+          sleep 1m
+          t.put("k", { text: "$\\{HOME\\}", plain: "no placeholder" })
+        }
+        """
+        let out = CloudFormationEmitter.emit(compile(SourceFile(path: "a.inf", text: source)))
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        let text = try #require(out.stateMachines.first?.definition).serialized()
+        #expect(!text.contains("HOME") && text.contains("EvalFunctionArn"), "\(text)")
+        let machine = try #require((out.template["Resources"]?.objectValue ?? JSONObject()).first { $0.value["Type"] == "AWS::StepFunctions::StateMachine" }?.value)
+        let string = machine["Properties"]?["DefinitionString"]?.stringValue ?? ""
+        let keys = Set((machine["Properties"]?["DefinitionSubstitutions"]?.objectValue ?? JSONObject()).keys)
+        let pieces = string.split(separator: "$", omittingEmptySubsequences: false).dropFirst().filter { $0.hasPrefix("{") }
+        #expect(!pieces.isEmpty)
+        for piece in pieces { #expect(keys.contains(String(piece.dropFirst().prefix { $0 != "}" })), "\(piece.prefix(40))") }
+    }
+
     // MARK: The validator
 
     static func problems(_ text: String, references: [String: String] = ["F": "function", "T": "table"]) throws -> [String] {
@@ -161,6 +223,8 @@ import Testing
             (#"{"StartAt":"a","States":{"a":{"Type":"Map","ItemProcessor":{"StartAt":"b","States":{"b":{"Type":"Pass","Next":"c"}}},"End":true}}}"#,
              "state b goes to c, which is no state in the items of a"),
             (#"{"StartAt":"a","States":{"a":{"Type":"Sleep","End":true}}}"#, "state a has an unknown Type Sleep"),
+            (#"{"StartAt":"a","States":{"a":{"Type":"Pass","Result":"echo ${HOME}","End":true}}}"#,
+             "text with `${` that is no placeholder: echo ${HOME}"),
         ]
         for (text, expected) in cases {
             let found = try Self.problems(text)

@@ -157,16 +157,19 @@ extension Inference {
     /// Shares each limited service's capacity among the functions that use it (sum ≤ limit, each
     /// ≥ 1), then checks the account's reserved concurrency.
     func allocateLimits() {
-        var functionUsers: [ResourceID: [Int]] = [:], workflowUsers: [ResourceID: [UnitID]] = [:]
+        // Keyed by the service's name text, not its id: the first dictionary of a key type a
+        // process makes looks the key's Hashable conformance up (about 0.4 M instructions), a
+        // cost `check` pays on every run; String's is looked up already.
+        var functionUsers: [String: [Int]] = [:], workflowUsers: [String: [UnitID]] = [:]
         for (i, f) in plan.functions.enumerated() {
-            for g in f.grants where g.permission.type == .service { functionUsers[ResourceID(g.permission.resource), default: []].append(i) }
+            for g in f.grants { if g.permission.type == .service, let s = g.permission.declared { functionUsers[s.text, default: []].append(i) } }
         }
         for w in plan.workflows {
-            for g in w.grants where g.permission.type == .service { workflowUsers[ResourceID(g.permission.resource), default: []].append(.workflow(w.name)) }
+            for g in w.grants { if g.permission.type == .service, let s = g.permission.declared { workflowUsers[s.text, default: []].append(.workflow(w.name)) } }
         }
         for (si, service) in plan.services.enumerated() {
-            let users = functionUsers[service.name] ?? []
-            plan.services[si].users = (users.map { .function(plan.functions[$0].name) } + (workflowUsers[service.name] ?? [])).sorted()
+            let users = functionUsers[service.name.text] ?? []
+            plan.services[si].users = (users.map { .function(plan.functions[$0].name) } + (workflowUsers[service.name.text] ?? [])).sorted()
             guard let cap = service.limit, !users.isEmpty else { continue }
             let desired = users.map { min(plan.functions[$0].limit ?? cap, cap) }
             guard desired.reduce(0, +) > cap else { continue }

@@ -54,20 +54,22 @@ extension Inference {
             }
         }
         // Who starts each workflow, in one pass over the starters.
-        var starters: [WorkflowID: [WorkflowStarter]] = [:]
+        // Keyed by the workflow's name text: see `allocateLimits` (a new key type's first
+        // dictionary costs a conformance lookup on every `check`).
+        var starters: [String: [WorkflowStarter]] = [:]
         for f in plan.functions {
             for g in f.grants where g.permission.action == .start {
-                if let w = g.permission.workflow { starters[w, default: []].append(.function(f.name)) }
+                if let w = g.permission.workflow { starters[w.text, default: []].append(.function(f.name)) }
             }
         }
         for w in plan.workflows {
             for g in w.grants where g.permission.action == .start {
-                if let started = g.permission.workflow { starters[started, default: []].append(.workflow(w.name)) }
+                if let started = g.permission.workflow { starters[started.text, default: []].append(.workflow(w.name)) }
             }
         }
-        for s in plan.schedules { if let w = s.target.workflow { starters[w, default: []].append(.schedule(s.name)) } }
+        for s in plan.schedules { if let w = s.target.workflow { starters[w.text, default: []].append(.schedule(s.name)) } }
         for wi in plan.workflows.indices {
-            plan.workflows[wi].startedBy = (starters[plan.workflows[wi].name] ?? []).sorted()
+            plan.workflows[wi].startedBy = (starters[plan.workflows[wi].name.text] ?? []).sorted()
         }
     }
 

@@ -66,7 +66,9 @@ enum StatesForm {
         case .number(let n): return n.isFinite ? .literal(.number(n)) : nil
         case .string(let parts):
             if parts.isEmpty { return .literal(.string("")) }
-            if parts.count == 1, case .text(let t) = parts[0] { return .literal(.string(t)) }
+            // Text with `${` never goes into a definition: CloudFormation's
+            // DefinitionSubstitutions would take it for a placeholder. The evaluator makes it.
+            if parts.count == 1, case .text(let t) = parts[0], !t.contains("${") { return .literal(.string(t)) }
             return nil
         case .name(let n): return .path("\(variables).\(n)")
         case .call, .async:
@@ -93,6 +95,18 @@ enum StatesForm {
             return allLiteral ? .literal(.object(literal)) : .template(o)
         case .duration, .unary, .binary, .member, .index, .invalid:
             return nil
+        }
+    }
+
+    /// Whether evaluating `e` can neither fail nor do anything: a literal, a name, or a list or
+    /// object of those (a statement of only that needs no state).
+    static func cannotFail(_ e: Expr) -> Bool {
+        switch e.kind {
+        case .null, .bool, .number, .duration, .name: return true
+        case .string(let parts): return parts.allSatisfy { if case .text = $0 { return true } else { return false } }
+        case .list(let items): return items.allSatisfy(cannotFail)
+        case .object(let entries): return entries.allSatisfy { cannotFail($0.value) }
+        default: return false
         }
     }
 

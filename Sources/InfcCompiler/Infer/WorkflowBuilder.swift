@@ -73,9 +73,13 @@ struct WorkflowBuilder {
         switch s.kind {
         case .binding(_, let name, let value): return binding(name.name, expr(value), value, s.range)
         case .assign(let target, let value):
-            guard case .name(let n) = target.kind else { return expr(value) + expr(target) }
+            guard case .name(let n) = target.kind else { return fieldAssignment(target, value, s.range) }
             return binding(n, expr(value), value, s.range)
-        case .expression(let e): return expr(e)
+        case .expression(let e):
+            // A computation whose value is dropped still runs: it may fail (or log), as locally.
+            let states = expr(e)
+            if states.last?.range == e.range || StatesForm.cannotFail(e) { return states }
+            return states + [state("compute", .compute, s.range, expression: e)]
         case .ifElse(let c, let then, let otherwise):
             let cond = expr(c)
             let t = block(then)
@@ -143,6 +147,30 @@ struct WorkflowBuilder {
         var compute = state("set_\(name)", .compute, range, expression: value)
         compute.binds = [name]
         return states + [compute]
+    }
+
+    /// `x.f = v`, `x[i] = v` (any path): a `compute` state that binds `x` to its value after the
+    /// assignment; the evaluator makes the assignment (its expression is the statement's range).
+    private mutating func fieldAssignment(_ target: Expr, _ value: Expr, _ range: SourceRange) -> [WorkflowState] {
+        var root = target
+        var indices: [Expr] = []
+        while true {
+            if case .member(let base, _) = root.kind { root = base } else if case .index(let base, let i) = root.kind {
+                indices.insert(i, at: 0)
+                root = base
+            } else { break }
+        }
+        let pre = expr(value) + indices.flatMap { expr($0) }
+        guard case .name(let n) = root.kind else { return pre }
+        var compute = state("set_\(n)", .compute, range, expression: Expr(id: target.id, range: range, kind: .invalid))
+        var reads: [String] = []
+        locals(value, into: &reads)
+        locals(target, into: &reads)
+        compute.reads = reads
+        compute.binds = [n]
+        // The value and the indices, so that the steps inside them keep their results for it.
+        compute.arguments = [value] + indices
+        return pre + [compute]
     }
 
     /// The local variables `e` reads, in order of first use, appended to `out` once each.

@@ -125,6 +125,25 @@ public struct ManifestWorkflow: Sendable {
     public var backoffMs: Int
     public var timeoutMs: Int?
     public var permissions: Set<ManifestPermission>
+    /// On the AWS target, the function that evaluates the expressions without a States form
+    /// (`NAME-eval`) and what it may do; nil when the workflow needs none.
+    public var evaluator: ManifestEvaluator? = nil
+}
+
+public struct ManifestEvaluator: Sendable {
+    public var name: FunctionID
+    public var permissions: Set<ManifestPermission>
+}
+
+extension ManifestWorkflow {
+    /// Its evaluator as a function of its own: its name and the permissions the manifest gives
+    /// the evaluator (the operations it performs), nothing else.
+    public func evaluatorFunction(timeoutMs: Int) -> ManifestFunction? {
+        guard let evaluator else { return nil }
+        return ManifestFunction(name: evaluator.name, handlers: [], triggerTypes: ["workflow-task"], startsWorkflow: nil, limit: nil,
+                                timeoutMs: timeoutMs, retries: retries, backoffMs: backoffMs, permissions: evaluator.permissions,
+                                serviceCall: nil)
+    }
 }
 
 public struct ManifestSecret: Sendable {
@@ -258,7 +277,10 @@ public struct Manifest: Sendable {
                 ManifestWorkflow(
                     name: WorkflowID(try w.string("name")), entry: try handler(w.object("entry")),
                     retries: try w.int("retries"), backoffMs: try w.int("backoffMs"),
-                    timeoutMs: try w.optionalInt("timeoutMs"), permissions: try permissions(w))
+                    timeoutMs: try w.optionalInt("timeoutMs"), permissions: try permissions(w),
+                    evaluator: try w.optionalObject("evaluator").map { e throws(RuntimeStartError) in
+                        ManifestEvaluator(name: FunctionID(try e.string("name")), permissions: try permissions(e))
+                    })
             },
             tables: try root.array("tables").map { t throws(RuntimeStartError) in ResourceID(try t.stringValue()) },
             buckets: try root.array("buckets").map { b throws(RuntimeStartError) in ResourceID(try b.stringValue()) },

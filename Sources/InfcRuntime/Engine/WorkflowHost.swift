@@ -348,11 +348,14 @@ final class WorkflowHost: InterpreterHost {
         return try Self.replay(stored)
     }
 
-    /// The function that holds calls from this workflow to a limited `service`, if any.
+    /// The function that holds calls from this workflow to a limited `service`, if any: the
+    /// manifest's function that calls `service` and that this workflow may invoke (found by the
+    /// manifest's facts, not by how the compiler names it).
     private func serviceFunction(for service: ResourceID) -> ManifestFunction? {
-        let candidates = deployment.manifest.functions.filter { $0.serviceCall == service }
-        return candidates.first { $0.name.text == "\(workflow.name)_\(service)" }
-            ?? candidates.first { workflow.permissions.contains(ManifestPermission(resource: $0.name.text, type: "function", action: "invoke")) }
+        deployment.manifest.functions.first { f in
+            f.serviceCall == service
+                && workflow.permissions.contains(ManifestPermission(resource: f.name.text, type: "function", action: "invoke"))
+        }
     }
 
     // MARK: Suspension and the journal

@@ -22,10 +22,20 @@ extension Evaluator {
         case .binary: return try binary(e)
         case .member: return try member(e)
         case .index: return try index(e)
-        case .call: return try call(e)
-        case .async: return try startAsync(e)
+        case .call:
+            if recorded != nil, let v = recordedStep(e) { return v }
+            return try call(e)
+        case .async:
+            if recorded != nil, let v = recordedStep(e) { return v }
+            return try startAsync(e)
         case .invalid: throw invalid(e.range)
         }
+    }
+
+    /// A call's recorded value when it is a step already made (never the performed one).
+    private func recordedStep(_ e: Expr) -> JSON? {
+        guard e.range != performed else { return nil }
+        return recorded?[e.range]
     }
 
     private func interpolate(_ e: Expr) throws(RuntimeError) -> JSON {

@@ -20,6 +20,10 @@ final class Evaluator {
     /// Handler and fn names, outermost first.
     var callStack: [String]
     let stackLimit: UInt
+    /// For one expression evaluated on its own (`Interpreter.evaluate(expressionAt:…)`): the
+    /// values of calls already made, by range, and the range of the call to make regardless.
+    var recorded: [SourceRange: JSON]?
+    var performed: SourceRange?
 
     /// How a statement ends.
     enum Flow {

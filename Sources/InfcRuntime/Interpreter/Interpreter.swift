@@ -65,6 +65,8 @@ public final class Interpreter: Sendable {
     let calls: [CallPlan]
     /// By declaration: slot count of a frame, parameter slots (-1: unbound), body, stack label.
     let frameSizes: [Int]
+    /// By declaration: the name each slot of its frame binds (several slots may share a name).
+    let slotNames: [[String]]
     let parameterSlots: [[Int]]
     let bodies: [Block?]
     let labels: [String]
@@ -89,13 +91,16 @@ public final class Interpreter: Sendable {
         var bindingSlot = [Int](repeating: -1, count: model.bindings.count)
         var sizes = [Int](repeating: 0, count: declarationCount)
         var bindingAt: [Int: Int] = [:]
+        var names = [[String]](repeating: [], count: declarationCount)
         for (i, b) in model.bindings.enumerated() {
             guard b.declaration >= 0 && b.declaration < declarationCount else { continue }
             bindingSlot[i] = sizes[b.declaration]
             sizes[b.declaration] += 1
+            names[b.declaration].append(b.name.name)
             bindingAt[b.name.range.start] = i
         }
         frameSizes = sizes
+        slotNames = names
 
         var slots = [Int32](repeating: -1, count: program.nodeCount)
         for (id, symbol) in model.references {

@@ -116,6 +116,7 @@ struct StateMachineCompiler {
     // MARK: The definition
 
     mutating func compile() -> StateMachineDefinition {
+        checkShortCircuits()
         var states = JSONObject()
         let done = unique("Done")
         let body = sequence(workflow.states, then: done, depth: 0, known: Set(workflow.parameters), into: &states)
@@ -135,6 +136,80 @@ struct StateMachineCompiler {
         if let t = workflow.timeoutMs { root["TimeoutSeconds"] = .int(Int((t + 999) / 1000)) }
         root["States"] = .object(Self.inFlowOrder(all, start: start))
         return StateMachineDefinition(definition: .object(root), references: references.sorted(), problems: problems)
+    }
+
+    /// A step on the right of `&&`, `||` or `??` runs locally only when the left side does not
+    /// decide the value. Conditions of `if` and `while` compile to that control flow
+    /// (`conditionFlow`); anywhere else a state machine would run the step regardless, so it is
+    /// a build error of the AWS target.
+    private mutating func checkShortCircuits() {
+        var steps: [SourceRange: String] = [:]
+        func names(_ list: [WorkflowState]) {
+            for s in list {
+                switch s.kind {
+                case .task, .childWorkflow, .integration, .serviceCall, .send, .start: steps[s.range] = s.name
+                case .choice(let t, let o): names(t); names(o)
+                case .parallel(let bs): bs.forEach(names)
+                case .map(let b), .loop(let b): names(b)
+                case .tryCatch(let b, let h): names(b); names(h)
+                default: break
+                }
+            }
+        }
+        names(workflow.states)
+        var found: [String] = []
+        func walk(_ e: Expr, right: String?) {
+            switch e.kind {
+            case .call(let callee, let args):
+                if let op = right, let step = steps[e.range] {
+                    found.append("workflow \(workflow.name): the step \(step) is on the right of `\(op)`, which runs it only when the left side does not decide the value; a state machine would run it regardless (outside the condition of an `if` or a `while`): decide with an `if` first")
+                }
+                walk(callee, right: right)
+                args.forEach { walk($0, right: right) }
+            case .async(let c):
+                if let op = right, let step = steps[e.range] {
+                    found.append("workflow \(workflow.name): the step \(step) is on the right of `\(op)`, which runs it only when the left side does not decide the value; a state machine would run it regardless (outside the condition of an `if` or a `while`): decide with an `if` first")
+                }
+                walk(c, right: right)
+            case .binary(let op, let l, let r):
+                walk(l, right: right)
+                walk(r, right: op == .and || op == .or || op == .coalesce ? (right ?? op.rawValue) : right)
+            case .string(let parts): for case .interpolation(let inner) in parts { walk(inner, right: right) }
+            case .list(let items): items.forEach { walk($0, right: right) }
+            case .object(let entries): entries.forEach { walk($0.value, right: right) }
+            case .unary(_, let x), .member(let x, _): walk(x, right: right)
+            case .index(let l, let r):
+                walk(l, right: right)
+                walk(r, right: right)
+            default: break
+            }
+        }
+        /// A condition's top `&&`/`||`/`!` compile to control flow; its leaves are expressions.
+        func condition(_ e: Expr) {
+            switch e.kind {
+            case .binary(.and, let l, let r), .binary(.or, let l, let r): condition(l); condition(r)
+            case .unary(.not, let x): condition(x)
+            default: walk(e, right: nil)
+            }
+        }
+        func visit(_ list: [WorkflowState]) {
+            for s in list {
+                switch s.kind {
+                case .choice, .loop: s.expression.map(condition)
+                default: s.expression.map { walk($0, right: nil) }
+                }
+                s.arguments.forEach { walk($0, right: nil) }
+                switch s.kind {
+                case .choice(let t, let o): visit(t); visit(o)
+                case .parallel(let bs): bs.forEach(visit)
+                case .map(let b), .loop(let b): visit(b)
+                case .tryCatch(let b, let h): visit(b); visit(h)
+                default: break
+                }
+            }
+        }
+        visit(workflow.states)
+        for f in found where !problems.contains(f) { problems.append(f) }
     }
 
     /// The states that some state of `states` goes to (its own scope).
@@ -211,10 +286,57 @@ struct StateMachineCompiler {
             k.formUnion(s.binds)
         }
         var next = next
-        for (i, s) in list.enumerated().reversed() {
+        var i = list.count - 1
+        while i >= 0 {
+            let s = list[i]
+            if case .choice(let t, let o) = s.kind, let e = s.expression {
+                // The condition's own steps are the states just before it, inside it: they run as
+                // the condition short-circuits (`conditionFlow`), not all before it.
+                var first = i
+                while first > 0, Self.inside(list[first - 1].range, e.range) { first -= 1 }
+                let name = unique(s.name)
+                let thenEntry = sequence(t, then: next, depth: depth, known: knownBefore[i], into: &states)
+                let elseEntry = sequence(o, then: next, depth: depth, known: knownBefore[i], into: &states)
+                next = conditionFlow(e, steps: Array(list[first..<i]), name: name, then: thenEntry, otherwise: elseEntry,
+                                     depth: depth, known: knownBefore[first], into: &states)
+                i = first - 1
+                continue
+            }
             next = state(s, then: next, depth: depth, known: knownBefore[i], into: &states)
+            i -= 1
         }
         return next
+    }
+
+    static func inside(_ r: SourceRange, _ outer: SourceRange) -> Bool { r.start >= outer.start && r.end <= outer.end }
+
+    /// A condition as control flow that short-circuits as the local runtime does: `l && r` tests
+    /// `l` first and runs `r`'s steps only when it is truthy, `l || r` only when it is not, `!x`
+    /// swaps the ways out; any other condition runs its own steps, then one choice (compiled
+    /// rules, or the evaluator's truthiness). Returns the entry state.
+    /// `name` is the first choice's; the later ones are named after it (`NAME.then`).
+    private mutating func conditionFlow(_ e: Expr, steps: [WorkflowState], name: String, first: Bool = true, then: String, otherwise: String,
+                                        depth: Int, known: Set<String>, into states: inout JSONObject) -> String {
+        func within(_ x: Expr) -> [WorkflowState] { steps.filter { Self.inside($0.range, x.range) } }
+        switch e.kind {
+        case .binary(.and, let l, let r) where !within(r).isEmpty:
+            let right = conditionFlow(r, steps: within(r), name: name, first: false, then: then, otherwise: otherwise, depth: depth,
+                                      known: known, into: &states)
+            return conditionFlow(l, steps: within(l), name: name, first: first, then: right, otherwise: otherwise, depth: depth,
+                                 known: known, into: &states)
+        case .binary(.or, let l, let r) where !within(r).isEmpty:
+            let right = conditionFlow(r, steps: within(r), name: name, first: false, then: then, otherwise: otherwise, depth: depth,
+                                      known: known, into: &states)
+            return conditionFlow(l, steps: within(l), name: name, first: first, then: then, otherwise: right, depth: depth,
+                                 known: known, into: &states)
+        case .unary(.not, let x) where !steps.isEmpty:
+            return conditionFlow(x, steps: steps, name: name, first: first, then: otherwise, otherwise: then, depth: depth, known: known,
+                                 into: &states)
+        default:
+            let choiceName = first ? name : unique(name + ".then")
+            let check = choice(e, name: choiceName, then: then, otherwise: otherwise, into: &states)
+            return sequence(steps, then: check, depth: depth, known: known, into: &states)
+        }
     }
 
     /// The names a branch hands back: what its own states bind, and what nested states assign to
@@ -429,20 +551,28 @@ struct StateMachineCompiler {
             states[name] = ["Type": "Wait", "SecondsPath": .string(values["s"] ?? ""), "Next": .string(next)]
             return entry
         case .choice(let t, let o):
-            let name = unique(s.name)
+            // (A choice with a condition is compiled by `sequence`, with the condition's steps.)
             let thenEntry = sequence(t, then: next, depth: depth, known: known, into: &states)
             let elseEntry = sequence(o, then: next, depth: depth, known: known, into: &states)
-            return choice(s, name: name, then: thenEntry, otherwise: elseEntry, into: &states)
+            guard let e = s.expression else { return thenEntry }
+            return conditionFlow(e, steps: [], name: unique(s.name), then: thenEntry, otherwise: elseEntry, depth: depth, known: known,
+                                 into: &states)
         case .loop(let body):
-            // The condition's own steps come first in the body; then the choice; then the rest.
+            // The condition's own steps come first in the body (run as it short-circuits); then the rest.
             let condRange = s.expression?.range
-            let condStates = body.prefix { st in condRange.map { st.range.start >= $0.start && st.range.end <= $0.end } ?? false }
+            let condStates = body.prefix { st in condRange.map { Self.inside(st.range, $0) } ?? false }
             let rest = Array(body.dropFirst(condStates.count))
             let again = unique(s.name + ".again")
             let name = unique(s.name)
             let restEntry = sequence(rest, then: again, depth: depth, known: known, into: &states)
-            let check = choice(s, name: name, then: restEntry, otherwise: next, into: &states)
-            let entry = sequence(Array(condStates), then: check, depth: depth, known: known, into: &states)
+            let entry: String
+            if let e = s.expression {
+                entry = conditionFlow(e, steps: Array(condStates), name: name, then: restEntry, otherwise: next, depth: depth, known: known,
+                                      into: &states)
+            } else {
+                states[name] = ["Type": "Pass", "Next": .string(restEntry)]
+                entry = name
+            }
             states[again] = ["Type": "Pass", "Next": .string(entry)]
             return entry
         case .map(let body):
@@ -484,8 +614,15 @@ struct StateMachineCompiler {
                             "CausePath": .string("States.JsonToString(\(values["a0"] ?? StatesForm.null))")]
             return entry
         case .compute:
-            guard let e = s.expression, let to = target(s) else { return next }
+            guard let e = s.expression else { return next }
             let name = unique(s.name)
+            guard let to = target(s) else {
+                // Evaluated for what it may raise (or log); its value is dropped.
+                if value(e) != nil { return next }
+                states[name] = evaluatorTask(["evaluate": ["a0": ["at": [.int(e.range.start), .int(e.range.end)], "as": "value"]]],
+                                             resultPath: nil, next: next)
+                return name
+            }
             if case .literal(let lit)? = value(e) {
                 states[name] = ["Type": "Pass", "Result": lit, "ResultPath": .string(to), "Next": .string(next)]
                 return name
@@ -522,12 +659,8 @@ struct StateMachineCompiler {
         return entry
     }
 
-    private mutating func choice(_ s: WorkflowState, name: String, then: String, otherwise: String,
+    private mutating func choice(_ e: Expr, name: String, then: String, otherwise: String,
                                  into states: inout JSONObject) -> String {
-        guard let e = s.expression else {
-            states[name] = ["Type": "Pass", "Next": .string(then)]
-            return name
-        }
         if var rule = StatesForm.condition(e, step: stepPath)?.objectValue {
             rule["Next"] = .string(then)
             states[name] = ["Type": "Choice", "Choices": [.object(rule)], "Default": .string(otherwise)]

@@ -27,7 +27,37 @@ enum StateMachineValidator {
         let size = definition.serialized().utf8.count
         if size > definitionLimit { problems.append("the definition is \(size) bytes, over Step Functions' \(definitionLimit)") }
         scope(definition, path: "", references: references, names: &names, problems: &problems)
+        placeholders(definition, references: references, problems: &problems)
         return problems
+    }
+
+    /// Every `${` of the definition's text opens a placeholder of `references`: CloudFormation's
+    /// DefinitionSubstitutions substitutes each `${NAME}` (and refuses an unknown one), so any
+    /// other `${` would not reach Step Functions as written.
+    private static func placeholders(_ value: JSON, references: [String: String], problems: inout [String]) {
+        switch value {
+        case .string(let text):
+            let bytes = Array(text.utf8)
+            var i = 0
+            while i + 1 < bytes.count {
+                guard bytes[i] == UInt8(ascii: "$"), bytes[i + 1] == UInt8(ascii: "{") else { i += 1; continue }
+                let start = i + 2
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "}") { end += 1 }
+                guard end < bytes.count, references[String(decoding: bytes[start..<end], as: UTF8.self)] != nil else {
+                    problems.append("text with `${` that is no placeholder: \(text.prefix(80))")
+                    return
+                }
+                i = end + 1
+            }
+        case .array(let items): for item in items { placeholders(item, references: references, problems: &problems) }
+        case .object(let o):
+            for (key, item) in o {
+                placeholders(.string(key), references: references, problems: &problems)
+                placeholders(item, references: references, problems: &problems)
+            }
+        default: break
+        }
     }
 
     private static func scope(_ machine: JSON, path: String, references: [String: String], names: inout Set<String>,
