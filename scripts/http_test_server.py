@@ -9,12 +9,12 @@ Paths: /echo (the request as JSON, with the client's port), /chunked (a chunked 
 /close (answers, then closes the connection), /silent-close (closes without saying so), /bytes?n=N (N bytes 0..255 repeating)."""
 import base64
 import json
-import os
 import ssl
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+import loopback
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -70,16 +70,12 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     args = sys.argv[1:]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    wrap = None
     if "--cert" in args:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args[args.index("--cert") + 1], args[args.index("--key") + 1])
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"PORT {server.server_address[1]}", flush=True)
-    sys.stdin.read()
-    os._exit(0)
+        wrap = lambda sock: context.wrap_socket(sock, server_side=True)
+    loopback.main(Handler, wrap)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def setup(template_path, stack, prefix=False, definitions=False, scale=1):
     resources = template["Resources"]
     ddb, s3, sns, sqs = (boto3.client(s, **KW) for s in ("dynamodb", "s3", "sns", "sqs"))
     sfn, sm = boto3.client("stepfunctions", **KW), boto3.client("secretsmanager", **KW)
-    ref = {}
+    ref, att = {}, {}
 
     def named(logical):
         return f"{stack}-{logical}" if prefix else logical
@@ -86,6 +86,7 @@ def setup(template_path, stack, prefix=False, definitions=False, scale=1):
             ref[logical] = name.lower()
         elif t == "AWS::SQS::Queue":
             ref[logical] = sqs.create_queue(QueueName=name)["QueueUrl"]
+            att[(logical, "Arn")] = sqs.get_queue_attributes(QueueUrl=ref[logical], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         elif t == "AWS::SNS::Topic":
             arn = sns.create_topic(Name=name)["TopicArn"]
             tap = sqs.create_queue(QueueName=name + "Tap")["QueueUrl"]
@@ -152,6 +153,8 @@ def setup(template_path, stack, prefix=False, definitions=False, scale=1):
             return ref[value["Ref"]]
         if "Fn::Sub" in value:
             return sub(value["Fn::Sub"])
+        if "Fn::GetAtt" in value and tuple(value["Fn::GetAtt"]) in att:
+            return att[tuple(value["Fn::GetAtt"])]
         raise SystemExit(f"cannot resolve {value}")
 
     functions = {}

@@ -1,81 +1,125 @@
 #!/usr/bin/env python3
-"""A Lambda Runtime API (2018-06-01) for infc's runtime tests, on 127.0.0.1 only. Hands out the
-events of the JSON list in EVENTS_FILE one per `next` (request ids req-0, req-1, ...), records
-every response, error and init error, and lists them at GET /_results. Prints "PORT <n>" when it
-listens and stops when its standard input closes.
+"""A Lambda Runtime API (2018-06-01) for infc's runtime tests, on 127.0.0.1 only.
 
-    lambda_runtime_api.py EVENTS_FILE"""
+As a script: hands out the events of the JSON list in EVENTS_FILE one per `next` (request ids
+req-0, req-1, ...; then 410, which ends the bootstrap), records every response, error and init
+error, and lists them at GET /_results. Prints "PORT <n>" when it listens and stops when its
+standard input closes.
+
+    lambda_runtime_api.py EVENTS_FILE
+
+As a module (scripts/lambda_service.py): `RuntimeAPI()` serves one container, `invoke(event)`
+hands it an event (the container's `next` waits for one, as Lambda's does) and waits for its
+answer."""
 import json
-import os
+import queue
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-EVENTS = json.load(open(sys.argv[1]))
-LOCK = threading.Lock()
-STATE = {"next": 0, "results": []}
+import loopback
+
 PREFIX = "/2018-06-01/runtime/"
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True   # headers and body are two writes: no delayed-ACK stall
+class RuntimeAPI:
+    """One container's Runtime API. `finite` ends `next` with 410 once the events run out."""
 
-    def log_message(self, *args):
-        pass
+    def __init__(self, events=(), finite=False, function_arn="arn:aws:lambda:us-east-1:123456789012:function:shop-api"):
+        self.lock = threading.Lock()
+        self.events = queue.Queue()
+        for e in events:
+            self.events.put(e)
+        self.finite = finite
+        self.function_arn = function_arn
+        self.count = 0
+        self.results = []
+        self.answers = {}
+        self.answered = threading.Condition(self.lock)
+        api = self
 
-    def reply(self, status, body=b"", headers=()):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True   # headers and body are two writes: no delayed-ACK stall
 
-    def do_GET(self):
-        if self.path == "/_results":
-            with LOCK:
-                body = json.dumps(STATE["results"]).encode()
-            return self.reply(200, body, [("Content-Type", "application/json")])
-        if self.path != PREFIX + "invocation/next":
-            return self.reply(404)
-        with LOCK:
-            i = STATE["next"]
-            STATE["next"] += 1
-        if i >= len(EVENTS):
-            return self.reply(410, b"no more events")
-        self.reply(200, json.dumps(EVENTS[i]).encode(), [
-            ("Lambda-Runtime-Aws-Request-Id", f"req-{i}"),
-            ("Lambda-Runtime-Deadline-Ms", "1893456000000"),
-            ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:shop-api"),
-            ("Lambda-Runtime-Trace-Id", f"Root=1-00000000-{i:024d};Sampled=1"),
-            ("Content-Type", "application/json")])
+            def log_message(self, *args):
+                pass
 
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode("utf-8", "replace")
-        path = self.path[len(PREFIX):] if self.path.startswith(PREFIX) else None
-        if path == "init/error":
-            kind, request = "init-error", None
-        elif path and path.startswith("invocation/") and path.count("/") == 2:
-            _, request, kind = path.split("/")
-            if kind not in ("response", "error"):
-                return self.reply(404)
-        else:
-            return self.reply(404)
-        with LOCK:
-            STATE["results"].append({"kind": kind, "request": request, "body": body,
-                                     "errorType": self.headers.get("Lambda-Runtime-Function-Error-Type")})
-        self.reply(202, b'{"status":"OK"}')
+            def reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
+            def do_GET(self):
+                if self.path == "/_results":
+                    with api.lock:
+                        body = json.dumps(api.results).encode()
+                    return self.reply(200, body, [("Content-Type", "application/json")])
+                if self.path != PREFIX + "invocation/next":
+                    return self.reply(404)
+                if api.finite and api.events.empty():
+                    return self.reply(410, b"no more events")
+                event = api.events.get()
+                with api.lock:
+                    i = api.count
+                    api.count += 1
+                self.reply(200, json.dumps(event).encode(), [
+                    ("Lambda-Runtime-Aws-Request-Id", f"req-{i}"),
+                    ("Lambda-Runtime-Deadline-Ms", "1893456000000"),
+                    ("Lambda-Runtime-Invoked-Function-Arn", api.function_arn),
+                    ("Lambda-Runtime-Trace-Id", f"Root=1-00000000-{i:024d};Sampled=1"),
+                    ("Content-Type", "application/json")])
 
-def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"PORT {server.server_address[1]}", flush=True)
-    sys.stdin.read()
-    os._exit(0)
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode("utf-8", "replace")
+                path = self.path[len(PREFIX):] if self.path.startswith(PREFIX) else None
+                if path == "init/error":
+                    kind, request = "init-error", None
+                elif path and path.startswith("invocation/") and path.count("/") == 2:
+                    _, request, kind = path.split("/")
+                    if kind not in ("response", "error"):
+                        return self.reply(404)
+                else:
+                    return self.reply(404)
+                result = {"kind": kind, "request": request, "body": body,
+                          "errorType": self.headers.get("Lambda-Runtime-Function-Error-Type")}
+                with api.lock:
+                    api.results.append(result)
+                    api.answers[request] = result
+                    api.answered.notify_all()
+                self.reply(202, b'{"status":"OK"}')
+
+        self.handler = Handler
+
+    def start(self):
+        self.server = loopback.start(self.handler)
+        return self.server.server_address[1]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def invoke(self, event, alive, timeout=60):
+        """Hands `event` to the container and waits for its answer (`{kind, body, errorType}`),
+        or for an init error; None when `alive()` turns false or the time runs out."""
+        with self.lock:
+            request = f"req-{self.count}"
+        self.events.put(event)
+        with self.lock:
+            for _ in range(int(timeout * 10)):
+                if request in self.answers:
+                    return self.answers.pop(request)
+                if None in self.answers:
+                    return self.answers.pop(None)
+                if not alive():
+                    return None
+                self.answered.wait(0.1)
+        return None
 
 
 if __name__ == "__main__":
-    main()
+    api = RuntimeAPI(json.load(open(sys.argv[1])), finite=True)
+    loopback.main(api.handler)

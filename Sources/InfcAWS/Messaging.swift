@@ -24,10 +24,13 @@ public struct SQS: Sendable {
     let client: AWSClient
     public init(_ client: AWSClient) { self.client = client }
 
-    /// Sends `body` to the queue at `queueURL`; the message id.
-    public func sendMessage(queueURL: String, body: String, delaySeconds: Int? = nil) throws(AWSError) -> String {
+    /// Sends `body` to the queue at `queueURL` (with string message attributes); the message id.
+    public func sendMessage(queueURL: String, body: String, delaySeconds: Int? = nil, attributes: [(String, String)] = []) throws(AWSError) -> String {
         var request = JSONObject([("QueueUrl", .string(queueURL)), ("MessageBody", .string(body))])
         if let delaySeconds { request["DelaySeconds"] = .int(delaySeconds) }
+        if !attributes.isEmpty {
+            request["MessageAttributes"] = .object(JSONObject(attributes.map { ($0.0, JSON.object(JSONObject([("DataType", "String"), ("StringValue", .string($0.1))]))) }))
+        }
         let answer = try client.json(.sqs, target: "AmazonSQS.SendMessage", version: "1.0", .object(request))
         guard let id = answer["MessageId"]?.stringValue else {
             throw AWSError(service: "sqs", operation: "SendMessage", code: "MalformedResponse", message: "the answer has no MessageId", status: 200)

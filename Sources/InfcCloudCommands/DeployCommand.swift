@@ -77,6 +77,13 @@ struct DeployCommand {
             throw CLIError("\(c.file.path) cannot be built for AWS", code: ExitCode.diagnostics)
         }
         for w in output.warnings { Terminal.stderr("warning: \(w)\n") }
+        if let values = secretValues, let path = args.values["--secrets"] {
+            let unused = Self.unmatchedKeys(values, secrets: c.plan.secrets.map(\.text))
+            if !unused.isEmpty {
+                // Names only: a typo'd key would otherwise leave its secret unset without a word.
+                Terminal.stderr("warning: --secrets \(path): \(unused.joined(separator: ", ")) \(unused.count == 1 ? "names" : "name") no secret of \(c.plan.app) (ignored); its secrets are \(c.plan.secrets.isEmpty ? "none" : c.plan.secrets.map { "INFC_SECRET_" + $0.text.uppercased() }.joined(separator: ", "))\n")
+            }
+        }
         let template = CloudFormationEmitter.files(output)[0].bytes
         let package = try LambdaBootstrap.package(c, bootstrap: bootstrap)
         print("built \(c.plan.app): template (\(c.plan.budget.total) resources), package \(package.sha256.prefix(16)) (\(Deployer.size(package.zip.count)))")
@@ -94,6 +101,12 @@ struct DeployCommand {
             throw CLIError(error.description, code: error.stackFailed ? ExitCode.diagnostics : ExitCode.usage)
         }
         return ExitCode.ok
+    }
+
+    /// The `.env` keys that set no declared secret (neither `INFC_SECRET_NAME` nor `NAME`), sorted.
+    static func unmatchedKeys(_ values: [String: String], secrets: [String]) -> [String] {
+        let known = Set(secrets.flatMap { ["INFC_SECRET_" + $0.uppercased(), $0] })
+        return values.keys.filter { !known.contains($0) }.sorted()
     }
 
     /// The `.env` file's keys and values (read as `infc run` reads `.env`); never printed.

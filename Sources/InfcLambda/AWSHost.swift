@@ -275,8 +275,8 @@ final class AWSHost: InterpreterHost {
 }
 
 /// The wall clock in seconds since 1970.
-enum LambdaClock {
-    static func now() -> Double {
+public enum LambdaClock {
+    public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

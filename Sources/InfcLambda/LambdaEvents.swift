@@ -107,6 +107,8 @@ public enum LambdaEvent {
         public var body: JSON
         /// The queue's ARN (`eventSourceARN`).
         public var sourceARN: String = ""
+        /// The body as it arrived (what goes to the dead-letter queue unchanged).
+        public var text: String = ""
     }
 
     /// The messages of an SQS batch.
@@ -118,7 +120,7 @@ public enum LambdaEvent {
                 throw .shape("an SQS event (a record lacks eventSource aws:sqs, messageId or body)")
             }
             out.append(QueueMessage(messageID: id, body: (try? JSON.parse(body)) ?? .string(body),
-                                    sourceARN: r["eventSourceARN"]?.stringValue ?? ""))
+                                    sourceARN: r["eventSourceARN"]?.stringValue ?? "", text: body))
         }
         return out
     }

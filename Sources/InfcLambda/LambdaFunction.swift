@@ -79,9 +79,18 @@ public final class LambdaFunction: Sendable {
         let redactor = Redactor()
         let logger = RuntimeLogger(format: environment["INFC_LOG_FORMAT"] == "text" ? .text : .json, redactor: redactor, sink: sink)
         let client = AWSClient(environment: aws, transport: transport)
-        let services = ServiceGateway(environment: environment, logger: logger, transport: HTTPServiceTransport(),
-                                      warnsAboutRealURLs: false)
-        services.configure(CloudRates.containerShare(deployment.manifest))
+        let rates = environment["INFC_SERVICE_RATES"].flatMap { $0.isEmpty ? nil : $0 }
+        if rates == nil, deployment.manifest.services.contains(where: { s in
+            s.ratePerSecond != nil && function.permissions.contains { $0.type == "service" && $0.resource == s.name.text }
+        }) {
+            throw LambdaInitError("infc.EnvironmentInvalid", "INFC_SERVICE_RATES is not set, and \(function.name) calls a service with a rate: the template names the rate table")
+        }
+        let services = ServiceGateway(environment: environment, logger: logger, transport: HTTPServiceTransport(), warnsAboutRealURLs: false,
+                                      makeRate: { service, rate in
+                                          rates.map { SharedRateWindow(service: service, ratePerSecond: rate, table: $0, client: client) as any ServiceRate }
+                                              ?? RateWindow(ratePerSecond: rate)
+                                      })
+        services.configure(deployment.manifest.services)
         var router = Router<ManifestRoute>()
         for r in deployment.manifest.routes where handlers.contains(r.handler.key) { router.add(r.method, r.path, r) }
         let context = AWSHostContext(deployment: deployment, function: function,
@@ -220,9 +229,13 @@ public final class LambdaFunction: Sendable {
         let mine = manifest.queues.filter { $0.consumer == function.name }
         var failed: [String] = []
         for message in messages {
-            // Which queue: the one the body names (`queue`, sent by `async`), else the only one.
+            // Which queue: the one whose ARN (`INFC_CONSUMES_<queue>`) the record came from, else
+            // the one the body names (`queue`, sent by `async`), else the only one.
+            let source = message.sourceARN.isEmpty ? nil : mine.first { q in
+                context.resources.environment[AWSResources.variable("consumes", q.name.text)] == message.sourceARN
+            }
             let named = message.body["queue"]?.stringValue.flatMap { q in mine.first { $0.name.text == q } }
-            guard let queue = named ?? (mine.count == 1 ? mine.first : nil) else {
+            guard let queue = source ?? named ?? (mine.count == 1 ? mine.first : nil) else {
                 failed.append(message.messageID)
                 logger.warning("function \(function.name): message \(message.messageID) from \(message.sourceARN) names no queue it consumes")
                 continue
@@ -242,11 +255,33 @@ public final class LambdaFunction: Sendable {
                 declaration = self.declaration(s.handler.key)
                 arguments = [message.body]
             }
-            if case .failure = run(declaration: declaration, arguments: arguments, trigger: "queue \(queue.name)", trace: trace, deadline: deadline) {
+            if case .failure(let error) = run(declaration: declaration, arguments: arguments, trigger: "queue \(queue.name)", trace: trace, deadline: deadline) {
+                // A failure no retry can mend (the one retry rule) goes to the dead letters at
+                // once, as locally, instead of being received again until maxReceiveCount.
+                if !HostSupport.isRetryable(error), deadLetter(message, queue: queue.name.text, error: error) { continue }
                 failed.append(message.messageID)
             }
         }
         return LambdaEvent.sqsBatchResponse(failed: failed)
+    }
+
+    /// Sends a message to its queue's dead-letter queue (`INFC_DEADLETTER_<queue>`) as it came,
+    /// with the error as message attributes; whether it was sent (else SQS redelivers it).
+    func deadLetter(_ message: LambdaEvent.QueueMessage, queue: String, error: RuntimeError) -> Bool {
+        let variable = AWSResources.variable("deadletter", queue)
+        guard let url = context.resources.environment[variable], !url.isEmpty else {
+            logger.warning("function \(function.name): no \(variable) in the environment; message \(message.messageID) is left to the queue's redrive")
+            return false
+        }
+        do {
+            _ = try context.resources.sqs.sendMessage(queueURL: url, body: message.text, attributes: [
+                ("infc-error-code", error.code), ("infc-error", String(logger.redactor.redact(error.description).prefix(1024)))])
+            logger.notice("function \(function.name): message \(message.messageID) of queue \(queue) failed with \(error.code), which no retry mends: sent to its dead-letter queue")
+            return true
+        } catch {
+            logger.warning("function \(function.name): could not send message \(message.messageID) to the dead-letter queue (\(error.code)); it is left to the queue's redrive")
+            return false
+        }
     }
 
     // MARK: SNS, schedules, workflow starters and tasks

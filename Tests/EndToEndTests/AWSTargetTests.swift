@@ -14,7 +14,7 @@ import Testing
         let a = dir.appendingPathComponent("a"), b = dir.appendingPathComponent("b")
         let first = try CLI.run(["build", "examples/shop.inf", "--target", "aws", "-o", a.path])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("template.json") && first.stdout.contains("43 resources"))
+        #expect(first.stdout.contains("template.json") && first.stdout.contains("44 resources"))
         #expect(!first.stderr.contains("warning"), "\(first.stderr)")
         let asl = try Data(contentsOf: a.appendingPathComponent("workflows/follow_up.asl.json"))
         #expect(asl == (try Data(contentsOf: CLI.root.appendingPathComponent("Tests/Golden/emit/shop.follow_up.asl.json"))))

@@ -108,7 +108,7 @@ struct CLI {
         let a = dir.appendingPathComponent("a"), b = dir.appendingPathComponent("b")
         let first = try CLI.run(["build", "examples/shop.inf", "-o", a.path])
         #expect(first.status == 0)
-        #expect(first.stdout.contains("resources: 43 / 200"))
+        #expect(first.stdout.contains("resources: 44 / 200"))
         #expect(try CLI.run(["build", "examples/shop.inf", "-o", b.path]).status == 0)
         for f in ["manifest.json", "code/shop.inf"] {
             let x = try Data(contentsOf: a.appendingPathComponent(f)), y = try Data(contentsOf: b.appendingPathComponent(f))

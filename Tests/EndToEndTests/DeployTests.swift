@@ -3,24 +3,22 @@
 // destroy` against the AWS emulator (moto 5.2.6 in server mode on 127.0.0.1), every result read
 // back through each service's own API with boto3 (scripts/aws_fixture.py).
 //
-// Until the Lambda bootstrap (`infc-lambda`) is built beside infc, these tests compile a tiny C
-// program and pass it with --bootstrap: it is only the zip's payload, never run.
+// The bootstrap is the real `infc-lambda` SwiftPM builds beside infc (the package tests name it
+// with --bootstrap, the deploy tests let infc find it there); CloudShopTests runs the static one.
 import Foundation
 import Glibc
 import InfcCompiler
 import InfcTestSupport
 import Testing
 
-enum StandInBootstrap {
-    /// A small real executable built here with the C compiler (nil when there is none).
-    static func build(in dir: URL) throws -> URL? {
-        guard let cc = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-        let source = dir.appendingPathComponent("bootstrap.c")
-        try "int main(void) { return 0; }\n".write(to: source, atomically: true, encoding: .utf8)
-        let binary = dir.appendingPathComponent("stand-in-bootstrap")
-        let r = try CLI.run([source.path, "-o", binary.path], executable: URL(fileURLWithPath: cc))
-        guard r.status == 0 else { throw CocoaError(.executableLoad) }
-        return binary
+/// The real Lambda bootstrap SwiftPM builds beside `infc` (what `infc package` and `infc deploy`
+/// take when no --bootstrap is given).
+enum Bootstrap {
+    static let besideInfc = Binary.url.deletingLastPathComponent().appendingPathComponent("infc-lambda")
+
+    static func require() throws -> URL {
+        try #require(FileManager.default.isExecutableFile(atPath: besideInfc.path), "no infc-lambda beside infc: swift build builds it")
+        return besideInfc
     }
 }
 
@@ -28,7 +26,7 @@ enum StandInBootstrap {
     @Test func packageWritesADeterministicZip() throws {
         let dir = try CLI.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        guard let bootstrap = try StandInBootstrap.build(in: dir) else { return }
+        let bootstrap = try Bootstrap.require()
         let a = dir.appendingPathComponent("a"), b = dir.appendingPathComponent("b")
         let first = try CLI.run(["package", "examples/shop.inf", "-o", a.path, "--bootstrap", bootstrap.path])
         #expect(first.status == 0, "\(first.stderr)")
@@ -89,53 +87,19 @@ enum AWSCLI {
     }
 }
 
-/// moto in server mode on a free loopback port; it exits when its standard input closes.
+/// moto in server mode on a free loopback port (InfcTestSupport's launcher), with the deploy
+/// tests' fixture.
 final class Moto {
-    let process = Process()
-    let input = Pipe()
-    let port: Int
+    let server: ChildServer
+    var port: Int { server.port }
 
     static let available = Python.has("moto.server", "boto3")
 
-    init() throws {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) } }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        close(socketFD)
-        let launcher = """
-            import os, sys, threading
-            threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
-            from moto.server import main
-            main(["-H", "127.0.0.1", "-p", sys.argv[1]])
-            """
-        process.executableURL = URL(fileURLWithPath: Python.python3 ?? "/usr/bin/python3")
-        process.arguments = ["-c", launcher, String(port)]
-        process.environment = ProcessInfo.processInfo.environment.merging(["MOTO_PORT": String(port)]) { $1 }
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let up = eventually(timeout: 90) {
-            guard let client = try? TestClient(port: self.port) else { return false }
-            client.close()
-            return true
-        }
-        if !up { stop() }
-        try #require(up, "moto did not start on port \(port)")
-    }
+    init() throws { server = try ChildServer.moto() }
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
+    func stop() { server.stop() }
 
     /// scripts/aws_fixture.py PORT ARGS..., its JSON answer.
     func fixture(_ arguments: String...) throws -> JSON {
@@ -176,7 +140,7 @@ final class Moto {
     func deployUpdateAndDestroyOnTheEmulator() throws {
         let dir = try CLI.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        guard let bootstrap = try StandInBootstrap.build(in: dir) else { return }
+        _ = try Bootstrap.require()
         let moto = try Moto()
         defer { moto.stop() }
         // Only these settings: no shared files (HOME is empty), a region, keys.
@@ -187,24 +151,27 @@ final class Moto {
         let app = dir.appendingPathComponent("shop.inf")
         try FileManager.default.copyItem(at: CLI.root.appendingPathComponent("examples/shop.inf"), to: app)
         let secrets = dir.appendingPathComponent(".env")
-        try "# the payment provider's key\nINFC_SECRET_PAYMENTS_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc\n".write(to: secrets, atomically: true, encoding: .utf8)
-        let deploy = ["deploy", app.path, "--stack", "shop", "--endpoint", moto.url, "--bootstrap", bootstrap.path]
+        try "# the payment provider's key\nINFC_SECRET_PAYMENTS_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc\nINFC_SECRET_PAYMENT_KEY=sk_typo_value\n".write(to: secrets, atomically: true, encoding: .utf8)
+        let deploy = ["deploy", app.path, "--stack", "shop", "--endpoint", moto.url]
 
         // 1. The first deploy creates the stack.
         let first = try AWSCLI.run(deploy + ["--secrets", secrets.path], environment: env)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("created the artifact bucket s3://infc-artifacts-123456789012-us-east-1"), "\(first.stdout)")
-        #expect(first.stdout.contains("change set: 43 to add, 0 to modify, 0 to remove"))
+        #expect(first.stdout.contains("change set: 44 to add, 0 to modify, 0 to remove"))
         #expect(first.stdout.contains("creating stack shop in us-east-1"))
         #expect(first.stdout.contains("CREATE_COMPLETE       AWS::CloudFormation::Stack"))
         #expect(first.stdout.contains("stack shop: CREATE_COMPLETE"))
         #expect(first.stdout.contains("secret payments_key: "))
         #expect(!(first.stdout + first.stderr).contains("sk_test_4eC39HqLyjWDarjtT1zdp7dc"), "a secret's value was printed")
+        // A key that sets no declared secret is named (never its value).
+        #expect(first.stderr.contains("warning: --secrets \(secrets.path): INFC_SECRET_PAYMENT_KEY names no secret of shop (ignored); its secrets are INFC_SECRET_PAYMENTS_KEY\n"), "\(first.stderr)")
+        #expect(!(first.stdout + first.stderr).contains("sk_typo_value"))
 
         // What was deployed, through each service's own API: the package under its hash, every
         // resource moto's CloudFormation makes (it skips the HTTP API's four types, the topic
         // subscription and the secret: docs/aws.md), the secret's value.
-        var package = try CLI.run(["package", app.path, "-o", dir.appendingPathComponent("pkg").path, "--bootstrap", bootstrap.path, "-q"])
+        var package = try CLI.run(["package", app.path, "-o", dir.appendingPathComponent("pkg").path, "-q"])
         #expect(package.status == 0)
         let sha = SHA256.hex([UInt8](try Data(contentsOf: dir.appendingPathComponent("pkg/package.zip"))))
         var stack = try moto.fixture("stack", "shop")
@@ -250,12 +217,12 @@ final class Moto {
         // 4. A deploy the emulator refuses: a log group the stack names exists already. The
         // command fails with AWS's reason in one line and exit 1.
         _ = try moto.fixture("loggroup", "/infc/clash/charge")
-        let clash = try AWSCLI.run(["deploy", "examples/shop.inf", "--stack", "clash", "--endpoint", moto.url, "--bootstrap", bootstrap.path], environment: env)
+        let clash = try AWSCLI.run(["deploy", "examples/shop.inf", "--stack", "clash", "--endpoint", moto.url], environment: env)
         #expect(clash.status == 1)
         #expect(clash.stderr.hasSuffix("infc: error: CloudFormation could not carry out the change to stack clash: ResourceAlreadyExistsException: The specified log group already exists\n"), "\(clash.stderr)")
 
         // A template over CloudFormation's 51,200-byte inline limit goes through the artifact bucket.
-        let coffee = try AWSCLI.run(["deploy", "examples/coffee.inf", "--stack", "coffee", "--endpoint", moto.url, "--bootstrap", bootstrap.path], environment: env)
+        let coffee = try AWSCLI.run(["deploy", "examples/coffee.inf", "--stack", "coffee", "--endpoint", moto.url], environment: env)
         #expect(coffee.status == 0, "\(coffee.stderr)")
         #expect(coffee.stdout.contains("over CloudFormation's 51.2 KB inline limit) is read from s3://infc-artifacts-123456789012-us-east-1/coffee/"), "\(coffee.stdout)")
         let coffeeStack = try moto.fixture("stack", "coffee")

@@ -11,11 +11,6 @@ import Testing
 /// All runtime end-to-end tests, one at a time: they start processes and measure time.
 @Suite(.serialized) struct RuntimeE2E {}
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// A temporary app directory: `app.inf`, `build/` and `.infc/` state.
 final class TestApp: @unchecked Sendable {
     let directory: String

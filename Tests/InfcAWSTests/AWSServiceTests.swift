@@ -23,17 +23,8 @@ final class CountingTransport: AWSTransport {
 @Suite(.serialized) struct AWSServiceTests {
     static let fixture = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/aws_fixture.py").path
 
-    /// Starts moto on a free loopback port; it exits when this process closes its standard input.
-    static func startMoto() throws -> ChildServer {
-        let port = freeLoopbackPort()
-        let launcher = """
-            import os, sys, threading
-            threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
-            from moto.server import main
-            main(["-H", "127.0.0.1", "-p", sys.argv[1]])
-            """
-        return try ChildServer(pythonArguments: ["-c", launcher, String(port)], port: port, environment: ["MOTO_PORT": String(port)], timeout: 90)
-    }
+    /// moto on a free loopback port (InfcTestSupport's one launcher).
+    static func startMoto() throws -> ChildServer { try ChildServer.moto() }
 
     static func fixture(_ port: Int, _ arguments: String...) throws -> JSON {
         let r = try TestEnvironment.run(TestEnvironment.python3 ?? "python3", [fixture, String(port)] + arguments, timeout: 120)

@@ -9,7 +9,8 @@ import Foundation
 import Glibc
 import InfcCompiler
 import InfcHTTPClient
-import enum InfcLambda.CloudRates
+import class InfcLambda.SharedRateWindow
+import struct InfcRuntime.RuntimeError
 import class InfcRuntime.Deployment
 import InfcTestSupport
 import Testing
@@ -370,35 +371,89 @@ import Testing
         #expect(files?["pic.png"]?["type"] == "image/png" && files?["note.txt"]?["meta"]?["infc-text"] == "1")
     }
 
-    /// A service's rate in the cloud: each container's window is the rate over the sum of its
-    /// callers' limits (so all containers together stay within it); without a limit on every
-    /// caller, the whole rate per container (the documented gap).
-    @Test func eachContainerHoldsItsShareOfAServicesRate() throws {
+    /// A grouped function that consumes two queues (an `async` fn's and a limited subscriber's,
+    /// whose raw topic messages name no queue) tells them apart by each record's source ARN.
+    @Test(.enabled(if: TestEnvironment.hasMoto, "python3 with moto[server] and boto3 is not installed (scripts/install-test-deps.sh)"))
+    func aConsumerOfTwoQueuesTellsThemApartBySource() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let source = """
-            app rates
-            service pay "https://pay.example.com" limit 10 rate 50/s
-            service free "https://free.example.com" rate 8/s
-            fn a(x) { return pay.post("/a", x) }
-            fn b(x) { return pay.post("/b", x) }
-            fn c(x) { return free.get("/c") }
-            route POST "/a" (req) {
-              async a(req.body)
-              async b(req.body)
-              async c(req.body)
-              return null
+            app grp { granularity: "grouped" }
+            topic done
+            bucket seen
+            route POST "/work/:id" (req) {
+              async work(req.params.id)
+              done.publish({ id: req.params.id })
+              return { status: 202 }
             }
+            fn work(id) limit 2 { seen.put("work/{id}", id) }
+            on done (event) limit 2 { seen.put("done/{event.id}", event.id) }
             """
         try Data(source.utf8).write(to: URL(fileURLWithPath: dir.path("app.inf")))
-        let build = try TestEnvironment.run(Self.executable("infc"), ["build", "app.inf", "-o", "build"], directory: dir.url, timeout: 60)
-        #expect(build.status == 0, "\(build.stderr)")
-        let deployment = try Deployment.load(directory: dir.path("build"))
-        let limits = deployment.manifest.functions.filter { $0.name.text == "a" || $0.name.text == "b" }.compactMap(\.limit)
-        #expect(limits.count == 2 && limits.reduce(0, +) <= 10, "\(limits)")
-        let shares = Dictionary(uniqueKeysWithValues: CloudRates.containerShare(deployment.manifest).map { ($0.name.text, $0.ratePerSecond) })
-        #expect(shares["pay"] == 50 / Double(limits.reduce(0, +)))
-        #expect(shares["free"] == 8)
+        _ = try Self.infc(["build", "app.inf", "-o", "build"], in: dir)
+        _ = try Self.infc(["build", "app.inf", "--target", "aws", "-o", "aws"], in: dir)
+        let moto = try AWSServiceTests.startMoto()
+        defer { moto.stop() }
+        let functions = try Self.fixture(moto.port, ["setup", dir.path("aws/template.json"), "grp"])["functions"] ?? .null
+        let consumer = try #require(functions.objectValue?.first { $0.value["INFC_HANDLERS"]?.stringValue?.contains("on done") == true }?.key)
+        #expect(functions[consumer]?["INFC_HANDLERS"] == #"["fn work","on done"]"#)
+        let post = Request(method: "POST", path: "/work/w1", routeKey: "POST /work/{id}", params: ["id": "w1"])
+        let posted = try Self.bootstrap([Self.event(post)], function: "post_work_id",
+                                        environment: Self.lambdaEnvironment(functions, "post_work_id", motoPort: moto.port), root: dir.path("build"))
+        #expect(posted.results.first?["kind"] == "response", "\(posted)")
+        // The async message from its queue; the topic's message as the limited subscriber's queue
+        // delivers it (raw: the message itself), from that queue.
+        let dump = try Self.fixture(moto.port, ["dump"])
+        let work = try #require(dump["queues"]?["WorkQueue"]?.arrayValue?.first)
+        let raw = try #require(dump["queues"]?["DoneTopicTap"]?.arrayValue?.first)
+        let onDoneARN = try #require(functions[consumer]?.objectValue?.first { $0.key.hasPrefix("INFC_CONSUMES_on_done") }?.value.stringValue)
+        var rawRecord = try #require(raw.objectValue)
+        rawRecord["eventSourceARN"] = .string(onDoneARN)
+        let batch = try Self.bootstrap([["Records": [work, .object(rawRecord)]]], function: consumer,
+                                       environment: Self.lambdaEnvironment(functions, consumer, motoPort: moto.port), root: dir.path("build"))
+        #expect(batch.results.first?["body"] == #"{"batchItemFailures":[]}"#, "\(batch)")
+        let objects = try Self.fixture(moto.port, ["dump"])["objects"]?["seenbucket"]?.objectValue ?? JSONObject()
+        #expect(objects.map(\.key).sorted() == ["done/w1", "work/w1"], "\(objects.map(\.key))")
+    }
+
+    /// A service's rate in the cloud: its slots live in the rate table, so a slot one container
+    /// holds is held for every other, and it is free again only a window after its call ended.
+    @Test(.enabled(if: TestEnvironment.hasMoto, "python3 with moto[server] and boto3 is not installed (scripts/install-test-deps.sh)"))
+    func aServicesRateIsSharedByEveryContainer() throws {
+        let moto = try AWSServiceTests.startMoto()
+        defer { moto.stop() }
+        let created = try TestEnvironment.run(TestEnvironment.python3 ?? "python3", ["-c", """
+            import boto3, sys
+            boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t").create_table(
+                TableName="rates", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+            """, "http://127.0.0.1:\(moto.port)"], timeout: 60)
+        try #require(created.status == 0, "\(created.stderr)")
+        // Two containers (two windows, two clients) of a service allowed 2 calls a second.
+        let a = SharedRateWindow(service: "pay", ratePerSecond: 2, table: "rates", client: try AWSServiceTests.client(port: moto.port))
+        let b = SharedRateWindow(service: "pay", ratePerSecond: 2, table: "rates", client: try AWSServiceTests.client(port: moto.port))
+        let first = try #require(try a.take(deadline: Date().timeIntervalSince1970 + 5, cancelled: { false }))
+        let second = try #require(try a.take(deadline: Date().timeIntervalSince1970 + 5, cancelled: { false }))
+        #expect(Set([first, second]) == [0, 1])
+        // Both slots are A's: B finds none before its deadline.
+        #expect(try b.take(deadline: Date().timeIntervalSince1970 + 0.3, cancelled: { false }) == nil)
+        #expect(try b.take(deadline: nil, cancelled: { true }) == nil)
+        // A's first call ends: B gets that slot, and not before a window (1 s) has passed.
+        a.release(first)
+        let released = Date().timeIntervalSince1970
+        let third = try b.take(deadline: released + 10, cancelled: { false })
+        #expect(third == first)
+        #expect(Date().timeIntervalSince1970 - released >= 0.99)
+        // The slots are the table's items, one per slot.
+        let items = try TestEnvironment.run(TestEnvironment.python3 ?? "python3", ["-c", """
+            import boto3, sys
+            c = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+            print(sorted(i["id"]["S"] for i in c.scan(TableName="rates")["Items"]))
+            """, "http://127.0.0.1:\(moto.port)"], timeout: 60)
+        #expect(items.text == "['pay#0', 'pay#1']\n", "\(items.text) \(items.stderr)")
+        // Without the table the function cannot hold the rate: an AWS error, not a silent pass.
+        let missing = SharedRateWindow(service: "pay", ratePerSecond: 2, table: "nope", client: try AWSServiceTests.client(port: moto.port))
+        #expect(throws: RuntimeError.self) { _ = try missing.take(deadline: Date().timeIntervalSince1970 + 1, cancelled: { false }) }
     }
 
     @Test(.enabled(if: TestEnvironment.python3 != nil, "python3 is not installed"))

@@ -66,7 +66,7 @@ import Testing
 
     @Test func queueTopicScheduleAndTaskEvents() throws {
         let sqs = try JSON.parse(#"{"Records":[{"messageId":"m1","eventSource":"aws:sqs","body":"{\"args\":[1]}"},{"messageId":"m2","eventSource":"aws:sqs","body":"plain"}]}"#)
-        #expect(try LambdaEvent.sqsMessages(sqs) == [.init(messageID: "m1", body: ["args": [1]]), .init(messageID: "m2", body: "plain")])
+        #expect(try LambdaEvent.sqsMessages(sqs) == [.init(messageID: "m1", body: ["args": [1]], text: #"{"args":[1]}"#), .init(messageID: "m2", body: "plain", text: "plain")])
         #expect(LambdaEvent.sqsBatchResponse(failed: ["m2"]).serialized() == #"{"batchItemFailures":[{"itemIdentifier":"m2"}]}"#)
         #expect(throws: LambdaEventError.self) { try LambdaEvent.sqsMessages(["Records": [["eventSource": "aws:sns"]]]) }
         let sns = try JSON.parse(#"{"Records":[{"EventSource":"aws:sns","Sns":{"Message":"{\"order\":\"o-1\"}","TopicArn":"arn"}}]}"#)

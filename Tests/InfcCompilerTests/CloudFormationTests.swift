@@ -184,11 +184,13 @@ import Testing
         for n in plan.buckets { find("AWS::S3::Bucket", n.text, suffix: "Bucket") }
         for n in plan.topics { find("AWS::SNS::Topic", n.text, suffix: "Topic") }
         for q in plan.queues { find("AWS::SQS::Queue", ResourceNames.stripped(q.name.text, "-queue"), suffix: "Queue", name: q.name.text) }
+        for q in plan.queues { find("AWS::SQS::Queue", ResourceNames.stripped(q.name.text, "-queue"), suffix: "DeadLetterQueue", name: "dead letters of " + q.name.text) }
         for f in plan.functions + plan.workflows.compactMap(\.evaluator) {
             find("AWS::Lambda::Function", f.name.text, suffix: "Function")
             find("AWS::Logs::LogGroup", f.name.text, suffix: "LogGroup")
         }
         for w in plan.workflows { find("AWS::StepFunctions::StateMachine", w.name.text, suffix: "StateMachine") }
+        if byType["AWS::DynamoDB::Table"]?.contains("InfcServiceRates") == true { out["InfcServiceRates"] = ("AWS::DynamoDB::Table", "<service-rates>") }
         return out
     }
 
@@ -250,6 +252,11 @@ import Testing
                                                        (["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*")]
                 for q in c.plan.queues where q.consumer == f.name {
                     basics.append((["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], "queue:\(q.name)"))
+                    basics.append((["sqs:SendMessage"], "queue:dead letters of \(q.name.text)"))
+                }
+                // A caller of a service with a rate takes its slots in the shared rate table.
+                if f.permissions.contains(where: { p in p.type == .service && c.plan.services.contains { $0.name.text == p.resource && $0.ratePerSecond != nil } }) {
+                    basics.append((["dynamodb:PutItem"], "table:<service-rates>"))
                 }
                 Self.checkRole("\(path) \(f.name)", Self.statements(role, ids: ids), permissions: f.permissions, basics: basics)
                 roles += 1

@@ -88,11 +88,12 @@ import Testing
         }
         doc += """
 
-        Services are external: they cost nothing. With `granularity: "grouped"`, handlers whose
+        Services are external: they cost nothing, but a service with a `rate` needs the app's one rates
+        table (`service-rates`, docs/aws.md), shared by all its callers. With `granularity: "grouped"`, handlers whose
         permissions, limit, timeout, retries and backoff are identical share one function (with
         internal routing by handler); each route, queue, subscription and schedule still counts.
 
-        The SPEC §2 shop program needs 43 resources: `infc explain examples/shop.inf` ends with its
+        The SPEC §2 shop program needs 44 resources: `infc explain examples/shop.inf` ends with its
         breakdown.
 
         """

@@ -111,7 +111,7 @@ import Testing
             "fn:on_order_events write bucket:receipts", "wf:follow_up read table:orders",
             "fn:remind write bucket:receipts", "fn:every_1d list table:orders",
         ])
-        #expect(GraphRenderer.dot(g).contains("label=\"shop: resources 43 / 200\""))
+        #expect(GraphRenderer.dot(g).contains("label=\"shop: resources 44 / 200\""))
         #expect(GraphRenderer.dot(g).contains("rankdir=LR"))
     }
 

@@ -20,6 +20,7 @@ public struct Budget: Sendable {
         case table
         case bucket
         case secret
+        case serviceRates = "service-rates"
 
         /// The expansion table: the single source of truth (docs/budget.md prints it).
         public var resources: [String] {
@@ -38,6 +39,7 @@ public struct Budget: Sendable {
             case .table: return ["AWS::DynamoDB::Table"]
             case .bucket: return ["AWS::S3::Bucket"]
             case .secret: return ["AWS::SecretsManager::Secret"]
+            case .serviceRates: return ["AWS::DynamoDB::Table"]
             }
         }
 
@@ -56,7 +58,8 @@ public struct Budget: Sendable {
             case .workflowEvaluator: return "a workflow with expressions that have no Step Functions form: its evaluator function, role, log group"
             case .table: return "each table"
             case .bucket: return "each bucket"
-            case .secret: return "each secret (services are external and cost nothing)"
+            case .secret: return "each secret"
+            case .serviceRates: return "the table every function shares to hold the services' `rate`s, once when a service has a rate"
             }
         }
     }
@@ -94,6 +97,7 @@ public struct Budget: Sendable {
         case table(ResourceID)
         case bucket(ResourceID)
         case secret(ResourceID)
+        case serviceRates
 
         /// The construct this instance is of (a subscription or schedule depends on its target).
         public var construct: Construct {
@@ -110,6 +114,7 @@ public struct Budget: Sendable {
             case .table: return .table
             case .bucket: return .bucket
             case .secret: return .secret
+            case .serviceRates: return .serviceRates
             }
         }
 
@@ -123,7 +128,7 @@ public struct Budget: Sendable {
             case .schedule(let s): return s.target
             case .workflow(let w): return .workflow(w.name)
             case .evaluator(let f): return f.evaluates.map { .workflow($0) }
-            case .httpAPI, .topic, .table, .bucket, .secret: return nil
+            case .httpAPI, .topic, .table, .bucket, .secret, .serviceRates: return nil
             }
         }
     }
@@ -144,6 +149,7 @@ public struct Budget: Sendable {
         for t in plan.tables { add(.table(t)) }
         for b in plan.buckets { add(.bucket(b)) }
         for s in plan.secrets { add(.secret(s)) }
+        if plan.services.contains(where: { $0.ratePerSecond != nil }) { add(.serviceRates) }
     }
 
     /// Counts a plan (without contributors).

@@ -412,11 +412,20 @@ extension WorkflowState {
     public var isStep: Bool {
         switch kind {
         case .compute: return false
-        case .choice(let t, let o): return t.contains { $0.isStep } || o.contains { $0.isStep }
-        case .loop(let b), .map(let b): return b.contains { $0.isStep }
-        case .tryCatch(let b, let h): return b.contains { $0.isStep } || h.contains { $0.isStep }
-        case .parallel(let bs): return bs.contains { $0.contains { $0.isStep } }
+        case .choice, .loop, .map, .tryCatch, .parallel: return nested.contains { $0.contains(where: \.isStep) }
         default: return true
+        }
+    }
+
+    /// The state lists nested directly in this state, in order: a choice's then and otherwise, a
+    /// parallel's branches, a map's or loop's body, a try's body and its catch.
+    public var nested: [[WorkflowState]] {
+        switch kind {
+        case .choice(let t, let o): return [t, o]
+        case .parallel(let bs): return bs
+        case .map(let b), .loop(let b): return [b]
+        case .tryCatch(let b, let h): return [b, h]
+        case .task, .childWorkflow, .integration, .serviceCall, .wait, .send, .start, .succeed, .fail, .compute: return []
         }
     }
 }
@@ -502,4 +511,20 @@ public enum HandlerRole: Hashable, Sendable {
     case inlined
     /// Never called.
     case unused
+}
+
+extension Array where Element == WorkflowState {
+    /// Visits every state of the list and of the lists nested in it, depth first, each state
+    /// before the states it holds: the one walk over a state graph.
+    public func forEachState(_ body: (WorkflowState) throws -> Void) rethrows {
+        for state in self {
+            try body(state)
+            for list in state.nested { try list.forEachState(body) }
+        }
+    }
+
+    /// Whether some state of the list, or nested in it, satisfies `predicate`.
+    public func containsState(where predicate: (WorkflowState) -> Bool) -> Bool {
+        contains { predicate($0) || $0.nested.contains { $0.containsState(where: predicate) } }
+    }
 }

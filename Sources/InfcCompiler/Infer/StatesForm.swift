@@ -184,18 +184,10 @@ enum StatesForm {
 
     /// The ranges of every step state (whose result a later expression may use), nested too.
     static func stepRanges(_ states: [WorkflowState], into out: inout Set<SourceRange>) {
-        for s in states {
+        states.forEachState { s in
             switch s.kind {
             case .task, .childWorkflow, .integration, .serviceCall, .send, .start: out.insert(s.range)
-            case .choice(let t, let o):
-                stepRanges(t, into: &out)
-                stepRanges(o, into: &out)
-            case .parallel(let bs): for b in bs { stepRanges(b, into: &out) }
-            case .map(let b), .loop(let b): stepRanges(b, into: &out)
-            case .tryCatch(let b, let h):
-                stepRanges(b, into: &out)
-                stepRanges(h, into: &out)
-            case .wait, .succeed, .fail, .compute: break
+            case .choice, .parallel, .map, .loop, .tryCatch, .wait, .succeed, .fail, .compute: break
             }
         }
     }
@@ -206,19 +198,9 @@ enum StatesForm {
         stepRanges(states, into: &steps)
         let step: (SourceRange) -> String? = { steps.contains($0) ? "\(results).\(resultKey($0))" : nil }
         var out: [SourceRange] = []
-        func visit(_ list: [WorkflowState]) {
-            for s in list {
-                if needsEvaluator(s, step: step) { out.append(s.range) }
-                switch s.kind {
-                case .choice(let t, let o): visit(t); visit(o)
-                case .parallel(let bs): bs.forEach(visit)
-                case .map(let b), .loop(let b): visit(b)
-                case .tryCatch(let b, let h): visit(b); visit(h)
-                default: break
-                }
-            }
+        states.forEachState { s in
+            if needsEvaluator(s, step: step) { out.append(s.range) }
         }
-        visit(states)
         return out
     }
 }

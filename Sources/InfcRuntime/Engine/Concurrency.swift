@@ -106,6 +106,31 @@ public final class CountingSemaphore: @unchecked Sendable {
     }
 }
 
+/// A service's rate as the gateway holds it: a slot taken when a call starts (nil when the
+/// deadline comes first or the call is cancelled), given back when it ends. Locally a
+/// `RateWindow`; in Lambda, slots shared by every container (InfcLambda's `SharedRateWindow`).
+public protocol ServiceRate: AnyObject, Sendable {
+    var ratePerSecond: Double { get }
+    func take(deadline: Double?, cancelled: () -> Bool) throws(RuntimeError) -> Int?
+    func release(_ slot: Int)
+}
+
+/// The slots of a rate: `count` slots, each free again `window` seconds after the call that
+/// held it ended (`rate N/s` is N slots of one second; below one a second, one slot of `1/rate`).
+public struct RateSlots: Sendable, Equatable {
+    public var count: Int
+    public var window: Double
+    public init(ratePerSecond: Double) {
+        if ratePerSecond >= 1 {
+            count = Int(ratePerSecond.rounded(.down))
+            window = 1
+        } else {
+            count = 1
+            window = 1 / max(ratePerSecond, 0.0001)
+        }
+    }
+}
+
 /// A sliding-window rate limit: at most `count` calls in any `window` seconds, as the provider
 /// counts them. `rate N/s` is N in any one second — not a token bucket, whose full bucket would
 /// let 2N through in the first second. A rate below one a second becomes one call per
@@ -117,7 +142,7 @@ public final class CountingSemaphore: @unchecked Sendable {
 /// provider received them at least a window apart, whatever the network's delays. (Starting
 /// times alone would not do: late requests of one second and prompt ones of the next could
 /// reach the provider within one second.)
-public final class RateWindow: @unchecked Sendable {
+public final class RateWindow: ServiceRate, @unchecked Sendable {
     private let lock = Lock()
     private let window: Double
     /// When each slot is free again; `.infinity` while a call holds it.
@@ -126,15 +151,9 @@ public final class RateWindow: @unchecked Sendable {
 
     public init(ratePerSecond: Double) {
         self.ratePerSecond = ratePerSecond
-        let count: Int
-        if ratePerSecond >= 1 {
-            count = Int(ratePerSecond.rounded(.down))
-            window = 1
-        } else {
-            count = 1
-            window = 1 / max(ratePerSecond, 0.0001)
-        }
-        freeAt = Array(repeating: 0, count: count)
+        let slots = RateSlots(ratePerSecond: ratePerSecond)
+        window = slots.window
+        freeAt = Array(repeating: 0, count: slots.count)
     }
 
     /// Takes a slot, waiting for one until `deadline`; nil when the deadline comes first or

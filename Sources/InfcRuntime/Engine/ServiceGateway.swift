@@ -53,7 +53,7 @@ public final class ServiceGateway: Sendable {
     private struct Endpoint: Sendable {
         var baseURL: String
         var limit: CountingSemaphore?
-        var rate: RateWindow?
+        var rate: (any ServiceRate)?
     }
 
     private let endpoints = Mutex<[String: Endpoint]>([:])
@@ -62,8 +62,12 @@ public final class ServiceGateway: Sendable {
     private let transport: ServiceTransport
     /// Whether calling a service at its real URL is worth a warning (locally; in the cloud it is the point).
     private let warnsAboutRealURLs: Bool
+    /// How a service's rate is held: a `RateWindow` in this process unless the host shares it.
+    private let makeRate: @Sendable (_ service: String, _ ratePerSecond: Double) -> any ServiceRate
 
-    public init(environment: [String: String], logger: RuntimeLogger, transport: ServiceTransport, warnsAboutRealURLs: Bool = true) {
+    public init(environment: [String: String], logger: RuntimeLogger, transport: ServiceTransport, warnsAboutRealURLs: Bool = true,
+                makeRate: @escaping @Sendable (_ service: String, _ ratePerSecond: Double) -> any ServiceRate = { RateWindow(ratePerSecond: $1) }) {
+        self.makeRate = makeRate
         self.environment = environment
         self.logger = logger
         self.transport = transport
@@ -91,7 +95,7 @@ public final class ServiceGateway: Sendable {
                     e.limit?.setCapacity(limit)
                 }
                 if let rate = s.ratePerSecond {
-                    e.rate = old?.rate.flatMap { $0.ratePerSecond == rate ? $0 : nil } ?? RateWindow(ratePerSecond: rate)
+                    e.rate = old?.rate.flatMap { $0.ratePerSecond == rate ? $0 : nil } ?? makeRate(s.name.text, rate)
                 }
                 next[s.name.text] = e
             }
@@ -122,7 +126,7 @@ public final class ServiceGateway: Sendable {
         defer { endpoint.limit?.release() }
         var slot: Int?
         if let rate = endpoint.rate {
-            slot = rate.take(deadline: deadline, cancelled: cancelled)
+            slot = try rate.take(deadline: deadline, cancelled: cancelled)
             if slot == nil { throw RuntimeError.timeout() }
         }
         defer { if let slot { endpoint.rate?.release(slot) } }

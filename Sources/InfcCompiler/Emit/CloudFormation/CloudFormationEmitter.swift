@@ -94,6 +94,7 @@ enum ResourceNames {
             return all(s.targetIsWorkflow ? [.rule, .ruleRole] : [.rule, .rulePermission], s.name.text, stripped(s.name.text, "-schedule"))
         case .workflow(let w): return all([.stateMachine, .stateMachineRole, .stateMachineLogGroup], w.name.text, w.name.text)
         case .evaluator(let f): return all([.function, .role, .logGroup], f.name.text, f.name.text)
+        case .serviceRates: return all([.serviceRates], "", "infc")
         case .table(let t): return all([.table], t.text, t.text)
         case .bucket(let b): return all([.bucket], b.text, b.text)
         case .secret(let s): return all([.secret], s.text, s.text)

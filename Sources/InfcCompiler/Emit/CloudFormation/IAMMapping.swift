@@ -11,6 +11,8 @@ enum IAMResource: Hashable, Sendable {
     case bucketObjects(ResourceID)
     case topic(ResourceID)
     case queue(QueueID)
+    /// A queue's dead-letter queue (by the queue's id).
+    case deadLetterQueue(QueueID)
     case stateMachine(WorkflowID)
     case secret(ResourceID)
     case function(FunctionID)
@@ -20,6 +22,8 @@ enum IAMResource: Hashable, Sendable {
     case executions(WorkflowID)
     /// The EventBridge rule Step Functions manages to learn that a child execution ended.
     case syncRule
+    /// The table of the services' rates (`InfcServiceRates`).
+    case serviceRates
     /// Actions for which AWS defines no resource narrower than `*` (listed in docs/aws.md).
     case any
 }
@@ -38,6 +42,8 @@ public enum ExecutionBasic: String, Sendable, CaseIterable {
     case functionTracing = "function-tracing"
     /// A queue consumer's event source mapping receives and deletes on its own queue.
     case queueConsumer = "queue-consumer"
+    /// A queue consumer sends a message that failed beyond any retry to the dead letters itself.
+    case queueDeadLetters = "queue-dead-letters"
     /// A state machine delivers its execution log (log delivery APIs take no resource).
     case stateMachineLogDelivery = "state-machine-log-delivery"
     /// A state machine sends X-Ray segments and reads sampling rules (no resource either).
@@ -49,12 +55,16 @@ public enum ExecutionBasic: String, Sendable, CaseIterable {
     case childExecutions = "child-executions"
     /// ...and has Step Functions' managed rule report their end.
     case childCompletionRule = "child-completion-rule"
+    /// A function that calls a service with a `rate` takes and gives back its slots in the
+    /// shared rate table (conditional writes only: it never reads or deletes).
+    case serviceRate = "service-rate"
 
     public var actions: [String] {
         switch self {
         case .functionLogs: return ["logs:CreateLogStream", "logs:PutLogEvents"]
         case .functionTracing: return ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
         case .queueConsumer: return ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+        case .queueDeadLetters: return ["sqs:SendMessage"]
         case .stateMachineLogDelivery:
             return ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
                     "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery"]
@@ -63,6 +73,7 @@ public enum ExecutionBasic: String, Sendable, CaseIterable {
         case .scheduleStartsWorkflow: return ["states:StartExecution"]
         case .childExecutions: return ["states:DescribeExecution", "states:StopExecution"]
         case .childCompletionRule: return ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+        case .serviceRate: return ["dynamodb:PutItem"]
         }
     }
 
@@ -70,7 +81,7 @@ public enum ExecutionBasic: String, Sendable, CaseIterable {
     public var needsWildcard: Bool {
         switch self {
         case .functionTracing, .stateMachineLogDelivery, .stateMachineTracing: return true
-        case .functionLogs, .queueConsumer, .scheduleStartsWorkflow, .childExecutions, .childCompletionRule: return false
+        case .functionLogs, .queueConsumer, .scheduleStartsWorkflow, .childExecutions, .childCompletionRule, .serviceRate, .queueDeadLetters: return false
         }
     }
 }
@@ -108,12 +119,16 @@ enum IAMMapping {
     }
 
     /// The statements of a function's role: its permissions, then its execution basics.
-    static func functionStatements(_ f: PlanFunction, consumes queues: [QueueID]) -> [IAMStatement] {
+    static func functionStatements(_ f: PlanFunction, consumes queues: [QueueID], callsRatedService: Bool = false) -> [IAMStatement] {
         var out = f.permissions.compactMap(statement(for:))
+        if callsRatedService {
+            out.append(IAMStatement(actions: ExecutionBasic.serviceRate.actions, resource: .serviceRates, origin: .basic(.serviceRate)))
+        }
         out.append(IAMStatement(actions: ExecutionBasic.functionLogs.actions, resource: .functionLogGroup(f.name), origin: .basic(.functionLogs)))
         out.append(IAMStatement(actions: ExecutionBasic.functionTracing.actions, resource: .any, origin: .basic(.functionTracing)))
         for q in queues {
             out.append(IAMStatement(actions: ExecutionBasic.queueConsumer.actions, resource: .queue(q), origin: .basic(.queueConsumer)))
+            out.append(IAMStatement(actions: ExecutionBasic.queueDeadLetters.actions, resource: .deadLetterQueue(q), origin: .basic(.queueDeadLetters)))
         }
         return out
     }
@@ -136,19 +151,9 @@ enum IAMMapping {
     /// The workflows a state graph runs as children and waits for, sorted, once each.
     static func childWorkflows(_ states: [WorkflowState]) -> [WorkflowID] {
         var out: Set<WorkflowID> = []
-        func visit(_ list: [WorkflowState]) {
-            for s in list {
-                switch s.kind {
-                case .childWorkflow(let w): out.insert(w)
-                case .choice(let t, let o): visit(t); visit(o)
-                case .parallel(let bs): bs.forEach(visit)
-                case .map(let b), .loop(let b): visit(b)
-                case .tryCatch(let b, let h): visit(b); visit(h)
-                default: break
-                }
-            }
+        states.forEachState { s in
+            if case .childWorkflow(let w) = s.kind { out.insert(w) }
         }
-        visit(states)
         return out.sorted()
     }
 

@@ -14,6 +14,7 @@ enum ResourceRole: String, Sendable, CaseIterable {
     case rule = "Rule", rulePermission = "RulePermission", ruleRole = "RuleRole"
     case stateMachine = "StateMachine", stateMachineRole = "StateMachineRole", stateMachineLogGroup = "StateMachineLogGroup"
     case table = "Table", bucket = "Bucket", secret = "Secret"
+    case serviceRates = "ServiceRates"
 }
 
 /// The logical id of every resource of a template, built once from the plan's instances.

@@ -39,6 +39,7 @@ struct TemplateContext {
         case .table(let t): return [table(t)]
         case .bucket(let b): return [bucket(b)]
         case .secret(let s): return [secret(s)]
+        case .serviceRates: return [serviceRates()]
         }
     }
 
@@ -117,11 +118,17 @@ struct TemplateContext {
             TemplateResource(id: role, type: "AWS::IAM::Role", properties: [
                 "AssumeRolePolicyDocument": assumeRole("lambda.amazonaws.com"),
                 "Policies": [["PolicyName": "infc-least-privilege",
-                              "PolicyDocument": policy(IAMMapping.functionStatements(f, consumes: consumed[f.name] ?? []))]]]),
+                              "PolicyDocument": policy(IAMMapping.functionStatements(f, consumes: consumed[f.name] ?? [],
+                                                                                 callsRatedService: callsRatedService(f)))]]]),
             TemplateResource(id: logGroup, type: "AWS::Logs::LogGroup", properties: [
                 "LogGroupName": I.sub("/infc/${AWS::StackName}/\(f.name)"),
                 "RetentionInDays": .int(CloudFormationEmitter.logRetentionDays)]),
         ]
+    }
+
+    /// Whether `f` calls a service that has a `rate` (it then shares the rate table).
+    func callsRatedService(_ f: PlanFunction) -> Bool {
+        f.permissions.contains { p in p.type == .service && plan.services.contains { $0.name.text == p.resource && $0.ratePerSecond != nil } }
     }
 
     /// The environment variable that names a resource a function may use (docs/aws.md).
@@ -144,6 +151,7 @@ struct TemplateContext {
                 // The service's URL, under the name the local runtime reads it from.
                 guard let service = p.declared, let s = plan.services.first(where: { $0.name == service }) else { continue }
                 env["INFC_SERVICE_\(s.name.text.uppercased())_URL"] = .string(s.url)
+                if s.ratePerSecond != nil { env["INFC_SERVICE_RATES"] = I.ref(ids.id(.serviceRates, "")) }
                 continue
             }
             let key = TemplateContext.environmentName(p.type, p.resource)
@@ -160,6 +168,13 @@ struct TemplateContext {
                 case .service, .queue, .workflow, .function: break
                 }
             }
+        }
+        // A consumer's queues, by ARN (which queue a record came from), and their dead-letter
+        // queues (a failure no retry mends goes there at once).
+        for q in consumed[f.name] ?? [] {
+            let safe = String(q.text.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+            env["INFC_CONSUMES_" + safe] = I.getAtt(ids.id(.queue, q), "Arn")
+            env["INFC_DEADLETTER_" + safe] = I.ref(ids.id(.deadLetterQueue, q))
         }
         return env
     }
@@ -183,12 +198,14 @@ struct TemplateContext {
         case .bucketObjects(let b): return I.sub("${\(ids.id(.bucket, b)).Arn}/*")
         case .topic(let t): return I.ref(ids.id(.topic, t))
         case .queue(let q): return I.getAtt(ids.id(.queue, q), "Arn")
+        case .deadLetterQueue(let q): return I.getAtt(ids.id(.deadLetterQueue, q), "Arn")
         case .stateMachine(let w): return stateMachineArn(w)
         case .secret(let s): return I.sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/\(s)-??????")
         case .function(let f): return I.getAtt(ids.id(.function, f), "Arn")
         case .functionLogGroup(let f): return I.getAtt(ids.id(.logGroup, f), "Arn")
         case .executions(let w):
             return I.sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:\(TemplateContext.stateMachineName(w)):*")
+        case .serviceRates: return I.getAtt(ids.id(.serviceRates, ""), "Arn")
         case .syncRule:
             return I.sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
         case .any: return "*"
@@ -376,6 +393,15 @@ struct TemplateContext {
         TemplateResource(id: ids.id(.bucket, b), type: "AWS::S3::Bucket", properties: [
             "PublicAccessBlockConfiguration": ["BlockPublicAcls": true, "BlockPublicPolicy": true,
                                                "IgnorePublicAcls": true, "RestrictPublicBuckets": true]], retain: true)
+    }
+
+    /// The services' rates, shared by every function that calls a rated service: one item per
+    /// slot of each rate (`SERVICE#k`). Not retained: it holds no data, only the last second.
+    func serviceRates() -> TemplateResource {
+        TemplateResource(id: ids.id(.serviceRates, ""), type: "AWS::DynamoDB::Table", properties: [
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [["AttributeName": "id", "AttributeType": "S"]],
+            "KeySchema": [["AttributeName": "id", "KeyType": "HASH"]]])
     }
 
     /// A secret's name in Secrets Manager: the stack's name, `/`, the secret's.

@@ -77,39 +77,19 @@ struct StateMachineCompiler {
             default: break
             }
         }
-        func visit(_ list: [WorkflowState]) {
-            for s in list {
-                if let e = s.expression {
-                    if case .serviceCall = s.kind {} else { collect(e) }
-                }
-                s.arguments.forEach(collect)
-                switch s.kind {
-                case .choice(let t, let o): visit(t); visit(o)
-                case .parallel(let bs): bs.forEach(visit)
-                case .map(let b), .loop(let b): visit(b)
-                case .tryCatch(let b, let h): visit(b); visit(h)
-                default: break
-                }
+        workflow.states.forEachState { s in
+            if let e = s.expression {
+                if case .serviceCall = s.kind {} else { collect(e) }
             }
+            s.arguments.forEach(collect)
         }
-        visit(workflow.states)
         var steps = Set<SourceRange>()
         StatesForm.stepRanges(workflow.states, into: &steps)
         // A call nested in a state's expression or arguments that is itself an unbound step.
         var bound = Set<SourceRange>()
-        func bindings(_ list: [WorkflowState]) {
-            for s in list {
-                if !s.binds.isEmpty { bound.insert(s.range) }
-                switch s.kind {
-                case .choice(let t, let o): bindings(t); bindings(o)
-                case .parallel(let bs): bs.forEach(bindings)
-                case .map(let b), .loop(let b): bindings(b)
-                case .tryCatch(let b, let h): bindings(b); bindings(h)
-                default: break
-                }
-            }
+        workflow.states.forEachState { s in
+            if !s.binds.isEmpty { bound.insert(s.range) }
         }
-        bindings(workflow.states)
         referenced = calls.intersection(steps).subtracting(bound)
     }
 
@@ -144,19 +124,12 @@ struct StateMachineCompiler {
     /// a build error of the AWS target.
     private mutating func checkShortCircuits() {
         var steps: [SourceRange: String] = [:]
-        func names(_ list: [WorkflowState]) {
-            for s in list {
-                switch s.kind {
-                case .task, .childWorkflow, .integration, .serviceCall, .send, .start: steps[s.range] = s.name
-                case .choice(let t, let o): names(t); names(o)
-                case .parallel(let bs): bs.forEach(names)
-                case .map(let b), .loop(let b): names(b)
-                case .tryCatch(let b, let h): names(b); names(h)
-                default: break
-                }
+        workflow.states.forEachState { s in
+            switch s.kind {
+            case .task, .childWorkflow, .integration, .serviceCall, .send, .start: steps[s.range] = s.name
+            default: break
             }
         }
-        names(workflow.states)
         var found: [String] = []
         func walk(_ e: Expr, right: String?) {
             switch e.kind {
@@ -192,23 +165,13 @@ struct StateMachineCompiler {
             default: walk(e, right: nil)
             }
         }
-        func visit(_ list: [WorkflowState]) {
-            for s in list {
-                switch s.kind {
-                case .choice, .loop: s.expression.map(condition)
-                default: s.expression.map { walk($0, right: nil) }
-                }
-                s.arguments.forEach { walk($0, right: nil) }
-                switch s.kind {
-                case .choice(let t, let o): visit(t); visit(o)
-                case .parallel(let bs): bs.forEach(visit)
-                case .map(let b), .loop(let b): visit(b)
-                case .tryCatch(let b, let h): visit(b); visit(h)
-                default: break
-                }
+        workflow.states.forEachState { s in
+            switch s.kind {
+            case .choice, .loop: s.expression.map(condition)
+            default: s.expression.map { walk($0, right: nil) }
             }
+            s.arguments.forEach { walk($0, right: nil) }
         }
-        visit(workflow.states)
         for f in found where !problems.contains(f) { problems.append(f) }
     }
 
@@ -344,26 +307,18 @@ struct StateMachineCompiler {
     private func handedBack(_ list: [WorkflowState], known: Set<String>) -> [String] {
         var out: [String] = []
         func add(_ n: String) { if !out.contains(n) { out.append(n) } }
-        func nested(_ l: [WorkflowState]) {
-            for s in l {
-                if case .map = s.kind {} else if case .tryCatch = s.kind {} else { for b in s.binds where known.contains(b) { add(b) } }
-                switch s.kind {
-                case .choice(let t, let o): nested(t); nested(o)
-                case .parallel(let bs): bs.forEach(nested)
-                case .map(let b), .loop(let b): nested(b)
-                case .tryCatch(let b, let h): nested(b); nested(h)
-                default: break
-                }
+        func bindsOutward(_ s: WorkflowState) -> Bool {
+            switch s.kind {
+            case .map, .tryCatch: return false   // an item or an error is the body's own
+            default: return true
             }
         }
         for s in list {
-            if case .map = s.kind {} else if case .tryCatch = s.kind {} else { s.binds.forEach(add) }
-            switch s.kind {
-            case .choice(let t, let o): nested(t); nested(o)
-            case .parallel(let bs): bs.forEach(nested)
-            case .map(let b), .loop(let b): nested(b)
-            case .tryCatch(let b, let h): nested(b); nested(h)
-            default: break
+            if bindsOutward(s) { s.binds.forEach(add) }
+            for inner in s.nested {
+                inner.forEachState { n in
+                    if bindsOutward(n) { for b in n.binds where known.contains(b) { add(b) } }
+                }
             }
         }
         return out
@@ -376,15 +331,9 @@ struct StateMachineCompiler {
     }
 
     private static func containsReturn(_ list: [WorkflowState]) -> Bool {
-        list.contains { s in
-            switch s.kind {
-            case .succeed: return true
-            case .choice(let t, let o): return containsReturn(t) || containsReturn(o)
-            case .parallel(let bs): return bs.contains(where: containsReturn)
-            case .map(let b), .loop(let b): return containsReturn(b)
-            case .tryCatch(let b, let h): return containsReturn(b) || containsReturn(h)
-            default: return false
-            }
+        list.containsState { s in
+            if case .succeed = s.kind { return true }
+            return false
         }
     }
 
