@@ -415,8 +415,9 @@ def differential(app, workflow, args, expect_status=None):
     if local_status == "completed":
         assert described["status"] == "SUCCEEDED", (
             workflow, args, described.get("status"), described.get("error"), described.get("cause"), app.history(described))
-        # The output as the execution's history records it: moto's describe_execution leaves it
-        # out when it is null and gives a string result without its quotes.
+        # The output as the execution's history records it: the engine's own record (moto
+        # 5.2.6's describe_execution leaves it out when it is null and gives a string result
+        # without its quotes, unless scripts/moto_server.py corrected it).
         events = app.sfn.get_execution_history(executionArn=described["executionArn"])["events"]
         output = next(e["executionSucceededEventDetails"].get("output", "null") for e in events if e["type"] == "ExecutionSucceeded")
         assert normal(json.loads(output)) == normal(local_result)
@@ -553,6 +554,29 @@ def test_integrations(app):
     # insert's conditional write fails the second time on both sides, the same way.
     _, _, error, described = differential(a, "calls", ["i1"], "failed")
     assert "condition-failed" in error and described["error"] == "condition-failed", (error, described)
+    # `run` starts `archive` (`states:startExecution`) and waits for `child`
+    # (`startExecution.sync:2`, its output the step's value): on moto through the correction of
+    # scripts/moto_server.py. Its own id, apart from the `lock-i1` that `calls` inserted.
+    a.put_item("items", "i2", {"name": "two"})
+    a.put_item("items", "old-i2", {"old": True})
+    # `run` scans after `async later(id)`: whether `later`'s item is there yet is a race on any
+    # runtime (the local one may run `later` first; here moto's queue is delivered after the
+    # execution). Seeded with the item `later` writes, the scan sees the same on both sides.
+    a.put_item("items", "later-i2", {"id": "i2"})
+    before = len(a.sfn.list_executions(stateMachineArn=a.machines["archive"])["executions"])
+    _, result, _, described = differential(a, "run", ["i2"], "completed")
+    assert result["answer"] == ServiceDouble.ANSWER and result["slow"] == ServiceDouble.ANSWER, result
+    cloud = a.aws_effects()
+    for key in ("i2", "later-i2", "archived-i2", "lock-i2"):
+        assert item(cloud, "items", key) is not None, key
+    assert item(cloud, "items", "old-i2") is None
+    # On moto, the started `archive` and the awaited `child` ran as executions of their own.
+    archives = a.sfn.list_executions(stateMachineArn=a.machines["archive"])["executions"]
+    assert len(archives) == before + 1
+    # The start names no execution: it is named with a UUID, as AWS names it.
+    assert sum(bool(UUID.fullmatch(e["name"])) for e in archives) == 1, [e["name"] for e in archives]
+    children = a.sfn.list_executions(stateMachineArn=a.machines["child"])["executions"]
+    assert any(json.loads(a.sfn.describe_execution(executionArn=e["executionArn"])["input"]) == {"args": ["i2"]} for e in children)
 
 
 # The examples.

@@ -8,7 +8,9 @@ runner (`LambdaShim.runner`) is `BootstrapFunctions`: each Invoke hands the even
 `infc-lambda` bootstrap of that function over a Runtime API (scripts/lambda_runtime_api.py), with
 the function's environment as scripts/lambda_fixture.py resolved it from the template against
 moto, so every effect of the function lands in moto. `executing_moto` switches Step Functions'
-execution (`execute_state_machine`) on for a module, before it creates any resource.
+execution (`execute_state_machine`) on for a module, before it creates any resource. moto runs
+through scripts/moto_server.py, the launcher that corrects moto 5.2.6's `states:startExecution`
+integration (child workflows and asynchronous starts; see there).
 """
 import http.client
 import http.server
@@ -164,7 +166,7 @@ def moto_server():
     shim = LambdaShim(port)
     env = dict(os.environ, MOTO_PORT=str(shim.port))
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([sys.executable, os.path.join(SCRIPTS, "moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],
                             env=env, stdout=log, stderr=log)
     try:
         deadline = time.time() + 60

@@ -1,6 +1,6 @@
 // Test support: servers the tests start on 127.0.0.1 — a free port, a child server (python3
 // scripts that announce "PORT n" and stop when their standard input closes), and the AWS emulator
-// (moto in server mode): the one launcher of it in the Swift tests.
+// (moto in server mode, through scripts/moto_server.py): the one launcher of it in the Swift tests.
 import Foundation
 import Glibc
 
@@ -88,16 +88,13 @@ public struct TestFailure: Error, CustomStringConvertible {
 }
 
 extension ChildServer {
-    /// moto in server mode on a free loopback port (`MOTO_PORT` set to it); it exits when this
-    /// process closes its standard input.
+    /// moto in server mode on a free loopback port (`MOTO_PORT` set to it), through the project's
+    /// one launcher of it (scripts/moto_server.py, which corrects moto 5.2.6's Step Functions
+    /// `startExecution` integration); it exits when this process closes its standard input.
     public static func moto() throws -> ChildServer {
         let port = freeLoopbackPort()
-        let launcher = """
-            import os, sys, threading
-            threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
-            from moto.server import main
-            main(["-H", "127.0.0.1", "-p", sys.argv[1]])
-            """
-        return try ChildServer(pythonArguments: ["-c", launcher, String(port)], port: port, environment: ["MOTO_PORT": String(port)], timeout: 90)
+        let launcher = repositoryRoot.appendingPathComponent("scripts/moto_server.py").path
+        return try ChildServer(pythonArguments: [launcher, "--until-stdin-closes", "-H", "127.0.0.1", "-p", String(port)],
+                               port: port, environment: ["MOTO_PORT": String(port)], timeout: 90)
     }
 }
