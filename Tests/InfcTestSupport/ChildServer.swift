@@ -88,9 +88,10 @@ public struct TestFailure: Error, CustomStringConvertible {
 }
 
 extension ChildServer {
-    /// moto in server mode on a free loopback port (`MOTO_PORT` set to it); it exits when this
-    /// process closes its standard input.
-    public static func moto() throws -> ChildServer {
+    /// moto in server mode on a free loopback port; it exits when this process closes its
+    /// standard input. `MOTO_PORT`, where moto's own service calls go (a state machine's tasks),
+    /// is its port, or `lambdaShim`: the port scripts/conftest.py's `LambdaShim` will serve.
+    public static func moto(lambdaShim: Int? = nil) throws -> ChildServer {
         let port = freeLoopbackPort()
         let launcher = """
             import os, sys, threading
@@ -98,6 +99,6 @@ extension ChildServer {
             from moto.server import main
             main(["-H", "127.0.0.1", "-p", sys.argv[1]])
             """
-        return try ChildServer(pythonArguments: ["-c", launcher, String(port)], port: port, environment: ["MOTO_PORT": String(port)], timeout: 90)
+        return try ChildServer(pythonArguments: ["-c", launcher, String(port)], port: port, environment: ["MOTO_PORT": String(lambdaShim ?? port)], timeout: 90)
     }
 }
