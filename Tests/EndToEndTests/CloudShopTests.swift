@@ -46,7 +46,9 @@ import Testing
     }
 
     /// One emulator, one deploy, one run of the same requests on each side.
-    @Test(.enabled(if: Moto.available, "python3 with moto[server] and boto3 is not installed (scripts/install-test-deps.sh)"))
+    /// (scripts/lambda_service.py runs the workflow through conftest.py's shim, so pytest too.)
+    @Test(.enabled(if: Python.has("moto.server", "boto3", "pytest"),
+                   "python3 with moto[server], boto3 and pytest is not installed (scripts/install-test-deps.sh)"))
     func theDeployedShopRunsAsInfcRunDoes() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.bootstrap),
                      "no static bootstrap at \(Self.bootstrap): `make test` builds it first (scripts/build-lambda.sh)")
