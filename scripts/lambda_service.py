@@ -69,7 +69,6 @@ import time
 import types
 import zipfile
 from urllib.parse import unquote_plus
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 
 import boto3
@@ -77,24 +76,10 @@ from boto3.dynamodb.types import TypeDeserializer
 
 import loopback
 from conftest import LambdaShim, scaled_seconds, stepfunctions_execution
-from lambda_fixture import scaled
+from lambda_fixture import plain, scaled
 from lambda_runtime_api import RuntimeAPI
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
-
-
-def plain(value):
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, set)):
-        return [plain(v) for v in value]
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode()
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), (bytes, bytearray)):
-        return base64.b64encode(bytes(value.value)).decode()
-    return value
 
 
 class Container:
