@@ -38,7 +38,8 @@ def free_port():
 class LambdaShim:
     """A loopback proxy in front of moto that answers Lambda Invoke with its runner."""
 
-    def __init__(self, moto_port):
+    def __init__(self, moto_port, port=0):
+        """`port`: the one moto's `MOTO_PORT` names, when moto was started first (0: any free one)."""
         self.moto_port = moto_port
         self.runner = None
         self.calls = []
@@ -87,7 +88,7 @@ class LambdaShim:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = handle_one
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -147,11 +148,17 @@ class BootstrapFunctions:
         body = json.loads(results[0]["body"] or "null")
         if results[0]["kind"] == "error":
             return False, body
-        if self.seconds_scale != 1 and isinstance(payload, dict) and isinstance(payload.get("evaluate"), dict):
-            for key, item in payload["evaluate"].items():
-                if item.get("as") == "seconds" and isinstance(body.get(key), (int, float)):
-                    body[key] = math.ceil(body[key] / self.seconds_scale)
-        return True, body
+        return True, scaled_seconds(payload, body, self.seconds_scale)
+
+
+def scaled_seconds(payload, body, scale):
+    """An evaluator's answer with the whole seconds it computed for a wait (`"as": "seconds"`)
+    divided by `scale` (rounded up): the test-only time scale of computed waits."""
+    if scale != 1 and isinstance(payload, dict) and isinstance(payload.get("evaluate"), dict) and isinstance(body, dict):
+        for key, item in payload["evaluate"].items():
+            if item.get("as") == "seconds" and isinstance(body.get(key), (int, float)):
+                body[key] = math.ceil(body[key] / scale)
+    return body
 
 
 class Moto:

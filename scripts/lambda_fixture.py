@@ -27,7 +27,8 @@ from decimal import Decimal
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
-PORT = sys.argv[1]
+# The emulator's port (when run as a script; lambda_service.py imports `scaled` only).
+PORT = sys.argv[1] if __name__ == "__main__" else None
 REGION, ACCOUNT = "us-east-1", "123456789012"
 KW = dict(endpoint_url=f"http://127.0.0.1:{PORT}", region_name=REGION,
           aws_access_key_id="testing", aws_secret_access_key="testing")

@@ -31,13 +31,20 @@ each one from its deployed package:
   fails); `Protocol: sqs` subscriptions (a limited subscriber's queue, raw delivery) are made in
   moto, which then delivers to the queue itself;
 - EventBridge: firing a rule (`AWS::Events::Rule`) sends its scheduled event to its target function;
-- Step Functions: executions are started by the functions in moto (StartExecution); this module
-  does not run them (scripts/conftest.py's task runner does that for workflows). `invoke(name,
-  payload) -> (ok, value)` has that runner's shape, so a state machine's Lambda tasks can run here.
+- Step Functions: executions are started by the functions in moto (StartExecution) on the state
+  machines moto's CloudFormation made, which moto cannot execute. `run_workflow` runs a workflow
+  as deployed: moto's `execute_state_machine` switched on, a state machine created from the
+  template's definition with its substitutions resolved against the stack (the deployed functions'
+  ARNs, the tables' names, ...) and its fixed waits divided by the test's time scale
+  (lambda_fixture.py's `scaled`), each input executed to its end, the switch off again. moto calls
+  Lambda through `MOTO_PORT`: with `--shim PORT` this module serves scripts/conftest.py's
+  `LambdaShim` there (moto started with that `MOTO_PORT`), its runner this module's `invoke`, so
+  each task and evaluator invocation runs in the function's warm container from the package and
+  the direct integrations (DynamoDB, SNS, SQS) reach moto through the shim.
 
 As a script, an HTTP server on 127.0.0.1 (prints "PORT <n>", stops when stdin closes):
 
-    lambda_service.py MOTO_PORT STACK WORKDIR [--env NAME=VALUE ...]
+    lambda_service.py MOTO_PORT STACK WORKDIR [--env NAME=VALUE ...] [--shim PORT]
 
     POST /http    {"method", "path", "query", "headers": {..}, "cookies": [..], "body64"}  → the
                   API Gateway answer (payload 2.0 response object), or {"statusCode": 404, ...}
@@ -45,6 +52,9 @@ As a script, an HTTP server on 127.0.0.1 (prints "PORT <n>", stops when stdin cl
                   {"invocations": [{"function", "trigger", "ok", "failed": [ids]}...]}
     POST /fire    {"rule": LOGICAL_ID} → the schedule's invocation {"ok", "value"}
     POST /invoke  {"function": NAME, "payload": ...} → {"ok", "value"} (a direct invocation)
+    POST /workflow {"workflow": NAME, "inputs": [input...], "timeScale": N} (needs --shim) → each
+                  execution as it ended: {"executions": [{"input", "status", "output", "error",
+                  "cause"}], "invocations": [{"function", "trigger": "workflow", "ok"}...]}
     GET  /dump    {"tables": {logical: {id: item}}, "objects": {logical: {key: {b64, type, meta}}},
                   "deadLetters": {logical: [{"body", "attributes"}]}, "executions": [{"stateMachine", "input"}],
                   "logs": {function: stderr+stdout text}}
@@ -56,32 +66,20 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import zipfile
 from urllib.parse import unquote_plus
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
 import loopback
+from conftest import LambdaShim, scaled_seconds, stepfunctions_execution
+from lambda_fixture import plain, scaled
 from lambda_runtime_api import RuntimeAPI
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
-
-
-def plain(value):
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, set)):
-        return [plain(v) for v in value]
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode()
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), (bytes, bytearray)):
-        return base64.b64encode(bytes(value.value)).decode()
-    return value
 
 
 class Container:
@@ -184,6 +182,7 @@ class LambdaService:
         self.mappings = self._mappings()
         self.subscriptions, self.taps = self._topics()
         self.invocations = []
+        self.seconds_scale = 1
 
     def function_of(self, reference):
         """The plan name of a function the template names by `Fn::GetAtt [X, Arn]` or `Ref`."""
@@ -375,6 +374,73 @@ class LambdaService:
         ok, value = self.invoke(target, event, trigger="schedule")
         return {"ok": ok, "value": value}
 
+    def run_workflow(self, workflow, inputs, time_scale=1, timeout=120):
+        """Each input executed to its end by an executable copy of the workflow's state machine
+        (see the module's notes); the Lambda invocations go through the shim to `invoke`."""
+        logical, resource = next((l, r) for l, r in sorted(self.resources.items())
+                                 if r["Type"] == "AWS::StepFunctions::StateMachine"
+                                 and json.loads(r["Properties"]["DefinitionString"]).get("Comment", "").rsplit(" ", 1)[-1] == workflow)
+        p = resource["Properties"]
+        definition = p["DefinitionString"]
+        for key, value in sorted(p.get("DefinitionSubstitutions", {}).items()):
+            definition = definition.replace("${" + key + "}", self.resolve(value))
+        if "${" in definition:
+            raise ValueError(f"{logical}: a ${{…}} without a substitution: {definition[definition.index('${'):][:80]}")
+        if time_scale != 1:
+            definition = scaled(definition, time_scale)
+        sfn = self.client("stepfunctions")
+        start = len(self.invocations)
+        self.seconds_scale = time_scale
+        stepfunctions_execution(self.endpoint, True)
+        try:
+            name = self.physical[logical].rsplit(":", 1)[-1] + "-executable"
+            machine = sfn.create_state_machine(name=name, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}")["stateMachineArn"]
+            arns = [sfn.start_execution(stateMachineArn=machine, name=f"run-{i}", input=json.dumps(value))["executionArn"]
+                    for i, value in enumerate(inputs)]
+            executions = []
+            for arn in arns:
+                deadline = time.time() + timeout
+                while True:
+                    d = sfn.describe_execution(executionArn=arn)
+                    if d["status"] != "RUNNING":
+                        break
+                    if time.time() > deadline:
+                        raise TimeoutError(f"{arn} still runs after {timeout} s")
+                    time.sleep(0.2)
+                executions.append({"input": json.loads(d["input"]), "status": d["status"],
+                                   "output": json.loads(d["output"]) if d.get("output") is not None else None,
+                                   "error": d.get("error"), "cause": d.get("cause")})
+        finally:
+            stepfunctions_execution(self.endpoint, False)
+            self.seconds_scale = 1
+        return {"executions": executions, "invocations": [i for i in self.invocations[start:] if i["trigger"] == "workflow"]}
+
+    def resolve(self, value):
+        """A definition substitution (CloudFormation's `Fn::GetAtt … Arn`, `Ref`, `Fn::Sub`) as the
+        stack resolved it."""
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            target, attribute = value["Fn::GetAtt"]
+            kind = self.resources[target]["Type"]
+            if attribute == "Arn" and kind == "AWS::Lambda::Function":
+                return self.client("lambda").get_function_configuration(FunctionName=self.physical[target])["FunctionArn"]
+            if attribute == "Arn" and kind == "AWS::SQS::Queue":
+                return self.client("sqs").get_queue_attributes(QueueUrl=self.physical[target], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            if attribute == "Arn" and kind in ("AWS::SNS::Topic", "AWS::StepFunctions::StateMachine"):
+                return self.physical[target]
+        if isinstance(value, dict) and "Ref" in value:
+            return self.physical[value["Ref"]]
+        if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+            text = value["Fn::Sub"]
+            for k, v in {"AWS::StackName": self.stack, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}.items():
+                text = text.replace("${" + k + "}", v)
+            return text
+        raise ValueError(f"cannot resolve the substitution {value}")
+
+    def task(self, name, payload):
+        """The shim's runner: a state machine's Lambda invocation (its computed waits scaled)."""
+        ok, value = self.invoke(name, payload, trigger="workflow")
+        return ok, (scaled_seconds(payload, value, self.seconds_scale) if ok else value)
+
     def dump(self):
         ddb, s3, sqs, sfn = (self.client(s) for s in ("dynamodb", "s3", "sqs", "stepfunctions"))
         des = TypeDeserializer()
@@ -425,16 +491,23 @@ class LambdaService:
 
 def main():
     moto_port, stack, workdir = sys.argv[1], sys.argv[2], sys.argv[3]
-    overrides = {}
+    overrides, shim_port = {}, None
     args = sys.argv[4:]
     while args:
         if args[0] == "--env" and len(args) > 1:
             k, _, v = args[1].partition("=")
             overrides[k] = v
             args = args[2:]
+        elif args[0] == "--shim" and len(args) > 1:
+            shim_port = int(args[1])
+            args = args[2:]
         else:
             raise SystemExit(__doc__)
     service = LambdaService(moto_port, stack, workdir, overrides)
+    shim = None
+    if shim_port is not None:
+        shim = LambdaShim(int(moto_port), port=shim_port)
+        shim.runner = types.SimpleNamespace(invoke=service.task)
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -468,6 +541,10 @@ def main():
                         return self.answer(service.settle())
                     if self.path == "/fire":
                         return self.answer(service.fire(request["rule"]))
+                    if self.path == "/workflow":
+                        if shim is None:
+                            return self.answer({"error": "no shim: start lambda_service.py with --shim PORT (moto's MOTO_PORT)"}, 500)
+                        return self.answer(service.run_workflow(request["workflow"], request["inputs"], request.get("timeScale", 1)))
                     if self.path == "/invoke":
                         ok, value = service.invoke(request["function"], request.get("payload"))
                         return self.answer({"ok": ok, "value": value})
@@ -475,7 +552,12 @@ def main():
                 return self.answer({"error": f"{type(e).__name__}: {e}"}, 500)
             self.answer({"error": "not found"}, 404)
 
-    loopback.main(Handler, on_exit=service.stop)
+    def stop():
+        if shim is not None:
+            shim.close()
+        service.stop()
+
+    loopback.main(Handler, on_exit=stop)
 
 
 if __name__ == "__main__":

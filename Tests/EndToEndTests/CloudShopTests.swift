@@ -4,9 +4,12 @@
 // bucket and unzipped, `bootstrap` started with LAMBDA_TASK_ROOT there and the environment moto's
 // Lambda reports, warm containers behind a Runtime API): HTTP API payload 2.0 events, the queue's
 // event source polling moto's SQS with redrive to the dead-letter queue after maxReceiveCount, SNS
-// deliveries, a schedule's firing. Differential: the same requests on `infc run` give the same
-// answers, documents, objects, dead letters and workflow starts. The payment service is one local
-// stub for both.
+// deliveries, a schedule's firing, and the follow-up workflow each paid order started, run to its
+// end by Step Functions on moto (an executable copy of the deployed state machine, its Lambda
+// tasks answered by the package's bootstrap through a shim on moto's `MOTO_PORT`). Differential:
+// the same requests on `infc run` give the same answers, documents, objects, dead letters and
+// workflow starts, and the same workflow inputs the same results and objects. The payment service
+// is one local stub for both.
 import Foundation
 import Glibc
 import InfcCompiler
@@ -43,13 +46,17 @@ import Testing
     }
 
     /// One emulator, one deploy, one run of the same requests on each side.
-    @Test(.enabled(if: Moto.available, "python3 with moto[server] and boto3 is not installed (scripts/install-test-deps.sh)"))
+    /// (scripts/lambda_service.py runs the workflow through conftest.py's shim, so pytest too.)
+    @Test(.enabled(if: Python.has("moto.server", "boto3", "pytest"),
+                   "python3 with moto[server], boto3 and pytest is not installed (scripts/install-test-deps.sh)"))
     func theDeployedShopRunsAsInfcRunDoes() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.bootstrap),
                      "no static bootstrap at \(Self.bootstrap): `make test` builds it first (scripts/build-lambda.sh)")
         let dir = try CLI.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let moto = try Moto()
+        // moto's Lambda calls (a state machine's tasks) go to the shim lambda_service.py serves.
+        let shimPort = freeLoopbackPort()
+        let moto = try Moto(lambdaShim: shimPort)
         defer { moto.stop() }
         let cloudStub = try Self.payments(), localStub = try Self.payments()
         defer { cloudStub.stop(); localStub.stop() }
@@ -69,7 +76,8 @@ import Testing
         let work = dir.appendingPathComponent("cloud")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let cloud = try ChildServer(pythonArguments: [CLI.root.appendingPathComponent("scripts/lambda_service.py").path, String(moto.port), "shop",
-                                                      work.path, "--env", "INFC_SERVICE_PAYMENTS_URL=\(cloudStub.url)"], timeout: 120)
+                                                      work.path, "--env", "INFC_SERVICE_PAYMENTS_URL=\(cloudStub.url)",
+                                                      "--shim", String(shimPort)], timeout: 120)
         defer { cloud.stop() }
         func call(_ method: String, _ path: String, _ body: JSON? = nil) throws -> JSON {
             let r = try HTTP.request(method, port: cloud.port, path: path, headers: [("Content-Type", "application/json")],
@@ -231,8 +239,7 @@ import Testing
             }
         }
 
-        // The follow-up workflow, started for each paid order on both sides (its run is the
-        // workflow path's: scripts/aws_workflow_test.py).
+        // The follow-up workflow, started for each paid order on both sides (run below).
         let executions = dump["executions"]?.arrayValue ?? []
         #expect(executions.map { normal($0["input"]?["args"] ?? .null, cloudIDs).serialized() }.sorted() == [#"["<order 0>"]"#, #"["<order 2>"]"#], "\(executions)")
         #expect((try localStatus())["workflows"]?["open"]?.arrayValue?.filter { $0["workflow"] == "follow_up" }.count == 2)
@@ -248,5 +255,74 @@ import Testing
         #expect(slots.allSatisfy { ($0.value["holder"]?.stringValue ?? "").count > 0 && $0.value["freeAt"]?.doubleValue != nil })
         // The functions' logs name no secret.
         for (name, log) in dump["logs"]?.objectValue ?? JSONObject() { #expect(!(log.stringValue ?? "").contains(Self.secret), "\(name)") }
+
+        // 4. The follow-up workflow run to its end, as deployed: each execution the functions
+        // started on moto, with its input, by an executable copy of the deployed state machine
+        // (moto cannot execute the ones its CloudFormation makes), its evaluator and `remind`
+        // invocations answered by the package's bootstrap, its DynamoDB read moto's; a day's wait
+        // takes a second (time scale 86400 on both sides).
+        let inputs = executions.compactMap { $0["input"] }
+        let ran = try call("POST", "/workflow", ["workflow": "follow_up", "inputs": .array(inputs), "timeScale": 86400])
+        let runs = ran["executions"]?.arrayValue ?? []
+        #expect(runs.count == 2 && runs.allSatisfy { $0["status"] == "SUCCEEDED" }, "\(ran)")
+        let tasks = ran["invocations"]?.arrayValue ?? []
+        // Per execution: the evaluator unwraps the order read and evaluates the condition, then `remind`.
+        #expect(tasks.allSatisfy { $0["ok"] == .bool(true) } && tasks.filter { $0["function"] == "follow_up-eval" }.count == 4
+                && tasks.filter { $0["function"] == "remind" }.count == 2 && tasks.count == 6, "\(tasks)")
+        let after = try call("GET", "/dump")
+        let reminders = (after["objects"]?["ReceiptsBucket"]?.objectValue ?? JSONObject()).filter { $0.key.hasPrefix("reminders/") }
+
+        // The same inputs on `infc run` (the executions it started, read from its state), on a
+        // second runtime at the same scale with the orders they read, so its own `sleep 1d`
+        // ends in a second too.
+        let python = try #require(Python.python3)
+        let query = "import json, sqlite3, sys; print(json.dumps([json.loads(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]))"
+        func rows(_ state: URL, _ sql: String) throws -> [JSON] {
+            let r = try runProcess(python, ["-c", query, state.appendingPathComponent("state.db").path, sql], timeout: 30)
+            try #require(r.status == 0, "\(r.stderr)")
+            return try JSON.parse(r.text).arrayValue ?? []
+        }
+        let localInputs = try rows(state, "SELECT input FROM workflow_executions WHERE workflow = 'follow_up' ORDER BY id")
+        #expect(localInputs.map { normal($0, localIDs).serialized() }.sorted() == inputs.map { normal($0["args"] ?? .null, cloudIDs).serialized() }.sorted(),
+                "\(localInputs) \(inputs)")
+        let followUpState = dir.appendingPathComponent("state-follow-up")
+        let followUpPort = freeLoopbackPort()
+        let followUp = Process()
+        followUp.executableURL = Binary.url
+        followUp.arguments = ["run", build.path, "--port", String(followUpPort), "--state", followUpState.path, "--time-scale", "86400"]
+        followUp.environment = local.environment
+        followUp.standardOutput = FileHandle.nullDevice
+        followUp.standardError = FileHandle.nullDevice
+        try followUp.run()
+        defer { if followUp.isRunning { followUp.terminate() }; followUp.waitUntilExit() }
+        try #require(eventually(timeout: 30) { ChildServer.accepts(followUpPort) }, "the second infc run did not listen")
+        let there = ["--state", followUpState.path, "--build", build.path]
+        for input in localInputs {
+            let id = try #require(input.arrayValue?.first?.stringValue, "\(input)")
+            let order = try CLI.run(["table", "orders", "get", id, "--state", state.path, "--build", build.path])
+            #expect(try CLI.run(["table", "orders", "put", id, order.stdout] + there).status == 0)
+        }
+        for input in localInputs {
+            let started = try CLI.run(["invoke", "follow_up"] + (input.arrayValue ?? []).map { $0.serialized() } + ["--state", followUpState.path])
+            #expect(started.status == 0, "\(started.stderr)")
+        }
+        var finished: [JSON] = []
+        let ended = try eventually(timeout: 60) {
+            finished = try rows(followUpState, "SELECT json_array(status, json(result)) FROM workflow_executions WHERE workflow = 'follow_up' AND status IN ('completed', 'failed')")
+            return finished.count == localInputs.count
+        }
+        try #require(ended, "infc run did not finish follow_up: \(finished)")
+        // The same results (a workflow without `return` gives null) and the same reminders.
+        #expect(finished.map { $0.serialized() }.sorted() == runs.map { JSON.array([$0["status"] == "SUCCEEDED" ? "completed" : "failed", $0["output"] ?? .null]).serialized() }.sorted(),
+                "\(finished) \(runs)")
+        #expect(reminders.map(\.key).map { normal($0, cloudIDs) }.sorted() == ["reminders/<order 0>.txt", "reminders/<order 2>.txt"], "\(reminders.map(\.key))")
+        let listed = try CLI.run(["bucket", "receipts", "list"] + there).stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(listed.map { normal($0, localIDs) }.sorted() == reminders.map(\.key).map { normal($0, cloudIDs) }.sorted(), "\(listed)")
+        for (key, object) in reminders {
+            let localKey = normal(key, cloudIDs).replacingOccurrences(of: "<order 0>", with: localIDs[0]).replacingOccurrences(of: "<order 2>", with: localIDs[2])
+            let here = try CLI.run(["bucket", "receipts", "get", localKey] + there)
+            let text = String(decoding: Base64.decode(object["b64"]?.stringValue ?? "") ?? [], as: UTF8.self)
+            #expect(normal(text, cloudIDs) == normal(here.stdout, localIDs) && !text.isEmpty, "\(key): \(text) vs \(here.stdout)")
+        }
     }
 }

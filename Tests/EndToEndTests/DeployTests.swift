@@ -95,7 +95,7 @@ final class Moto {
 
     static let available = Python.has("moto.server", "boto3")
 
-    init() throws { server = try ChildServer.moto() }
+    init(lambdaShim: Int? = nil) throws { server = try ChildServer.moto(lambdaShim: lambdaShim) }
 
     var url: String { "http://127.0.0.1:\(port)" }
 

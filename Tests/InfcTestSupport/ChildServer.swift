@@ -88,13 +88,15 @@ public struct TestFailure: Error, CustomStringConvertible {
 }
 
 extension ChildServer {
-    /// moto in server mode on a free loopback port (`MOTO_PORT` set to it), through the project's
-    /// one launcher of it (scripts/moto_server.py, which corrects moto 5.2.6's Step Functions
-    /// `startExecution` integration); it exits when this process closes its standard input.
-    public static func moto() throws -> ChildServer {
+    /// moto in server mode on a free loopback port, through the project's one launcher of it
+    /// (scripts/moto_server.py, which corrects moto 5.2.6's Step Functions `startExecution`
+    /// integration); it exits when this process closes its standard input. `MOTO_PORT`, where
+    /// moto's own service calls go (a state machine's tasks), is its port, or `lambdaShim`: the
+    /// port scripts/conftest.py's `LambdaShim` will serve.
+    public static func moto(lambdaShim: Int? = nil) throws -> ChildServer {
         let port = freeLoopbackPort()
         let launcher = repositoryRoot.appendingPathComponent("scripts/moto_server.py").path
         return try ChildServer(pythonArguments: [launcher, "--until-stdin-closes", "-H", "127.0.0.1", "-p", String(port)],
-                               port: port, environment: ["MOTO_PORT": String(port)], timeout: 90)
+                               port: port, environment: ["MOTO_PORT": String(lambdaShim ?? port)], timeout: 90)
     }
 }
