@@ -40,6 +40,7 @@ import uuid
 import boto3
 import pytest
 
+import loopback
 from conftest import BootstrapFunctions, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -74,26 +75,15 @@ class ServiceDouble:
         self.calls = []
         double = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(loopback.QuietHandler):
             def handle_one(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self.body()
                 try:
                     parsed = json.loads(body) if body else None
                 except ValueError:
                     parsed = body.decode("utf-8", "replace")
                 double.calls.append((self.command, self.path, parsed))
-                data = json.dumps(ServiceDouble.ANSWER).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(200, json.dumps(ServiceDouble.ANSWER).encode(), [("Content-Type", "application/json")])
 
             do_GET = do_POST = do_PUT = do_DELETE = handle_one
 

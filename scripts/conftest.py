@@ -28,6 +28,8 @@ import urllib.request
 
 import pytest
 
+import loopback
+
 
 def free_port():
     with socket.socket() as s:
@@ -46,15 +48,9 @@ class LambdaShim:
         self.lock = threading.Lock()
         shim = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(loopback.QuietHandler):
             def handle_one(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self.body()
                 path = urllib.parse.unquote(self.path)
                 if self.command == "POST" and path.startswith("/2015-03-31/functions/") and path.endswith("/invocations"):
                     name = path[len("/2015-03-31/functions/"):-len("/invocations")].rsplit(":function:", 1)[-1].split(":")[0]
@@ -63,27 +59,15 @@ class LambdaShim:
                         shim.calls.append((name, payload))
                     ok, value = shim.runner.invoke(name, payload) if shim.runner else (False, {
                         "errorType": "infc.NoTaskRunner", "errorMessage": "no task runner is set"})
-                    data = json.dumps(value).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    if not ok:
-                        self.send_header("X-Amz-Function-Error", "Unhandled")
-                    self.end_headers()
-                    self.wfile.write(data)
-                    return
+                    headers = [("Content-Type", "application/json")] + ([] if ok else [("X-Amz-Function-Error", "Unhandled")])
+                    return self.reply(200, json.dumps(value).encode(), headers)
                 conn = http.client.HTTPConnection("127.0.0.1", shim.moto_port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
                 conn.request(self.command, self.path, body=body, headers=headers)
                 answer = conn.getresponse()
                 data = answer.read()
-                self.send_response(answer.status)
-                for k, v in answer.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(answer.status, data, [(k, v) for k, v in answer.getheaders()
+                                                 if k.lower() not in ("transfer-encoding", "connection", "content-length")])
                 conn.close()
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = handle_one

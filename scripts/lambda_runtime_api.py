@@ -15,7 +15,6 @@ import json
 import queue
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler
 
 import loopback
 
@@ -38,21 +37,7 @@ class RuntimeAPI:
         self.answered = threading.Condition(self.lock)
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True   # headers and body are two writes: no delayed-ACK stall
-
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, body=b"", headers=()):
-                self.send_response(status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(loopback.QuietHandler):
             def do_GET(self):
                 if self.path == "/_results":
                     with api.lock:
@@ -74,7 +59,7 @@ class RuntimeAPI:
                     ("Content-Type", "application/json")])
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode("utf-8", "replace")
+                body = self.body().decode("utf-8", "replace")
                 path = self.path[len(PREFIX):] if self.path.startswith(PREFIX) else None
                 if path == "init/error":
                     kind, request = "init-error", None
