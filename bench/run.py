@@ -686,7 +686,8 @@ def bench_lambda(infc, tmp, runs):
     `next` request) for the shop app, a warm trivial route through the Runtime API on loopback
     beside the same route on `infc run`, and the binary's size (and the shop's package, zipped)."""
     import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+    import loopback   # the test servers' handler base and loopback start
     bootstrap = os.path.join(os.path.dirname(infc), "infc-lambda")
     if not os.path.exists(bootstrap):
         note("no infc-lambda beside infc (scripts/build-lambda.sh builds it): no Lambda rows")
@@ -699,21 +700,7 @@ def bench_lambda(infc, tmp, runs):
             self.responses = []
             api = self
 
-            class H(BaseHTTPRequestHandler):
-                protocol_version = "HTTP/1.1"
-                disable_nagle_algorithm = True   # headers and body are two writes
-
-                def log_message(self, *a):
-                    pass
-
-                def reply(self, status, body=b"", headers=()):
-                    self.send_response(status)
-                    for k, v in headers:
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-
+            class H(loopback.QuietHandler):
                 def do_GET(self):
                     api.next_times.append(time.monotonic())
                     if api.i >= len(api.events):
@@ -724,10 +711,9 @@ def bench_lambda(infc, tmp, runs):
                                                      ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))])
 
                 def do_POST(self):
-                    api.responses.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+                    api.responses.append(self.body())
                     self.reply(202)
-            self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-            threading.Thread(target=self.server.serve_forever, daemon=True).start()
+            self.server = loopback.start(H)
             self.port = self.server.server_address[1]
 
         def close(self):
